@@ -1,0 +1,76 @@
+// ImportParser: turns an import body, fed in chunks of any size, into
+// validated, canonicalized items without ever holding the whole body.
+//
+// Accepted bodies (SPEC §4 Import):
+//   * kJson:   a JSON array of objects, or an object {"data": [...]} with an
+//              optional "mode": "upsert" | "full" and optional
+//              "allow_mass_removal": bool (members in any order);
+//   * kNdjson: one JSON object per line; blank lines are skipped.
+// Every item must be an object with an id: the source's id_field (default
+// "external_id", falling back to "id"), a non-empty string of at most 256
+// bytes or an integer (its decimal digits), nesting at most kMaxJsonDepth.
+//
+// Errors name the item (0-based index) and say what is wrong. Duplicate ids
+// inside one batch are NOT detected here (the engine does it with its id
+// map). Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/canonical_json.h"
+#include "engine/status.h"
+#include "engine/types.h"
+
+namespace syncmgr {
+
+inline constexpr size_t kMaxExternalIdBytes = 256;
+
+struct ParsedItem {
+  std::string external_id;
+  CanonicalDoc doc;       // canonical JSON and hash (ignore_fields left out of the hash)
+  uint64_t raw_hash = 0;  // RawHash of the item's raw bytes
+  uint64_t index = 0;     // 0-based position in the body
+};
+
+struct ImportParserOptions {
+  BodyFormat format = BodyFormat::kJson;
+  std::string id_field;  // empty: "external_id", falling back to "id"
+  std::vector<std::string> ignore_fields;
+};
+
+class ImportParser {
+ public:
+  using Sink = std::function<Status(ParsedItem&&)>;
+
+  explicit ImportParser(ImportParserOptions options);
+  ~ImportParser();
+  ImportParser(const ImportParser&) = delete;
+  ImportParser& operator=(const ImportParser&) = delete;
+
+  // Consumes a chunk; calls `sink` for every item completed by it, in order.
+  // Returns the first error (from the input or from the sink); after an
+  // error the parser is dead.
+  Status Feed(std::string_view chunk, const Sink& sink);
+  // Ends the input: checks the body is complete (closing brackets, a "data"
+  // member present for the object form) and flushes a last NDJSON line.
+  Status Finish(const Sink& sink);
+
+  // The body's "mode" member, if it had one (kJson object form only).
+  std::optional<ImportMode> body_mode() const;
+  // The body's "allow_mass_removal" member, if it had one.
+  std::optional<bool> body_allow_mass_removal() const;
+  uint64_t items() const;
+  uint64_t bytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace syncmgr

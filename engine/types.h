@@ -1,0 +1,251 @@
+// Plain value types of the engine's public API: what callers pass in and get
+// back. No RocksDB, FlatBuffers or JSON library types appear here.
+//
+// Times are microseconds since the Unix epoch (UTC). Hashes are lower-case
+// hex strings of 32 characters (128 bits).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace syncmgr {
+
+using TenantId = uint32_t;
+
+enum class StreamKind : uint8_t { kSource = 1, kTarget = 2 };
+
+struct StreamRef {
+  StreamKind kind = StreamKind::kSource;
+  uint32_t id = 0;
+};
+
+struct TenantInfo {
+  TenantId id = 0;
+  std::string name;
+  int64_t created_at_us = 0;
+};
+
+struct TenantCreatedInfo {
+  TenantInfo tenant;
+  std::string api_key;  // shown once; only its hash is stored
+};
+
+struct SourceSpec {
+  std::string name;
+  std::string type = "scraper";
+  // Empty: "external_id", falling back to "id".
+  std::string id_field;
+  std::vector<std::string> ignore_fields;
+  // A full import may remove at most this share of live properties unless
+  // allow_mass_removal is set. Range [0, 1]. Default: 0.2.
+  double max_removal_ratio = 0.2;
+};
+
+struct SourceInfo {
+  uint32_t id = 0;
+  std::string name;
+  std::string type;
+  std::string id_field;  // empty: default
+  std::vector<std::string> ignore_fields;
+  double max_removal_ratio = 0.2;
+  int64_t created_at_us = 0;
+};
+
+struct TargetSpec {
+  std::string name;
+  std::string type = "internal";
+  // JSON object text; empty means {}.
+  std::string config_json;
+};
+
+struct TargetInfo {
+  uint32_t id = 0;
+  std::string name;
+  std::string type;
+  std::string config_json;  // canonical JSON
+  int64_t created_at_us = 0;
+};
+
+enum class ImportMode { kUpsert, kFull };
+enum class BodyFormat {
+  kJson,    // a JSON array of objects, or {"data": [...], "mode"?: ...}
+  kNdjson,  // one JSON object per line
+};
+
+struct ImportOptions {
+  ImportMode mode = ImportMode::kUpsert;
+  // True when the caller set the mode explicitly (a query parameter or flag);
+  // then a "mode" member of a JSON body must agree with it.
+  bool mode_explicit = false;
+  BodyFormat format = BodyFormat::kJson;
+  bool allow_mass_removal = false;
+};
+
+struct ImportStats {
+  uint64_t received = 0;
+  uint64_t created = 0;
+  uint64_t updated = 0;
+  uint64_t unchanged = 0;
+  uint64_t removed = 0;
+};
+
+struct ImportResult {
+  uint64_t import_id = 0;
+  uint64_t seq = 0;  // last seq of the import (its import.completed event)
+  ImportStats stats;
+};
+
+enum class OnConflict { kKeep, kOverwrite };
+
+struct SyncOptions {
+  OnConflict on_conflict = OnConflict::kKeep;
+  bool dry_run = false;
+};
+
+struct SyncStats {
+  uint64_t created = 0;
+  uint64_t updated = 0;
+  uint64_t unchanged = 0;
+  uint64_t removed = 0;
+  uint64_t conflicts = 0;
+};
+
+struct SyncWarning {
+  std::string external_id;
+  std::string type;  // "manual_change"
+  std::string message;
+};
+
+struct SyncResult {
+  uint64_t sync_id = 0;  // 0 for a dry run
+  uint64_t seq = 0;      // last seq of the sync (dry run: the tenant's last seq)
+  SyncStats stats;
+  std::vector<SyncWarning> warnings;
+};
+
+// One property as stored in a source or target.
+struct PropertyRecord {
+  std::string external_id;
+  std::string data;  // canonical JSON object
+  std::string hash;  // 32 hex characters
+  uint32_t version = 0;
+  int64_t updated_at_us = 0;
+  uint64_t seq = 0;
+  // Targets only.
+  uint32_t source_id = 0;  // 0: manually created
+  bool manually_modified = false;
+};
+
+struct ReadOptions {
+  // State as of this seq (inclusive). Unset: current state.
+  std::optional<uint64_t> as_of_seq;
+};
+
+struct ListOptions {
+  std::optional<uint64_t> as_of_seq;
+  // Only properties whose latest change has seq > changed_since. Removed
+  // properties are included then? No: only live ones (see docs/api.md).
+  std::optional<uint64_t> changed_since;
+  // Keyset paging: only external_ids strictly greater than this.
+  std::optional<std::string> after;
+  // At most this many; 0 means no limit.
+  uint64_t limit = 0;
+};
+
+enum class CauseKind : uint8_t { kNone = 0, kImport = 1, kSync = 2, kManual = 3 };
+
+struct HistoryEntry {
+  uint32_t version = 0;
+  uint64_t seq = 0;
+  int64_t time_us = 0;
+  std::string hash;               // empty when removed
+  std::optional<std::string> data;  // nullopt when removed
+  bool removed = false;
+  std::optional<std::vector<std::string>> changed_fields;
+  CauseKind cause = CauseKind::kNone;
+  uint64_t cause_id = 0;
+};
+
+struct ImportLogEntry {
+  uint64_t id = 0;
+  uint32_t source_id = 0;
+  std::string mode;
+  int64_t started_at_us = 0;
+  int64_t finished_at_us = 0;
+  std::string status;  // "success"
+  ImportStats stats;
+  uint64_t seq = 0;
+};
+
+struct SyncLogFilter {
+  std::optional<uint32_t> source_id;
+  std::optional<uint32_t> target_id;
+  uint32_t limit = 100;
+};
+
+struct SyncLogEntry {
+  uint64_t id = 0;
+  uint32_t source_id = 0;
+  uint32_t target_id = 0;
+  int64_t started_at_us = 0;
+  int64_t finished_at_us = 0;
+  std::string status;  // "success"
+  std::string on_conflict;
+  SyncStats stats;
+  std::vector<SyncWarning> warnings;
+  uint64_t seq = 0;
+};
+
+// Event types as the feed names them.
+enum class EventType : uint8_t {
+  kPropertyCreated,
+  kPropertyUpdated,
+  kPropertyRemoved,
+  kPropertyManualEdit,
+  kImportCompleted,
+  kSyncCompleted,
+  kCatalog,  // tenant / key / source / target created (not in the feed)
+};
+
+struct LogQuery {
+  uint64_t after_seq = 0;
+  std::optional<StreamRef> stream;  // only events of this stream
+  uint32_t limit = 1000;
+  // Stop after scanning this many records even if fewer matched.
+  uint32_t scan_budget = 100000;
+};
+
+struct LogEvent {
+  uint64_t seq = 0;
+  int64_t time_us = 0;
+  EventType type = EventType::kCatalog;
+  StreamRef stream;
+  std::string external_id;
+  uint32_t version = 0;
+  std::string hash;
+  std::optional<std::string> data;
+  std::optional<std::vector<std::string>> changed_fields;
+  // import.completed / sync.completed: the summary as JSON.
+  std::string summary_json;
+};
+
+struct LogPage {
+  std::vector<LogEvent> events;
+  uint64_t last_seq = 0;  // last seq scanned (>= after_seq)
+};
+
+// Progress callback: (done, total); total 0 when unknown.
+using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
+
+struct ReplayOptions {
+  // Fold each tenant's log up to and including this seq. Unset: everything.
+  std::optional<uint64_t> as_of_seq;
+  // Or up to and including the last event at or before this time.
+  std::optional<int64_t> as_of_time_us;
+  ProgressFn progress;
+};
+
+}  // namespace syncmgr
