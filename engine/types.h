@@ -137,6 +137,7 @@ struct PropertyRecord {
   // Targets only.
   uint32_t source_id = 0;  // 0: manually created
   bool manually_modified = false;
+  bool removed = false;  // only in the answer to a DELETE (data is then empty)
 };
 
 struct ReadOptions {

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   # engine and server libraries (all through find_package)
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler libroaring-dev
-  libsimdjson-dev libfmt-dev libboost1.81-dev libxxhash-dev libssl-dev
+  libsimdjson-dev libfmt-dev libboost1.81-dev libxxhash-dev libssl-dev zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -1,0 +1,128 @@
+// EngineImpl: the engine's internals behind engine.h. Internal to engine/.
+//
+// Write path (docs/architecture.md, "write path"):
+//   1. take the tenant's write lock (writes of one tenant are serialized, so
+//      seqs are gap-free and every decision reads committed state);
+//   2. decide which events the operation produces, reading committed views;
+//   3. for each event: encode it, put it in the log batch and fold it into
+//      the view batch (ViewFolder) — the same fold replay uses;
+//   4. commit: one synced WriteBatch holding the log records, every view
+//      update and the tenant's meta record (its last_seq is the commit
+//      record). An operation whose log records outgrow write_chunk_bytes
+//      writes them ahead, unsynced, with seqs above the committed last_seq:
+//      invisible to readers, discarded on abort and by recovery at open;
+//   5. install the operation's TenantViews and publish the new last_seq.
+#pragma once
+
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "engine/engine.h"
+#include "engine/event_codec.h"
+#include "engine/fold.h"
+#include "engine/store.h"
+
+namespace syncmgr {
+
+// Per-tenant writer state.
+struct TenantSlot {
+  std::mutex write_mu;             // held for the whole of a write operation
+  bool loaded = false;             // guarded by write_mu
+  TenantViews views;               // guarded by write_mu; committed state
+  std::atomic<uint64_t> last_seq{0};  // committed; readers bound their reads by it
+};
+
+class EngineImpl;
+
+// One write operation of one tenant. REQUIRES: the slot's write_mu is held
+// for the WriteOp's whole life. Destroying it without Commit aborts it.
+class WriteOp {
+ public:
+  WriteOp(EngineImpl* engine, TenantId tenant, TenantSlot* slot);
+  ~WriteOp();
+  WriteOp(const WriteOp&) = delete;
+  WriteOp& operator=(const WriteOp&) = delete;
+
+  TenantId tenant() const { return tenant_; }
+  int64_t time_us() const { return time_us_; }
+  uint64_t next_seq() const { return views_.last_seq + 1; }
+  uint64_t first_seq() const { return first_seq_; }
+  TenantViews& views() { return views_; }
+  ViewFolder& folder() { return folder_; }
+  flatbuffers::FlatBufferBuilder& builder() { return builder_; }
+
+  // Appends the event finished in builder() (built with seq == next_seq()).
+  Status Append();
+  // Makes the operation durable and visible. Returns the last seq.
+  StatusOr<uint64_t> Commit();
+
+ private:
+  Status FlushLogChunk();
+
+  EngineImpl* engine_;
+  TenantId tenant_;
+  TenantSlot* slot_;
+  TenantViews views_;  // working copy; installed on commit
+  rocksdb::WriteBatch log_batch_;
+  rocksdb::WriteBatch view_batch_;
+  ViewFolder folder_;
+  flatbuffers::FlatBufferBuilder builder_;
+  int64_t time_us_;
+  uint64_t first_seq_;
+  bool flushed_ahead_ = false;
+  bool done_ = false;
+};
+
+class EngineImpl {
+ public:
+  explicit EngineImpl(EngineOptions options) : options_(std::move(options)) {}
+
+  Status Open();
+
+  const EngineOptions& options() const { return options_; }
+  Store& store() { return *store_; }
+
+  // The tenant's slot; NotFound if the tenant does not exist.
+  StatusOr<TenantSlot*> Slot(TenantId tenant);
+  // Locks the tenant for writing and loads its views. The returned lock
+  // must outlive every WriteOp on the slot.
+  StatusOr<std::unique_lock<std::mutex>> LockForWrite(TenantId tenant, TenantSlot** slot);
+  TenantSlot* CreateSlot(TenantId tenant);  // REQUIRES: tenants_mu_ held
+  std::mutex& tenants_mu() { return tenants_mu_; }
+  TenantId AllocateTenantId() { return next_tenant_id_++; }  // REQUIRES: tenants_mu_ held
+
+  StatusOr<SourceInfo> ReadSource(TenantId tenant, uint32_t id);
+  StatusOr<TargetInfo> ReadTarget(TenantId tenant, uint32_t id);
+  // Reads a committed log record.
+  Status ReadLogRecord(TenantId tenant, uint64_t seq, std::string* bytes);
+  // The canonical data held by the event at `data_seq`.
+  Status ReadData(TenantId tenant, uint64_t data_seq, std::string* data);
+
+  void NotifyCommit(TenantId tenant, uint64_t last_seq);
+  uint64_t Subscribe(std::function<void(TenantId, uint64_t)> fn);
+  void Unsubscribe(uint64_t handle);
+
+ private:
+  Status RecoverTenant(TenantId tenant, uint64_t committed_seq);
+
+  EngineOptions options_;
+  std::unique_ptr<Store> store_;
+  std::mutex tenants_mu_;
+  std::map<TenantId, std::unique_ptr<TenantSlot>> tenants_;  // guarded by tenants_mu_
+  TenantId next_tenant_id_ = 1;                              // guarded by tenants_mu_
+  std::mutex subs_mu_;
+  std::map<uint64_t, std::function<void(TenantId, uint64_t)>> subs_;  // guarded by subs_mu_
+  uint64_t next_sub_ = 1;                                             // guarded by subs_mu_
+};
+
+// Current time in microseconds since the epoch.
+int64_t NowMicros();
+
+}  // namespace syncmgr

@@ -1,0 +1,348 @@
+#include "engine/fold.h"
+
+#include <rocksdb/iterator.h>
+
+#include <fmt/format.h>
+
+#include "engine/event_codec.h"
+#include "engine/keys.h"
+#include "views_generated.h"
+
+namespace syncmgr {
+
+namespace {
+
+rocksdb::Slice S(const std::string& s) { return rocksdb::Slice(s); }
+rocksdb::Slice S(const flatbuffers::FlatBufferBuilder& b) {
+  return rocksdb::Slice(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
+std::string U32Value(uint32_t v) {
+  std::string s;
+  keys::PutU32(&s, v);
+  return s;
+}
+
+std::string U64Value(uint64_t v) {
+  std::string s;
+  keys::PutU64(&s, v);
+  return s;
+}
+
+uint8_t IndexTag(EventType t) { return static_cast<uint8_t>(t); }
+
+}  // namespace
+
+std::string EncodeBitmap(const Bitmap& bitmap) {
+  Bitmap copy(bitmap);
+  copy.runOptimize();
+  copy.shrinkToFit();
+  std::string out(copy.getSizeInBytes(/*portable=*/true), '\0');
+  size_t n = copy.write(out.data(), /*portable=*/true);
+  out.resize(n);
+  return out;
+}
+
+StatusOr<Bitmap> DecodeBitmap(std::string_view bytes) {
+  try {
+    return Bitmap::readSafe(bytes.data(), bytes.size());
+  } catch (const std::exception& e) {
+    return Status::Corruption(fmt::format("bitmap does not decode: {}", e.what()));
+  }
+}
+
+StatusOr<TenantViews> LoadTenantViews(const Store& store, TenantId tenant) {
+  TenantViews v;
+  std::string value;
+  Status s = store.Get(Cf::kMeta, keys::TenantMeta(tenant), &value);
+  if (s.code() == Code::kNotFound) return v;
+  SYNCMGR_RETURN_IF_ERROR(s);
+  {
+    flatbuffers::Verifier ver(reinterpret_cast<const uint8_t*>(value.data()), value.size());
+    if (!ver.VerifyBuffer<fb::TenantMeta>(nullptr)) {
+      return Status::Corruption(fmt::format("tenant {} meta does not decode", tenant));
+    }
+    const auto* m = flatbuffers::GetRoot<fb::TenantMeta>(value.data());
+    v.last_seq = m->last_seq();
+    v.last_time_us = m->last_time_us();
+    v.next_source_id = m->next_source_id();
+    v.next_target_id = m->next_target_id();
+    v.next_import_id = m->next_import_id();
+    v.next_sync_id = m->next_sync_id();
+  }
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kMeta)));
+  // Stream counters.
+  std::string prefix = keys::CatalogPrefix(tenant, 'D');
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view k(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+    if (k.size() != 5) return Status::Corruption("stream meta key");
+    StreamRef st{static_cast<StreamKind>(k[0]), keys::GetU32(k.substr(1))};
+    std::string sv = it->value().ToString();  // aligned copy for FlatBuffers
+    const auto* sm = flatbuffers::GetRoot<fb::StreamMeta>(sv.data());
+    v.next_dense[StreamKey(st)] = sm->next_dense_id();
+  }
+  // Sync pairs and their changed-since-last-sync sets.
+  prefix = keys::PairPrefix(tenant);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view k(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+    if (k.size() != 8) return Status::Corruption("pair key");
+    uint32_t source = keys::GetU32(k), target = keys::GetU32(k.substr(4));
+    std::string pv = it->value().ToString();  // aligned copy for FlatBuffers
+    const auto* pr = flatbuffers::GetRoot<fb::PairRecord>(pv.data());
+    PairState ps;
+    ps.last_sync_id = pr->last_sync_id();
+    ps.last_sync_seq = pr->last_sync_seq();
+    for (int side = 0; side < 2; ++side) {
+      std::string bk = side == 0 ? keys::SourceDirty(tenant, source, target)
+                                 : keys::TargetDirty(tenant, source, target);
+      std::string bytes;
+      Status bs = store.Get(Cf::kBitmaps, bk, &bytes);
+      Bitmap bm;
+      if (bs.ok()) {
+        SYNCMGR_ASSIGN_OR_RETURN(bm, DecodeBitmap(bytes));
+      } else if (bs.code() != Code::kNotFound) {
+        return bs;
+      }
+      (side == 0 ? ps.source_dirty : ps.target_dirty) = std::make_shared<const Bitmap>(std::move(bm));
+    }
+    v.pairs[{source, target}] = std::move(ps);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "load tenant views");
+  return v;
+}
+
+ViewFolder::ViewFolder(TenantId tenant, TenantViews* views, rocksdb::WriteBatch* batch,
+                       const Store* store)
+    : tenant_(tenant), views_(views), batch_(batch), store_(store) {}
+
+Bitmap* ViewFolder::Mutable(BitmapPtr* p) {
+  // Copy on write: the committed TenantViews may share this bitmap.
+  if (!*p) {
+    *p = std::make_shared<const Bitmap>();
+  } else if (p->use_count() > 1) {
+    *p = std::make_shared<const Bitmap>(**p);
+  }
+  return const_cast<Bitmap*>(p->get());
+}
+
+StatusOr<BitmapPtr> ViewFolder::Live(StreamRef stream) {
+  auto it = views_->live.find(StreamKey(stream));
+  if (it != views_->live.end()) return it->second;
+  Bitmap bm;
+  if (store_ != nullptr) {
+    std::string bytes;
+    Status s = store_->Get(Cf::kBitmaps, keys::LiveBitmap(tenant_, stream), &bytes);
+    if (s.ok()) {
+      SYNCMGR_ASSIGN_OR_RETURN(bm, DecodeBitmap(bytes));
+    } else if (s.code() != Code::kNotFound) {
+      return s;
+    }
+  }
+  auto ptr = std::make_shared<const Bitmap>(std::move(bm));
+  views_->live[StreamKey(stream)] = ptr;
+  return ptr;
+}
+
+StatusOr<Bitmap*> ViewFolder::MutableLive(StreamRef stream) {
+  SYNCMGR_RETURN_IF_ERROR(Live(stream).status());
+  touched_live_.insert(StreamKey(stream));
+  return Mutable(&views_->live[StreamKey(stream)]);
+}
+
+Status ViewFolder::Apply(const fb::Event& ev) {
+  if (ev.seq() != views_->last_seq + 1) {
+    return Status::Corruption(fmt::format("tenant {}: event seq {} follows {}", tenant_, ev.seq(),
+                                          views_->last_seq));
+  }
+  views_->last_seq = ev.seq();
+  views_->last_time_us = std::max(views_->last_time_us, ev.time_us());
+  flatbuffers::FlatBufferBuilder b(256);
+  switch (ev.body_type()) {
+    case fb::EventBody::PropertyChanged:
+      return ApplyProperty(ev, *ev.body_as_PropertyChanged());
+    case fb::EventBody::SyncCompleted:
+      return ApplySyncCompleted(ev, *ev.body_as_SyncCompleted());
+    case fb::EventBody::ImportCompleted: {
+      const auto* ic = ev.body_as_ImportCompleted();
+      batch_->Put(store_cf(Cf::kOpLog), S(keys::ImportLog(tenant_, ic->import_id())),
+                  S(U64Value(ev.seq())));
+      batch_->Put(store_cf(Cf::kStream),
+                  S(keys::StreamIndex(tenant_, {StreamKind::kSource, ic->source_id()}, ev.seq())),
+                  S(std::string(1, static_cast<char>(IndexTag(EventType::kImportCompleted)))));
+      views_->next_import_id = std::max(views_->next_import_id, ic->import_id() + 1);
+      return Status::Ok();
+    }
+    case fb::EventBody::TenantCreated: {
+      const auto* tc = ev.body_as_TenantCreated();
+      auto name = b.CreateString(Sv(tc->name()));
+      b.Finish(fb::CreateTenantRecord(b, tc->tenant_id(), name, ev.time_us()));
+      batch_->Put(store_cf(Cf::kCatalog), S(keys::TenantRecord(tenant_)), S(b));
+      return Status::Ok();
+    }
+    case fb::EventBody::ApiKeyCreated: {
+      const auto* kc = ev.body_as_ApiKeyCreated();
+      if (kc->key_hash() == nullptr) return Status::Corruption("api key event without hash");
+      auto prefix = b.CreateString(Sv(kc->prefix()));
+      b.Finish(fb::CreateApiKeyRecord(b, tenant_, prefix, false, ev.time_us()));
+      std::string key(reinterpret_cast<const char*>(kc->key_hash()->data()),
+                      kc->key_hash()->size());
+      batch_->Put(store_cf(Cf::kAuth), S(key), S(b));
+      return Status::Ok();
+    }
+    case fb::EventBody::ApiKeyRevoked: {
+      const auto* kr = ev.body_as_ApiKeyRevoked();
+      if (kr->key_hash() == nullptr) return Status::Corruption("api key event without hash");
+      auto prefix = b.CreateString(Sv(kr->prefix()));
+      b.Finish(fb::CreateApiKeyRecord(b, tenant_, prefix, true, ev.time_us()));
+      std::string key(reinterpret_cast<const char*>(kr->key_hash()->data()),
+                      kr->key_hash()->size());
+      batch_->Put(store_cf(Cf::kAuth), S(key), S(b));
+      return Status::Ok();
+    }
+    case fb::EventBody::SourceCreated: {
+      const auto* sc = ev.body_as_SourceCreated();
+      std::vector<flatbuffers::Offset<flatbuffers::String>> ignore;
+      if (sc->ignore_fields() != nullptr) {
+        for (const auto* f : *sc->ignore_fields()) ignore.push_back(b.CreateString(Sv(f)));
+      }
+      auto name = b.CreateString(Sv(sc->name()));
+      auto type = b.CreateString(Sv(sc->type()));
+      auto id_field = b.CreateString(Sv(sc->id_field()));
+      auto iv = b.CreateVector(ignore);
+      b.Finish(fb::CreateSourceRecord(b, sc->source_id(), name, type, id_field, iv,
+                                      sc->max_removal_ratio(), ev.time_us(), ev.seq()));
+      batch_->Put(store_cf(Cf::kCatalog), S(keys::SourceRecord(tenant_, sc->source_id())), S(b));
+      views_->next_source_id = std::max(views_->next_source_id, sc->source_id() + 1);
+      return Status::Ok();
+    }
+    case fb::EventBody::TargetCreated: {
+      const auto* tc = ev.body_as_TargetCreated();
+      auto name = b.CreateString(Sv(tc->name()));
+      auto type = b.CreateString(Sv(tc->type()));
+      auto config = b.CreateString(Sv(tc->config_json()));
+      b.Finish(fb::CreateTargetRecord(b, tc->target_id(), name, type, config, ev.time_us(),
+                                      ev.seq()));
+      batch_->Put(store_cf(Cf::kCatalog), S(keys::TargetRecord(tenant_, tc->target_id())), S(b));
+      views_->next_target_id = std::max(views_->next_target_id, tc->target_id() + 1);
+      return Status::Ok();
+    }
+    case fb::EventBody::NONE:
+      break;
+  }
+  return Status::Corruption(fmt::format("tenant {} seq {}: unknown event body", tenant_, ev.seq()));
+}
+
+Status ViewFolder::ApplyProperty(const fb::Event& ev, const fb::PropertyChanged& p) {
+  StreamRef stream{static_cast<StreamKind>(p.stream_kind()), p.stream_id()};
+  std::string_view ext = Sv(p.external_id());
+  bool removed = p.change() == fb::PropertyChange::Removed;
+
+  flatbuffers::FlatBufferBuilder b(128);
+  fb::PropertyStateBuilder sb(b);
+  sb.add_dense_id(p.dense_id());
+  sb.add_version(p.version());
+  sb.add_seq(ev.seq());
+  sb.add_data_seq(removed ? 0 : (p.data_ref() != 0 ? p.data_ref() : ev.seq()));
+  if (p.hash() != nullptr) sb.add_hash(p.hash());
+  sb.add_updated_at_us(ev.time_us());
+  sb.add_removed(removed);
+  sb.add_source_id(p.source_id());
+  sb.add_manually_modified(p.cause() == fb::CauseKind::Manual);
+  if (p.sync_hash() != nullptr) sb.add_sync_hash(p.sync_hash());
+  sb.add_raw_hash(p.raw_hash());
+  b.Finish(sb.Finish());
+  batch_->Put(store_cf(Cf::kState), S(keys::State(tenant_, stream, ext)), S(b));
+  batch_->Put(store_cf(Cf::kHistory), S(keys::History(tenant_, stream, ext, ev.seq())),
+              S(U32Value(p.version())));
+  batch_->Put(store_cf(Cf::kStream), S(keys::StreamIndex(tenant_, stream, ev.seq())),
+              S(std::string(1, static_cast<char>(IndexTag(TypeOf(ev))))));
+
+  uint32_t& next_dense = views_->next_dense[StreamKey(stream)];
+  if (p.dense_id() >= next_dense) {
+    // First appearance of this external_id in the stream.
+    batch_->Put(store_cf(Cf::kDense), S(keys::Dense(tenant_, stream, p.dense_id())),
+                rocksdb::Slice(ext.data(), ext.size()));
+    next_dense = p.dense_id() + 1;
+    touched_streams_.insert(StreamKey(stream));
+  }
+  SYNCMGR_ASSIGN_OR_RETURN(Bitmap * live, MutableLive(stream));
+  if (removed) {
+    live->remove(p.dense_id());
+  } else {
+    live->add(p.dense_id());
+  }
+
+  // Remember the change for every sync pair that has not seen it yet.
+  for (auto& [pair, state] : views_->pairs) {
+    if (stream.kind == StreamKind::kSource && pair.first == stream.id) {
+      Mutable(&state.source_dirty)->add(p.dense_id());
+      touched_pairs_.insert(pair);
+    } else if (stream.kind == StreamKind::kTarget && pair.second == stream.id) {
+      // A sync's own writes into its target are already reconciled for its pair.
+      bool own_write = p.cause() == fb::CauseKind::Sync && p.source_id() == pair.first;
+      if (own_write) continue;
+      Mutable(&state.target_dirty)->add(p.dense_id());
+      touched_pairs_.insert(pair);
+    }
+  }
+  return Status::Ok();
+}
+
+Status ViewFolder::ApplySyncCompleted(const fb::Event& ev, const fb::SyncCompleted& s) {
+  batch_->Put(store_cf(Cf::kOpLog), S(keys::SyncLog(tenant_, s.sync_id())),
+              S(U64Value(ev.seq())));
+  std::string tag(1, static_cast<char>(IndexTag(EventType::kSyncCompleted)));
+  batch_->Put(store_cf(Cf::kStream),
+              S(keys::StreamIndex(tenant_, {StreamKind::kSource, s.source_id()}, ev.seq())), S(tag));
+  batch_->Put(store_cf(Cf::kStream),
+              S(keys::StreamIndex(tenant_, {StreamKind::kTarget, s.target_id()}, ev.seq())), S(tag));
+  views_->next_sync_id = std::max(views_->next_sync_id, s.sync_id() + 1);
+
+  std::pair<uint32_t, uint32_t> key{s.source_id(), s.target_id()};
+  PairState& ps = views_->pairs[key];
+  ps.last_sync_id = s.sync_id();
+  ps.last_sync_seq = ev.seq();
+  ps.source_dirty = std::make_shared<const Bitmap>();
+  // Conflicts the sync kept stay pending: the next sync must see them again.
+  Bitmap retained;
+  if (s.retained_target_ids() != nullptr) {
+    for (uint32_t id : *s.retained_target_ids()) retained.add(id);
+  }
+  ps.target_dirty = std::make_shared<const Bitmap>(std::move(retained));
+  touched_pairs_.insert(key);
+  return Status::Ok();
+}
+
+void ViewFolder::Finish() {
+  flatbuffers::FlatBufferBuilder b(128);
+  b.Finish(fb::CreateTenantMeta(b, views_->last_seq, views_->next_source_id,
+                                views_->next_target_id, views_->next_import_id,
+                                views_->next_sync_id, views_->last_time_us));
+  batch_->Put(store_cf(Cf::kMeta), S(keys::TenantMeta(tenant_)), S(b));
+  for (uint64_t sk : touched_streams_) {
+    b.Clear();
+    b.Finish(fb::CreateStreamMeta(b, views_->next_dense[sk]));
+    batch_->Put(store_cf(Cf::kMeta), S(keys::StreamMeta(tenant_, StreamOf(sk))), S(b));
+  }
+  for (const auto& key : touched_pairs_) {
+    const PairState& ps = views_->pairs[key];
+    b.Clear();
+    b.Finish(fb::CreatePairRecord(b, ps.last_sync_id, ps.last_sync_seq));
+    batch_->Put(store_cf(Cf::kMeta), S(keys::Pair(tenant_, key.first, key.second)), S(b));
+    static const Bitmap kEmpty;
+    batch_->Put(store_cf(Cf::kBitmaps), S(keys::SourceDirty(tenant_, key.first, key.second)),
+                S(EncodeBitmap(ps.source_dirty ? *ps.source_dirty : kEmpty)));
+    batch_->Put(store_cf(Cf::kBitmaps), S(keys::TargetDirty(tenant_, key.first, key.second)),
+                S(EncodeBitmap(ps.target_dirty ? *ps.target_dirty : kEmpty)));
+  }
+  for (uint64_t sk : touched_live_) {
+    batch_->Put(store_cf(Cf::kBitmaps), S(keys::LiveBitmap(tenant_, StreamOf(sk))),
+                S(EncodeBitmap(*views_->live[sk])));
+  }
+  touched_streams_.clear();
+  touched_pairs_.clear();
+  touched_live_.clear();
+}
+
+}  // namespace syncmgr

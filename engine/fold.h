@@ -1,0 +1,102 @@
+// The fold: how one log event changes the views. Internal to engine/.
+//
+// Views = fold(log) holds because there is exactly one piece of code that
+// turns events into view records, this one, and both the live write path
+// (WriteOp) and replay (ReplayInto / VerifyViews) go through it. Every view
+// record is a function of events alone; the fold never reads a view record
+// from the database except through TenantViews' bitmaps and counters, which
+// are themselves views loaded from (or rebuilt into) the `meta` and
+// `bitmaps` column families.
+//
+// Thread-safety: a TenantViews is owned by one writer at a time (the
+// tenant's write lock); a ViewFolder is used by one thread.
+#pragma once
+
+#include <rocksdb/write_batch.h>
+#include <roaring/roaring.hh>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "engine/status.h"
+#include "engine/store.h"
+#include "engine/types.h"
+#include "events_generated.h"
+
+namespace syncmgr {
+
+using Bitmap = ::Roaring;  // CRoaring 0.2.x puts its C++ class in the global namespace
+using BitmapPtr = std::shared_ptr<const Bitmap>;
+
+// Stream identity packed for map keys: kind in the high byte.
+inline uint64_t StreamKey(StreamRef s) { return (uint64_t{static_cast<uint8_t>(s.kind)} << 32) | s.id; }
+inline StreamRef StreamOf(uint64_t key) {
+  return StreamRef{static_cast<StreamKind>(key >> 32), static_cast<uint32_t>(key)};
+}
+
+struct PairState {
+  uint64_t last_sync_id = 0;
+  uint64_t last_sync_seq = 0;
+  BitmapPtr source_dirty;  // source dense ids changed since the pair's last sync
+  BitmapPtr target_dirty;  // target dense ids changed by others since then
+};
+
+// The per-tenant derived state a writer needs in memory: counters, live
+// sets and sync pairs. Copying is cheap: bitmaps are shared, copied on write.
+struct TenantViews {
+  uint64_t last_seq = 0;
+  int64_t last_time_us = 0;
+  uint32_t next_source_id = 1;
+  uint32_t next_target_id = 1;
+  uint64_t next_import_id = 1;
+  uint64_t next_sync_id = 1;
+  std::map<uint64_t, uint32_t> next_dense;   // StreamKey -> next dense id
+  std::map<uint64_t, BitmapPtr> live;         // StreamKey -> live dense ids (loaded lazily)
+  std::map<std::pair<uint32_t, uint32_t>, PairState> pairs;  // (source, target)
+};
+
+// Serialises a bitmap in a canonical form (run-optimised, portable format)
+// so that equal sets give equal bytes.
+std::string EncodeBitmap(const Bitmap& bitmap);
+StatusOr<Bitmap> DecodeBitmap(std::string_view bytes);
+
+// Loads a tenant's views from `store` (empty views if the tenant is new).
+// Live bitmaps are loaded lazily by ViewFolder / LiveSet.
+StatusOr<TenantViews> LoadTenantViews(const Store& store, TenantId tenant);
+
+// Applies events to views, writing view records into a batch.
+class ViewFolder {
+ public:
+  // `views` is modified in place; `batch` receives the view records; `store`
+  // is where not-yet-loaded live bitmaps are read from.
+  ViewFolder(TenantId tenant, TenantViews* views, rocksdb::WriteBatch* batch, const Store* store);
+
+  // Applies one event. REQUIRES: event.seq() == views->last_seq + 1.
+  Status Apply(const fb::Event& event);
+  // Writes the counters, touched stream metas, pairs and touched bitmaps.
+  void Finish();
+
+  // The live set of a stream (loaded on first use).
+  StatusOr<BitmapPtr> Live(StreamRef stream);
+
+ private:
+  Status ApplyProperty(const fb::Event& ev, const fb::PropertyChanged& p);
+  Status ApplySyncCompleted(const fb::Event& ev, const fb::SyncCompleted& s);
+  StatusOr<Bitmap*> MutableLive(StreamRef stream);
+  static Bitmap* Mutable(BitmapPtr* p);
+  rocksdb::ColumnFamilyHandle* store_cf(Cf which) const { return store_->cf(which); }
+
+  TenantId tenant_;
+  TenantViews* views_;
+  rocksdb::WriteBatch* batch_;
+  const Store* store_;
+  std::set<uint64_t> touched_live_;
+  std::set<uint64_t> touched_streams_;
+  std::set<std::pair<uint32_t, uint32_t>> touched_pairs_;
+};
+
+}  // namespace syncmgr

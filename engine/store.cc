@@ -1,0 +1,135 @@
+#include "engine/store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace syncmgr {
+
+namespace {
+
+constexpr std::array<std::string_view, kNumCfs> kCfNames = {
+    "log", "stream", "state", "history", "dense", "catalog", "auth", "oplog", "meta", "bitmaps"};
+
+rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.format_version = 5;
+  if (cf == Cf::kLog) {
+    // Payload-heavy, written in seq order, read by point lookups (data of a
+    // property) and by scans (feed, replay). Larger blocks compress better.
+    t.block_size = 32 << 10;
+    o.compression = rocksdb::kLZ4Compression;
+    o.bottommost_compression = rocksdb::kZSTD;
+    o.write_buffer_size = 64 << 20;
+  } else {
+    t.block_size = 8 << 10;
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    t.whole_key_filtering = true;
+    o.compression = rocksdb::kLZ4Compression;
+    o.write_buffer_size = 32 << 20;
+  }
+  t.cache_index_and_filter_blocks = true;
+  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  o.level_compaction_dynamic_level_bytes = true;
+  return o;
+}
+
+}  // namespace
+
+std::string_view CfName(Cf cf) { return kCfNames[static_cast<int>(cf)]; }
+
+Status FromRocks(const rocksdb::Status& s, std::string_view context) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = fmt::format("{}: {}", context, s.ToString());
+  if (s.IsNotFound()) return Status::NotFound(std::move(msg));
+  if (s.IsCorruption()) return Status::Corruption(std::move(msg));
+  if (s.IsNoSpace()) return Status::NoSpace(std::move(msg));
+  if (s.IsIOError() && s.ToString().find("No space") != std::string::npos) {
+    return Status::NoSpace(std::move(msg));
+  }
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return Status::Unavailable(std::move(msg));
+  return Status::Internal(std::move(msg));
+}
+
+StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  rocksdb::DBOptions db_opts;
+  db_opts.create_if_missing = options.create_if_missing;
+  db_opts.create_missing_column_families = true;
+  db_opts.error_if_exists = options.error_if_exists;
+  // A torn record at the very end of the WAL is an unacknowledged write cut
+  // by a crash and is dropped; corruption anywhere else refuses to open
+  // instead of silently dropping later, acknowledged writes (the default
+  // point-in-time mode would). See docs/reliability.md.
+  db_opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_opts.paranoid_checks = true;
+  db_opts.max_background_jobs = 2;
+  db_opts.bytes_per_sync = 1 << 20;
+  db_opts.max_open_files = 512;
+  db_opts.keep_log_file_num = 4;
+  db_opts.avoid_unnecessary_blocking_io = true;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  descs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  for (int i = 0; i < kNumCfs; ++i) {
+    descs.emplace_back(std::string(kCfNames[i]), CfOptions(static_cast<Cf>(i), cache));
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (options.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(db_opts, options.path, descs, &handles, &raw);
+  } else {
+    s = rocksdb::DB::Open(db_opts, options.path, descs, &handles, &raw);
+  }
+  if (!s.ok()) {
+    Status st = FromRocks(s, fmt::format("cannot open data directory {}", options.path));
+    if (st.code() == Code::kCorruption) {
+      return Status::Corruption(
+          st.message() +
+          " -- the directory is damaged; restore it from a backup (syncmgr backup) or see "
+          "docs/reliability.md for recovery options. Nothing was changed.");
+    }
+    return st;
+  }
+  std::unique_ptr<Store> store(new Store());
+  store->db_.reset(raw);
+  store->default_handle_ = handles[0];
+  for (int i = 0; i < kNumCfs; ++i) store->handles_[i] = handles[i + 1];
+  return store;
+}
+
+Store::~Store() {
+  if (!db_) return;
+  for (auto* h : handles_) {
+    if (h != nullptr) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  }
+  if (default_handle_ != nullptr) {
+    db_->DestroyColumnFamilyHandle(default_handle_).PermitUncheckedError();
+  }
+  db_->Close().PermitUncheckedError();  // best effort: the WAL already holds every write
+}
+
+Status Store::Get(Cf which, std::string_view key, std::string* value) const {
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cf(which), rocksdb::Slice(key.data(), key.size()), value);
+  if (s.IsNotFound()) return Status::NotFound("");
+  return FromRocks(s, "read");
+}
+
+Status Store::Write(rocksdb::WriteBatch* batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return FromRocks(db_->Write(wo, batch), "write");
+}
+
+}  // namespace syncmgr

@@ -1,0 +1,228 @@
+// Sync: reconciles a source into a target, all or nothing.
+//
+// Candidates. The first sync of a (source, target) pair walks the source's
+// whole state. Later syncs visit only the ids in the pair's two
+// changed-since-last-sync bitmaps (source ids changed by imports; target ids
+// changed by manual edits or by syncs from other sources), so a sync with k
+// changes among N properties does O(k) work. Every id outside those sets is
+// known to be unchanged, which is how `unchanged` is counted without a scan:
+//   unchanged = |live(source)| - (live source ids among the candidates)
+//               + (candidates found unchanged).
+// Conflicts that the sync keeps stay in the pair's target set, so every
+// later sync sees (and reports) them again, as a full comparison would.
+#include <rocksdb/iterator.h>
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "engine/engine.h"
+#include "engine/engine_impl.h"
+#include "engine/keys.h"
+#include "views_generated.h"
+
+namespace syncmgr {
+
+namespace {
+
+class SyncRun {
+ public:
+  SyncRun(EngineImpl* engine, WriteOp* op, const SourceInfo& source, const TargetInfo& target,
+          const SyncOptions& options, uint64_t sync_id)
+      : engine_(engine),
+        op_(op),
+        source_(source),
+        target_(target),
+        options_(options),
+        sync_id_(sync_id) {}
+
+  // Visits one candidate id. `src` is its source state (null if the source
+  // never had it).
+  Status Visit(std::string_view ext, const fb::PropertyState* src) {
+    std::string tgt_value;
+    Status s =
+        engine_->store().Get(Cf::kState, keys::State(op_->tenant(), target_stream(), ext), &tgt_value);
+    if (!s.ok() && s.code() != Code::kNotFound) return s;
+    const fb::PropertyState* tgt =
+        s.ok() ? flatbuffers::GetRoot<fb::PropertyState>(tgt_value.data()) : nullptr;
+    bool src_live = src != nullptr && !src->removed();
+    bool tgt_live = tgt != nullptr && !tgt->removed();
+    bool manual = tgt != nullptr && tgt->manually_modified();
+
+    if (src_live) {
+      ++live_candidates_;
+      if (tgt_live && FromFb(tgt->hash()) == FromFb(src->hash())) {
+        ++unchanged_candidates_;
+        return Status::Ok();
+      }
+      if (manual && !Conflict(ext, tgt, tgt_live ? "changed" : "removed")) return Status::Ok();
+      return tgt_live ? Write(fb::PropertyChange::Updated, ext, src, tgt)
+                      : Write(fb::PropertyChange::Created, ext, src, tgt);
+    }
+    // Removed in (or never in) the source: remove it from the target if this
+    // source is where the target's copy came from.
+    if (!tgt_live || tgt->source_id() != source_.id) return Status::Ok();
+    if (manual && !Conflict(ext, tgt, "edited")) return Status::Ok();
+    return Write(fb::PropertyChange::Removed, ext, src, tgt);
+  }
+
+  SyncStats Stats(uint64_t live_source) const {
+    SyncStats s = stats_;
+    s.unchanged = live_source - live_candidates_ + unchanged_candidates_;
+    return s;
+  }
+  std::vector<SyncWarning>& warnings() { return warnings_; }
+  std::vector<uint32_t>& retained() { return retained_; }
+
+ private:
+  StreamRef target_stream() const { return {StreamKind::kTarget, target_.id}; }
+
+  // Records a conflict; returns true if the sync goes on to write anyway.
+  bool Conflict(std::string_view ext, const fb::PropertyState* tgt, std::string_view what) {
+    ++stats_.conflicts;
+    bool overwrite = options_.on_conflict == OnConflict::kOverwrite;
+    warnings_.push_back(SyncWarning{
+        std::string(ext), "manual_change",
+        fmt::format("target property was {} manually since the last sync; {}",
+                    what == "changed" ? "edited" : what,
+                    overwrite ? "the manual change was overwritten" : "the manual change was kept")});
+    if (!overwrite) {
+      retained_.push_back(tgt->dense_id());
+    }
+    return overwrite;
+  }
+
+  Status Write(fb::PropertyChange change, std::string_view ext, const fb::PropertyState* src,
+               const fb::PropertyState* tgt) {
+    switch (change) {
+      case fb::PropertyChange::Created: ++stats_.created; break;
+      case fb::PropertyChange::Updated: ++stats_.updated; break;
+      default: ++stats_.removed; break;
+    }
+    if (options_.dry_run) return Status::Ok();
+    PropertyEventSpec spec;
+    spec.change = change;
+    spec.stream = target_stream();
+    spec.external_id = ext;
+    spec.cause = CauseKind::kSync;
+    spec.cause_id = sync_id_;
+    spec.source_id = source_.id;
+    if (tgt != nullptr) {
+      spec.version = tgt->version() + 1;
+      spec.dense_id = tgt->dense_id();
+    } else {
+      spec.version = 1;
+      spec.dense_id = op_->views().next_dense[StreamKey(target_stream())];
+    }
+    std::vector<std::string> changed;
+    if (change != fb::PropertyChange::Removed) {
+      spec.hash = FromFb(src->hash());
+      spec.sync_hash = spec.hash;
+      spec.data_ref = src->data_seq();  // the payload is written once, in the source's event
+      if (change == fb::PropertyChange::Updated) {
+        std::string before, after;
+        SYNCMGR_RETURN_IF_ERROR(engine_->ReadData(op_->tenant(), tgt->data_seq(), &before));
+        SYNCMGR_RETURN_IF_ERROR(engine_->ReadData(op_->tenant(), src->data_seq(), &after));
+        changed = ChangedFields(before, after, source_.ignore_fields);
+        spec.changed_fields = &changed;
+      }
+    } else if (tgt != nullptr) {
+      spec.sync_hash = FromFb(tgt->sync_hash());
+    }
+    BuildPropertyEvent(&op_->builder(), op_->next_seq(), op_->time_us(), spec);
+    return op_->Append();
+  }
+
+  EngineImpl* engine_;
+  WriteOp* op_;
+  const SourceInfo& source_;
+  const TargetInfo& target_;
+  SyncOptions options_;
+  uint64_t sync_id_;
+  SyncStats stats_;
+  uint64_t live_candidates_ = 0;
+  uint64_t unchanged_candidates_ = 0;
+  std::vector<SyncWarning> warnings_;
+  std::vector<uint32_t> retained_;
+};
+
+}  // namespace
+
+StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t target_id,
+                                  const SyncOptions& options) {
+  TenantSlot* slot;
+  SYNCMGR_ASSIGN_OR_RETURN(auto lock, impl_->LockForWrite(tenant, &slot));
+  SYNCMGR_ASSIGN_OR_RETURN(SourceInfo source, impl_->ReadSource(tenant, source_id));
+  SYNCMGR_ASSIGN_OR_RETURN(TargetInfo target, impl_->ReadTarget(tenant, target_id));
+  WriteOp op(impl_.get(), tenant, slot);
+  int64_t started_at_us = NowMicros();
+  uint64_t sync_id = op.views().next_sync_id;
+  SyncRun run(impl_.get(), &op, source, target, options, sync_id);
+  Store& store = impl_->store();
+  StreamRef src_stream{StreamKind::kSource, source_id};
+  StreamRef tgt_stream{StreamKind::kTarget, target_id};
+
+  auto pair = op.views().pairs.find({source_id, target_id});
+  if (pair == op.views().pairs.end()) {
+    // First sync of this pair: every id the source ever had.
+    std::string prefix = keys::StatePrefix(tenant, src_stream);
+    std::string end = keys::PrefixEnd(prefix);
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(Cf::kState)));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      std::string_view ext(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+      std::string value = it->value().ToString();  // aligned copy for FlatBuffers
+      SYNCMGR_RETURN_IF_ERROR(run.Visit(ext, flatbuffers::GetRoot<fb::PropertyState>(value.data())));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "sync scan");
+  } else {
+    // Incremental: only what changed on either side since the last sync.
+    std::set<std::string> candidates;
+    auto add = [&](const BitmapPtr& ids, StreamRef stream) -> Status {
+      if (!ids) return Status::Ok();
+      for (uint32_t dense : *ids) {
+        std::string ext;
+        SYNCMGR_RETURN_IF_ERROR(store.Get(Cf::kDense, keys::Dense(tenant, stream, dense), &ext));
+        candidates.insert(std::move(ext));
+      }
+      return Status::Ok();
+    };
+    SYNCMGR_RETURN_IF_ERROR(add(pair->second.source_dirty, src_stream));
+    SYNCMGR_RETURN_IF_ERROR(add(pair->second.target_dirty, tgt_stream));
+    for (const std::string& ext : candidates) {
+      std::string value;
+      Status s = store.Get(Cf::kState, keys::State(tenant, src_stream, ext), &value);
+      if (!s.ok() && s.code() != Code::kNotFound) return s;
+      SYNCMGR_RETURN_IF_ERROR(run.Visit(
+          ext, s.ok() ? flatbuffers::GetRoot<fb::PropertyState>(value.data()) : nullptr));
+    }
+  }
+
+  SYNCMGR_ASSIGN_OR_RETURN(BitmapPtr live, op.folder().Live(src_stream));
+  SyncResult result;
+  result.stats = run.Stats(live->cardinality());
+  result.warnings = run.warnings();
+  if (options.dry_run) {
+    result.seq = slot->last_seq.load();
+    return result;  // the WriteOp is dropped: nothing written
+  }
+  SyncCompletedSpec spec;
+  spec.sync_id = sync_id;
+  spec.source_id = source_id;
+  spec.target_id = target_id;
+  spec.on_conflict = options.on_conflict;
+  spec.started_at_us = started_at_us;
+  spec.stats = result.stats;
+  spec.warnings = &result.warnings;
+  spec.retained_target_ids = &run.retained();
+  spec.first_seq = op.first_seq();
+  BuildSyncCompleted(&op.builder(), op.next_seq(), op.time_us(), spec);
+  SYNCMGR_RETURN_IF_ERROR(op.Append());
+  SYNCMGR_ASSIGN_OR_RETURN(result.seq, op.Commit());
+  result.sync_id = sync_id;
+  return result;
+}
+
+}  // namespace syncmgr

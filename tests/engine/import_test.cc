@@ -1,0 +1,197 @@
+// Import semantics (SPEC §4 Import) on a real engine.
+#include <gtest/gtest.h>
+
+#include "tests/engine/engine_fixture.h"
+
+namespace syncmgr::testing {
+namespace {
+
+class ImportTest : public EngineTest {};
+
+TEST_F(ImportTest, CreatesThenReimportIsUnchangedAndMakesNoVersions) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  std::string body = R"({"data":[{"external_id":"a","price":1},{"external_id":"b","price":2}]})";
+  auto r1 = Import(t, s, body);
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1->stats.received, 2u);
+  EXPECT_EQ(r1->stats.created, 2u);
+  auto r2 = Import(t, s, body);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->stats.unchanged, 2u);
+  EXPECT_EQ(r2->stats.created + r2->stats.updated, 0u);
+  EXPECT_GT(r2->import_id, r1->import_id);  // still logged
+  auto h = engine_->History(t, Src(s), "a");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->size(), 1u);
+  auto imports = engine_->ListImports(t, std::nullopt, 10);
+  ASSERT_TRUE(imports.ok());
+  ASSERT_EQ(imports->size(), 2u);
+  EXPECT_EQ((*imports)[0].id, r2->import_id);  // newest first
+}
+
+TEST_F(ImportTest, KeyOrderAndWhitespaceDoNotChangeTheHash) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  ASSERT_TRUE(Import(t, s, R"([{"external_id":"a","x":1,"y":[1,2]}])").ok());
+  auto r = Import(t, s, "[ {\"y\" : [ 1 , 2 ],\n \"x\": 1.0, \"external_id\": \"a\"} ]");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.unchanged, 1u);
+}
+
+TEST_F(ImportTest, IgnoreFieldsAreLeftOutOfTheHash) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t, {"scraped_at"});
+  ASSERT_TRUE(Import(t, s, R"([{"external_id":"a","p":1,"scraped_at":"mon"}])").ok());
+  auto r = Import(t, s, R"([{"external_id":"a","p":1,"scraped_at":"tue"}])");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->stats.unchanged, 1u);
+  r = Import(t, s, R"([{"external_id":"a","p":2,"scraped_at":"wed"}])");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->stats.updated, 1u);
+  auto h = engine_->History(t, Src(s), "a");
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 2u);
+  ASSERT_TRUE((*h)[1].changed_fields.has_value());
+  EXPECT_EQ(*(*h)[1].changed_fields, std::vector<std::string>{"p"});
+}
+
+TEST_F(ImportTest, IntegerIdsBecomeDecimalStringsAndIdFallsBackToId) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  ASSERT_TRUE(Import(t, s, R"([{"id":42,"p":1},{"external_id":7}])").ok());
+  EXPECT_TRUE(engine_->GetProperty(t, Src(s), "42", {}).ok());
+  EXPECT_TRUE(engine_->GetProperty(t, Src(s), "7", {}).ok());
+}
+
+TEST_F(ImportTest, NdjsonBodies) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  ImportOptions o;
+  o.format = BodyFormat::kNdjson;
+  auto r = engine_->Import(t, s, o, "{\"external_id\":\"a\"}\n\n{\"external_id\":\"b\"}\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.created, 2u);
+}
+
+TEST_F(ImportTest, FullModeRemovesAbsentAndKeepsHistory) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t, {}, /*ratio=*/0.5);
+  ASSERT_TRUE(Import(t, s, R"([{"external_id":"a"},{"external_id":"b"},{"external_id":"c"}])").ok());
+  auto r = Import(t, s, R"([{"external_id":"a"},{"external_id":"b"},{"external_id":"d"}])",
+                  ImportMode::kFull);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.removed, 1u);
+  EXPECT_EQ(r->stats.created, 1u);
+  EXPECT_EQ(r->stats.unchanged, 2u);
+  EXPECT_EQ(engine_->GetProperty(t, Src(s), "c", {}).status().code(), Code::kNotFound);
+  auto h = engine_->History(t, Src(s), "c");
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_TRUE((*h)[1].removed);
+  EXPECT_EQ((*h)[1].version, 2u);
+  // Re-created after removal: version 3.
+  ASSERT_TRUE(Import(t, s, R"([{"external_id":"c"}])").ok());
+  auto p = engine_->GetProperty(t, Src(s), "c", {});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->version, 3u);
+}
+
+TEST_F(ImportTest, MassRemovalGuardRefusesAndWritesNothing) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  std::string body = "[";
+  for (int i = 0; i < 10; ++i) body += (i ? "," : "") + std::string("{\"external_id\":\"") +
+                                       std::to_string(i) + "\"}";
+  body += "]";
+  ASSERT_TRUE(Import(t, s, body).ok());
+  uint64_t before = *engine_->LastSeq(t);
+  auto r = Import(t, s, R"([{"external_id":"0"}])", ImportMode::kFull);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kMassRemoval);
+  EXPECT_EQ(*engine_->LastSeq(t), before);
+  EXPECT_EQ(List(t, Src(s)).size(), 10u);
+  // Explicitly allowed: goes through.
+  r = Import(t, s, R"([{"external_id":"0"}])", ImportMode::kFull, /*allow=*/true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->stats.removed, 9u);
+  // The body may carry the mode too.
+  r = Import(t, s, R"({"mode":"full","data":[]})");
+  EXPECT_EQ(r.status().code(), Code::kMassRemoval);
+}
+
+struct BadCase {
+  const char* name;
+  std::string body;
+  Code code;
+};
+
+TEST_F(ImportTest, EveryBadInputIsATypedErrorAndWritesNothing) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  ASSERT_TRUE(Import(t, s, R"([{"external_id":"keep","v":1}])").ok());
+  std::string deep = "{\"external_id\":\"d\",\"x\":";
+  for (int i = 0; i < 70; ++i) deep += "[";
+  for (int i = 0; i < 70; ++i) deep += "]";
+  deep += "}";
+  std::vector<BadCase> cases = {
+      {"malformed", R"([{"external_id":"a",])", Code::kInvalidJson},
+      {"invalid utf8", "[{\"external_id\":\"a\",\"t\":\"\xff\xfe\"}]", Code::kInvalidJson},
+      {"not an object", R"([{"external_id":"a"}, 3])", Code::kInvalidArgument},
+      {"missing id", R"([{"external_id":"a"},{"p":1}])", Code::kInvalidArgument},
+      {"empty id", R"([{"external_id":""}])", Code::kInvalidArgument},
+      {"long id", "[{\"external_id\":\"" + std::string(257, 'x') + "\"}]", Code::kInvalidArgument},
+      {"duplicate id", R"([{"external_id":"a"},{"external_id":"a"}])", Code::kInvalidArgument},
+      {"too deep", "[" + deep + "]", Code::kInvalidArgument},
+      {"unknown mode", R"({"mode":"replace","data":[]})", Code::kInvalidArgument},
+  };
+  uint64_t seq = *engine_->LastSeq(t);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = Import(t, s, c.body);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), c.code) << r.status().ToString();
+    EXPECT_EQ(*engine_->LastSeq(t), seq);
+    auto list = List(t, Src(s));
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0].external_id, "keep");
+  }
+  ExpectViewsEqualFold();
+}
+
+TEST_F(ImportTest, UnknownSourceOrTenantIsNotFound) {
+  TenantId t = NewTenant();
+  EXPECT_EQ(Import(t, 99, "[]").status().code(), Code::kNotFound);
+  EXPECT_EQ(Import(t + 5, 1, "[]").status().code(), Code::kNotFound);
+}
+
+TEST_F(ImportTest, LargeImportWrittenAheadInChunksIsAtomic) {
+  chunk_bytes_ = 4096;  // force many write-ahead chunks
+  buffer_bytes_ = 8192;
+  Reopen();
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  std::string ok = "[", bad = "[";
+  for (int i = 0; i < 500; ++i) {
+    std::string item = "{\"external_id\":\"id" + std::to_string(i) + "\",\"d\":\"" +
+                       std::string(100, 'x') + "\"}";
+    ok += (i ? "," : "") + item;
+    bad += (i ? "," : "") + item;
+  }
+  ok += "]";
+  bad += ",{\"external_id\":\"id3\"}]";  // duplicate at the very end
+  uint64_t seq = *engine_->LastSeq(t);
+  auto r = Import(t, s, bad);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(*engine_->LastSeq(t), seq);
+  EXPECT_TRUE(List(t, Src(s)).empty());
+  r = Import(t, s, ok);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(List(t, Src(s)).size(), 500u);
+  Reopen();
+  EXPECT_EQ(List(t, Src(s)).size(), 500u);
+  ExpectViewsEqualFold();
+}
+
+}  // namespace
+}  // namespace syncmgr::testing
