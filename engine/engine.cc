@@ -59,7 +59,7 @@ StatusOr<TenantCreatedInfo> Engine::CreateTenant(std::string_view name) {
   BuildApiKeyCreated(&op.builder(), op.next_seq(), op.time_us(), HashApiKey(key),
                      ApiKeyPrefix(key));
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
+  SYNCMGR_RETURN_IF_ERROR(op.Commit(lock).status());
   return TenantCreatedInfo{TenantInfo{id, std::string(name), op.time_us()}, std::move(key)};
 }
 
@@ -97,7 +97,7 @@ StatusOr<std::string> Engine::CreateApiKey(TenantId tenant) {
   BuildApiKeyCreated(&op.builder(), op.next_seq(), op.time_us(), HashApiKey(key),
                      ApiKeyPrefix(key));
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
+  SYNCMGR_RETURN_IF_ERROR(op.Commit(lock).status());
   return key;
 }
 
@@ -125,7 +125,7 @@ StatusOr<SourceInfo> Engine::CreateSource(TenantId tenant, const SourceSpec& spe
   info.created_at_us = op.time_us();
   BuildSourceCreated(&op.builder(), op.next_seq(), op.time_us(), info);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
+  SYNCMGR_RETURN_IF_ERROR(op.Commit(lock).status());
   return info;
 }
 
@@ -170,7 +170,7 @@ StatusOr<TargetInfo> Engine::CreateTarget(TenantId tenant, const TargetSpec& spe
   info.created_at_us = op.time_us();
   BuildTargetCreated(&op.builder(), op.next_seq(), op.time_us(), info);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
+  SYNCMGR_RETURN_IF_ERROR(op.Commit(lock).status());
   return info;
 }
 

@@ -84,24 +84,32 @@ class CopyHandler : public rocksdb::WriteBatch::Handler {
 
 }  // namespace
 
-StatusOr<uint64_t> WriteOp::Commit() {
+StatusOr<uint64_t> WriteOp::Commit(std::unique_lock<std::mutex>& lock) {
   folder_.Finish();
   Store& store = engine_->store();
-  bool sync = engine_->options().sync_writes;
   if (flushed_ahead_ || log_batch_.GetDataSize() >= engine_->options().write_chunk_bytes / 4) {
     if (log_batch_.Count() > 0) SYNCMGR_RETURN_IF_ERROR(FlushLogChunk());
     // The view batch holds the commit record (tenant meta): atomic switch.
-    SYNCMGR_RETURN_IF_ERROR(store.Write(&view_batch_, sync));
+    SYNCMGR_RETURN_IF_ERROR(store.Write(&view_batch_, /*sync=*/false));
   } else {
     CopyHandler copy(&log_batch_, &store);
     rocksdb::Status s = view_batch_.Iterate(&copy);
     if (!s.ok()) return FromRocks(s, "commit");
-    SYNCMGR_RETURN_IF_ERROR(store.Write(&log_batch_, sync));
+    SYNCMGR_RETURN_IF_ERROR(store.Write(&log_batch_, /*sync=*/false));
   }
+  uint64_t ticket = engine_->NoteWritten();
   done_ = true;
   slot_->views = std::move(views_);
   uint64_t last = slot_->views.last_seq;
-  slot_->last_seq.store(last, std::memory_order_release);
+  // The next writer of this tenant may go on: it reads this operation's
+  // views and its own commit can only become durable after this one.
+  lock.unlock();
+  if (engine_->options().sync_writes) SYNCMGR_RETURN_IF_ERROR(engine_->AwaitDurable(ticket));
+  // Readers of the log (feed, replay bounds) see only durable operations.
+  uint64_t seen = slot_->last_seq.load(std::memory_order_relaxed);
+  while (seen < last &&
+         !slot_->last_seq.compare_exchange_weak(seen, last, std::memory_order_release)) {
+  }
   engine_->NotifyCommit(tenant_, last);
   return last;
 }
@@ -233,6 +241,32 @@ Status EngineImpl::ReadData(TenantId tenant, uint64_t data_seq, std::string* dat
         fmt::format("tenant {}: log record {} holds no property data", tenant, data_seq));
   }
   data->assign(p->data()->data(), p->data()->size());
+  return Status::Ok();
+}
+
+uint64_t EngineImpl::NoteWritten() {
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  return ++written_ticket_;
+}
+
+Status EngineImpl::AwaitDurable(uint64_t ticket) {
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  while (synced_ticket_ < ticket) {
+    if (syncing_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    // Become the leader: one WAL sync covers every write noted so far.
+    syncing_ = true;
+    uint64_t target = written_ticket_;
+    lock.unlock();
+    rocksdb::Status s = store_->db()->SyncWAL();
+    lock.lock();
+    syncing_ = false;
+    if (s.ok()) synced_ticket_ = std::max(synced_ticket_, target);
+    sync_cv_.notify_all();
+    if (!s.ok()) return FromRocks(s, "sync the write-ahead log");
+  }
   return Status::Ok();
 }
 

@@ -17,6 +17,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -60,8 +61,11 @@ class WriteOp {
 
   // Appends the event finished in builder() (built with seq == next_seq()).
   Status Append();
-  // Makes the operation durable and visible. Returns the last seq.
-  StatusOr<uint64_t> Commit();
+  // Makes the operation durable and visible; returns its last seq. Releases
+  // `lock` (the tenant's write lock) once the batch is in the memtable, so
+  // the next writer can proceed while this one waits for its WAL sync, which
+  // it may share with others (group commit).
+  StatusOr<uint64_t> Commit(std::unique_lock<std::mutex>& lock);
 
  private:
   Status FlushLogChunk();
@@ -105,6 +109,12 @@ class EngineImpl {
   // The canonical data held by the event at `data_seq`.
   Status ReadData(TenantId tenant, uint64_t data_seq, std::string* data);
 
+  // Group commit. Call NoteWritten right after an unsynced write returns;
+  // AwaitDurable(ticket) returns once a WAL sync that began after that write
+  // has finished. One thread syncs for every writer waiting at that moment.
+  uint64_t NoteWritten();
+  Status AwaitDurable(uint64_t ticket);
+
   void NotifyCommit(TenantId tenant, uint64_t last_seq);
   uint64_t Subscribe(std::function<void(TenantId, uint64_t)> fn);
   void Unsubscribe(uint64_t handle);
@@ -117,6 +127,11 @@ class EngineImpl {
   std::mutex tenants_mu_;
   std::map<TenantId, std::unique_ptr<TenantSlot>> tenants_;  // guarded by tenants_mu_
   TenantId next_tenant_id_ = 1;                              // guarded by tenants_mu_
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  uint64_t written_ticket_ = 0;  // guarded by sync_mu_
+  uint64_t synced_ticket_ = 0;   // guarded by sync_mu_
+  bool syncing_ = false;         // guarded by sync_mu_
   std::mutex subs_mu_;
   std::map<uint64_t, std::function<void(TenantId, uint64_t)>> subs_;  // guarded by subs_mu_
   uint64_t next_sub_ = 1;                                             // guarded by subs_mu_

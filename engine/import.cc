@@ -219,7 +219,7 @@ class ImportSessionImpl final : public ImportSession {
     BuildImportCompleted(&op_->builder(), op_->next_seq(), op_->time_us(), spec);
     s = op_->Append();
     if (!s.ok()) return s;
-    StatusOr<uint64_t> last = op_->Commit();
+    StatusOr<uint64_t> last = op_->Commit(lock_);
     if (!last.ok()) return last.status();
     return ImportResult{import_id_, *last, stats_};
   }

@@ -81,7 +81,7 @@ StatusOr<PropertyRecord> Engine::PutTargetProperty(TenantId tenant, uint32_t tar
   }
   BuildPropertyEvent(&op.builder(), op.next_seq(), op.time_us(), spec);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit());
+  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit(lock));
   PropertyRecord rec;
   rec.external_id = std::string(external_id);
   rec.data = std::move(doc.json);
@@ -119,7 +119,7 @@ StatusOr<PropertyRecord> Engine::DeleteTargetProperty(TenantId tenant, uint32_t 
   spec.sync_hash = FromFb(old->sync_hash());
   BuildPropertyEvent(&op.builder(), op.next_seq(), op.time_us(), spec);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit());
+  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit(lock));
   PropertyRecord rec;
   rec.external_id = std::string(external_id);
   rec.version = spec.version;

@@ -220,7 +220,7 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
   spec.first_seq = op.first_seq();
   BuildSyncCompleted(&op.builder(), op.next_seq(), op.time_us(), spec);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_ASSIGN_OR_RETURN(result.seq, op.Commit());
+  SYNCMGR_ASSIGN_OR_RETURN(result.seq, op.Commit(lock));
   result.sync_id = sync_id;
   return result;
 }
