@@ -198,6 +198,25 @@ StatusOr<uint64_t> Engine::LastSeq(TenantId tenant) {
   return slot->last_seq.load(std::memory_order_acquire);
 }
 
+StatusOr<uint64_t> Engine::SeqAtTime(TenantId tenant, int64_t time_us) {
+  SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->Slot(tenant));
+  uint64_t lo = 0, hi = slot->last_seq.load(std::memory_order_acquire);
+  // Invariant: event lo is at or before time_us (0 stands for "none");
+  // every event after hi is after it.
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo + 1) / 2;
+    std::string bytes;
+    SYNCMGR_RETURN_IF_ERROR(impl_->ReadLogRecord(tenant, mid, &bytes));
+    SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
+    if (ev->time_us() <= time_us) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
 uint64_t Engine::SubscribeCommits(std::function<void(TenantId, uint64_t)> fn) {
   return impl_->Subscribe(std::move(fn));
 }

@@ -44,6 +44,10 @@ struct EngineOptions {
   uint64_t write_chunk_bytes = 64ull << 20;
   // Open read-only (for tools that inspect a live directory's checkpoint).
   bool read_only = false;
+  // Open as a RocksDB secondary instance that follows a directory another
+  // process (a running server) has open; its own files go to this scratch
+  // directory. Implies read_only. Empty: a normal open.
+  std::string secondary_path;
 };
 
 // An import in progress. Feed the body with Append (in chunks of any size),
@@ -144,6 +148,10 @@ class Engine {
   // ---- Log -------------------------------------------------------------------
   // The last committed seq of a tenant (0 if none).
   StatusOr<uint64_t> LastSeq(TenantId tenant);
+  // The seq of the tenant's last event at or before `time_us` (0 if none):
+  // what "as of a time" means. Event times never go backwards within a
+  // tenant, so this is a binary search over the log: O(log n) lookups.
+  StatusOr<uint64_t> SeqAtTime(TenantId tenant, int64_t time_us);
   // Reads committed events with seq > after_seq in order.
   StatusOr<LogPage> ReadLog(TenantId tenant, const LogQuery& query);
   // Calls `fn` after each commit of `tenant` (any tenant when 0) with the new

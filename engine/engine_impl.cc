@@ -120,7 +120,9 @@ Status EngineImpl::Open() {
   StoreOptions so;
   so.path = options_.path;
   so.block_cache_bytes = options_.block_cache_bytes;
+  if (!options_.secondary_path.empty()) options_.read_only = true;
   so.read_only = options_.read_only;
+  so.secondary_path = options_.secondary_path;
   SYNCMGR_ASSIGN_OR_RETURN(store_, Store::Open(so));
 
   // Every tenant has a catalog record; its meta holds the committed seq.

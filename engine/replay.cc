@@ -98,13 +98,15 @@ Status Engine::ReplayInto(const std::string& out_path, const ReplayOptions& opti
   so.error_if_exists = true;
   SYNCMGR_ASSIGN_OR_RETURN(auto out, Store::Open(so));
   Store& src = impl_->store();
-  const rocksdb::Snapshot* snap = src.db()->GetSnapshot();
+  // A secondary instance is frozen between catch-ups and has no snapshots.
+  bool secondary = !impl_->options().secondary_path.empty();
+  const rocksdb::Snapshot* snap = secondary ? nullptr : src.db()->GetSnapshot();
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
   ro.fill_cache = false;
   Status s = Fold(src, ro, out.get(), ReplayBounds{options.as_of_seq, options.as_of_time_us},
                   options.progress);
-  src.db()->ReleaseSnapshot(snap);
+  if (snap != nullptr) src.db()->ReleaseSnapshot(snap);
   return s;
 }
 
@@ -123,7 +125,8 @@ Status Engine::VerifyViews(std::vector<std::string>* diffs, size_t max_diffs,
     Store& live = impl_->store();
     // One snapshot for both the fold and the comparison: a consistent view
     // even while writers go on.
-    const rocksdb::Snapshot* snap = live.db()->GetSnapshot();
+    bool secondary = !impl_->options().secondary_path.empty();
+    const rocksdb::Snapshot* snap = secondary ? nullptr : live.db()->GetSnapshot();
     rocksdb::ReadOptions ro;
     ro.snapshot = snap;
     ro.fill_cache = false;
@@ -157,7 +160,7 @@ Status Engine::VerifyViews(std::vector<std::string>* diffs, size_t max_diffs,
       if (!a->status().ok()) result = FromRocks(a->status(), "verify");
       if (!b->status().ok()) result = FromRocks(b->status(), "verify");
     }
-    live.db()->ReleaseSnapshot(snap);
+    if (snap != nullptr) live.db()->ReleaseSnapshot(snap);
   }
   std::filesystem::remove_all(scratch);
   SYNCMGR_RETURN_IF_ERROR(result);

@@ -86,7 +86,11 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
-  if (options.read_only) {
+  if (!options.secondary_path.empty()) {
+    db_opts.max_open_files = -1;  // required by secondary instances
+    s = rocksdb::DB::OpenAsSecondary(db_opts, options.path, options.secondary_path, descs,
+                                     &handles, &raw);
+  } else if (options.read_only) {
     s = rocksdb::DB::OpenForReadOnly(db_opts, options.path, descs, &handles, &raw);
   } else {
     s = rocksdb::DB::Open(db_opts, options.path, descs, &handles, &raw);

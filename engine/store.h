@@ -52,6 +52,7 @@ struct StoreOptions {
   std::string path;
   uint64_t block_cache_bytes = 256ull << 20;
   bool read_only = false;
+  std::string secondary_path;  // non-empty: open as a secondary instance
   bool create_if_missing = true;
   // Fail if the directory already holds a database (replay output).
   bool error_if_exists = false;

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <chrono>
 #include <random>
+#include <thread>
 
 #include <rocksdb/db.h>
 
@@ -179,6 +181,36 @@ TEST_F(ReplayTest, VerifyNamesAViewAlteredBehindTheEnginesBack) {
   ASSERT_FALSE(diffs.empty());
   EXPECT_NE(diffs[0].find("history"), std::string::npos) << diffs[0];
   EXPECT_NE(diffs[0].find("bogus-key"), std::string::npos) << diffs[0];
+}
+
+TEST_F(ReplayTest, SeqAtTimeFindsTheLastEventAtOrBeforeATime) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  ASSERT_TRUE(Import(t, s, "[" + Item("a", 1) + "]").ok());
+  uint64_t first = *engine_->LastSeq(t);
+  auto p = engine_->GetProperty(t, Src(s), "a", {});
+  ASSERT_TRUE(p.ok());
+  int64_t then = p->updated_at_us;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(Import(t, s, "[" + Item("a", 2) + "]").ok());
+  EXPECT_EQ(*engine_->SeqAtTime(t, then), first);
+  EXPECT_EQ(*engine_->SeqAtTime(t, 0), 0u);
+  EXPECT_EQ(*engine_->SeqAtTime(t, INT64_MAX), *engine_->LastSeq(t));
+}
+
+TEST_F(ReplayTest, SecondaryInstanceReadsADirectoryAnotherEngineHasOpen) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  ASSERT_TRUE(Import(t, s, "[" + Item("a", 1) + "," + Item("b", 2) + "]").ok());
+  EngineOptions o;
+  o.path = dir_.sub("db");
+  o.secondary_path = dir_.sub("secondary");
+  auto follower = Engine::Open(o);
+  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  EXPECT_EQ(*(*follower)->LastSeq(t), *engine_->LastSeq(t));
+  Status rs = (*follower)->ReplayInto(dir_.sub("copy"), {});
+  ASSERT_TRUE(rs.ok()) << rs.ToString();
+  EXPECT_EQ((*follower)->CreateTenant("x").status().code(), Code::kUnavailable);
 }
 
 }  // namespace
