@@ -25,10 +25,11 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const std::shared_ptr<rocksdb::Cac
   if (cf == Cf::kLog) {
     // Payload-heavy, written in seq order, read by point lookups (data of a
     // property) and by scans (feed, replay). Larger blocks compress better.
-    t.block_size = 32 << 10;
+    t.block_size = 4 << 10;
     o.compression = rocksdb::kLZ4Compression;
     o.bottommost_compression = rocksdb::kZSTD;
     o.write_buffer_size = 64 << 20;
+    o.max_write_buffer_number = 4;
   } else {
     t.block_size = 8 << 10;
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -75,6 +76,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   db_opts.bytes_per_sync = 1 << 20;
   db_opts.max_open_files = 512;
   db_opts.keep_log_file_num = 4;
+  // Flush column families that hold old WAL files back, so WALs do not pile up.
+  db_opts.max_total_wal_size = 256ull << 20;
   db_opts.avoid_unnecessary_blocking_io = true;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
