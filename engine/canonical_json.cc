@@ -299,9 +299,12 @@ class CanonicalWriter {
       return a.key < b.key;
     };
     if (!std::is_sorted(first, last, by_key)) std::sort(first, last, by_key);
-    for (auto it = first; it + 1 < last; ++it) {
-      if (it->key == (it + 1)->key) {
-        return Fail(Status::InvalidArgument("duplicate key " + KeyForMessage(it->key)));
+    // Indexes, not `it + 1 < last`: for an empty object that steps past
+    // the end (of a null pointer in a fresh thread's scratch: UB).
+    for (size_t i = base + 1; i < end; ++i) {
+      const std::string_view key = (*members_)[i].key;
+      if ((*members_)[i - 1].key == key) {
+        return Fail(Status::InvalidArgument("duplicate key " + KeyForMessage(key)));
       }
     }
     const bool record_spans = depth == 1 && !ignore_->empty();

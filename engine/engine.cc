@@ -43,6 +43,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
 StatusOr<TenantCreatedInfo> Engine::CreateTenant(std::string_view name) {
   SYNCMGR_RETURN_IF_ERROR(CheckName("tenant", name));
   if (impl_->options().read_only) return Status::Unavailable("the data directory is read-only");
+  SYNCMGR_RETURN_IF_ERROR(impl_->disk_guard().Check());  // as LockForWrite does
   TenantId id;
   TenantSlot* slot;
   {

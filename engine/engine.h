@@ -23,6 +23,10 @@
 #include "engine/status.h"
 #include "engine/types.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace syncmgr {
 
 class EngineImpl;
@@ -48,6 +52,17 @@ struct EngineOptions {
   // process (a running server) has open; its own files go to this scratch
   // directory. Implies read_only. Empty: a normal open.
   std::string secondary_path;
+  // Writes are refused with NoSpace while the file system of `path` has
+  // fewer free bytes than this (statvfs f_bavail * f_frsize, checked at the
+  // start of every write and before each write-ahead chunk, cached for
+  // 100 ms). Refusing early keeps RocksDB from ever meeting ENOSPC: Debian's
+  // librocksdb 7.8.3 is built with assertions, and a WAL write hitting
+  // ENOSPC was seen to abort the process. Reads go on; writes work again
+  // once space returns. 0 disables the check. Unit: bytes. Default: 256 MiB.
+  uint64_t min_free_bytes = 256ull << 20;
+  // For tests: a fault-injecting Env (tests/support/fault_fs.h). Not owned;
+  // must outlive the Engine. Default (nullptr): the real one.
+  rocksdb::Env* env = nullptr;
 };
 
 // An import in progress. Feed the body with Append (in chunks of any size),

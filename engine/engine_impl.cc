@@ -55,6 +55,8 @@ Status WriteOp::Append() {
 }
 
 Status WriteOp::FlushLogChunk() {
+  // A large operation may write far more than it had when it started.
+  SYNCMGR_RETURN_IF_ERROR(engine_->disk_guard().Check());
   // Not synced: the commit's synced write syncs the WAL up to it.
   Status s = engine_->store().Write(&log_batch_, /*sync=*/false);
   flushed_ahead_ = true;  // even on failure some of it may be there
@@ -123,6 +125,7 @@ Status EngineImpl::Open() {
   if (!options_.secondary_path.empty()) options_.read_only = true;
   so.read_only = options_.read_only;
   so.secondary_path = options_.secondary_path;
+  so.env = options_.env;
   SYNCMGR_ASSIGN_OR_RETURN(store_, Store::Open(so));
 
   // Every tenant has a catalog record; its meta holds the committed seq.
@@ -182,6 +185,8 @@ StatusOr<TenantSlot*> EngineImpl::Slot(TenantId tenant) {
 StatusOr<std::unique_lock<std::mutex>> EngineImpl::LockForWrite(TenantId tenant,
                                                                 TenantSlot** slot) {
   if (options_.read_only) return Status::Unavailable("the data directory is open read-only");
+  // Refused before RocksDB can meet ENOSPC (EngineOptions::min_free_bytes).
+  SYNCMGR_RETURN_IF_ERROR(disk_guard_.Check());
   SYNCMGR_ASSIGN_OR_RETURN(*slot, Slot(tenant));
   std::unique_lock<std::mutex> lock((*slot)->write_mu);
   if (!(*slot)->loaded) {

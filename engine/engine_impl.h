@@ -25,6 +25,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "engine/disk_guard.h"
 #include "engine/engine.h"
 #include "engine/event_codec.h"
 #include "engine/fold.h"
@@ -92,6 +93,8 @@ class EngineImpl {
 
   const EngineOptions& options() const { return options_; }
   Store& store() { return *store_; }
+  // Free-space reserve; every write checks it first (LockForWrite).
+  DiskGuard& disk_guard() { return disk_guard_; }
 
   // The tenant's slot; NotFound if the tenant does not exist.
   StatusOr<TenantSlot*> Slot(TenantId tenant);
@@ -123,6 +126,7 @@ class EngineImpl {
   Status RecoverTenant(TenantId tenant, uint64_t committed_seq);
 
   EngineOptions options_;
+  DiskGuard disk_guard_{options_.path, options_.min_free_bytes};
   std::unique_ptr<Store> store_;
   std::mutex tenants_mu_;
   std::map<TenantId, std::unique_ptr<TenantSlot>> tenants_;  // guarded by tenants_mu_

@@ -11,7 +11,8 @@
 //                | '"mode"' ws ':' ws ( '"upsert"' | '"full"' )
 //                | '"allow_mass_removal"' ws ':' ws ( 'true' | 'false' )
 //   ndjson-body := *( ws-line | ws item ws '\n' ) [ ws item ws ]   ; ws: ' ' '\t' '\r'
-// An empty body (no value, or NDJSON without a single item) is InvalidJson.
+// An empty JSON body (no value) is InvalidJson; an NDJSON body without a
+// single line is zero items, like `[]`.
 //
 // Limits: an item (an NDJSON line) of more than kMaxItemBytes is refused with
 // PayloadTooLarge, so memory is bounded by that, not by the body size.
@@ -206,7 +207,8 @@ Status ImportParser::Finish(const Sink& sink) {
       m.in_line = false;
       SYNCMGR_RETURN_IF_ERROR(m.EmitItem(line, sink));
     }
-    if (m.items == 0) return m.Fail(Status::InvalidJson("empty body: no NDJSON line"));
+    // No line at all is a batch of zero items, like `[]`: an upsert does
+    // nothing; a full import meets the mass-removal guard.
     return Status::Ok();
   }
   if (m.state == State::kStart) return m.Fail(Status::InvalidJson("empty body"));

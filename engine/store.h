@@ -56,6 +56,8 @@ struct StoreOptions {
   bool create_if_missing = true;
   // Fail if the directory already holds a database (replay output).
   bool error_if_exists = false;
+  // Not owned; nullptr: rocksdb::Env::Default().
+  rocksdb::Env* env = nullptr;
 };
 
 class Store {

@@ -272,5 +272,17 @@ TEST(CanonicalJsonTest, LargeDocumentsAndManyThreads) {
   EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
+// Found by fuzz/canonical_fuzz: an empty object as the first call of a
+// thread (its scratch still unallocated) stepped past a null pointer (UB).
+TEST(CanonicalJsonTest, EmptyObjectFirstInAFreshThread) {
+  for (const char* json : {"{}", "{\"a\":{}}", "{\"a\":[{}]}"}) {
+    std::thread([json] {
+      CanonicalDoc doc;
+      ASSERT_TRUE(CanonicalizeObject(json, kNoIgnore, &doc).ok()) << json;
+      EXPECT_EQ(doc.json, json);
+    }).join();
+  }
+}
+
 }  // namespace
 }  // namespace syncmgr

@@ -233,10 +233,16 @@ TEST(ImportParserTest, RejectsBadBodies) {
   }
 }
 
+TEST(ImportParserTest, EmptyNdjsonIsZeroItems) {
+  for (const char* body : {"", "\n\r\n  \n"}) {
+    Parsed p = Parse(body, Ndjson());
+    EXPECT_TRUE(p.status.ok()) << p.status.ToString();
+    EXPECT_TRUE(p.items.empty());
+  }
+}
+
 TEST(ImportParserTest, RejectsBadNdjson) {
   const BadCase cases[] = {
-      {"", Code::kInvalidJson, "empty body"},
-      {"\n\r\n  \n", Code::kInvalidJson, "empty body"},
       {"{\"id\":\"a\"}\n[1]\n", Code::kInvalidArgument, "item 1: expected a JSON object"},
       {"{\"id\":\"a\"}\n{\"id\":\"b\"} {\"id\":\"c\"}\n", Code::kInvalidJson, "item 1:"},
       {"{\"id\":\"a\"}\n{\"id\":\"b\"", Code::kInvalidJson, "item 1:"},

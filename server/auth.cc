@@ -1,0 +1,46 @@
+#include "server/auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "engine/engine.h"
+
+namespace syncmgr::server {
+
+KeyDigest HashAdminKey(std::string_view key) {
+  KeyDigest digest;
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest.data());
+  return digest;
+}
+
+bool IsAdminKey(std::string_view key, const std::optional<KeyDigest>& admin_digest) {
+  if (!admin_digest) return false;
+  const KeyDigest digest = HashAdminKey(key);
+  return CRYPTO_memcmp(digest.data(), admin_digest->data(), digest.size()) == 0;
+}
+
+StatusOr<Caller> AuthenticateCaller(AuthScope scope, const std::optional<std::string>& api_key,
+                                    const std::optional<KeyDigest>& admin_digest, Engine& engine) {
+  if (scope == AuthScope::kPublic) return Caller{};
+  if (!api_key || api_key->empty()) {
+    return Status::Unauthorized("missing X-API-Key header");
+  }
+  if (IsAdminKey(*api_key, admin_digest)) {
+    if (scope == AuthScope::kTenant) {
+      return Status::Forbidden("the admin key cannot use tenant routes; use a tenant key");
+    }
+    return Caller{Caller::Kind::kAdmin, 0};
+  }
+  StatusOr<TenantId> tenant = engine.Authenticate(*api_key);
+  if (!tenant.ok()) {
+    if (tenant.status().code() == Code::kUnauthorized ||
+        tenant.status().code() == Code::kNotFound) {
+      return Status::Unauthorized("invalid API key");
+    }
+    return tenant.status();  // e.g. an I/O error: 500, not a misleading 401
+  }
+  if (scope == AuthScope::kAdmin) return Status::Forbidden("this route needs the admin key");
+  return Caller{Caller::Kind::kTenant, *tenant};
+}
+
+}  // namespace syncmgr::server

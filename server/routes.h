@@ -1,0 +1,15 @@
+// The route groups of the API, one file each (SPEC §4).
+#pragma once
+
+#include "server/router.h"
+
+namespace syncmgr::server {
+
+void AddAdminRoutes(Router& router);     // routes_admin.cc: /tenants
+void AddCatalogRoutes(Router& router);   // routes_catalog.cc: /sources, /targets
+void AddImportRoutes(Router& router);    // routes_import.cc: import, /imports
+void AddSyncRoutes(Router& router);      // routes_sync.cc: /sync, /sync_logs
+void AddPropertyRoutes(Router& router);  // routes_properties.cc: lists, history, edits
+void AddOpsRoutes(Router& router);       // routes_ops.cc: /health, /metrics, /openapi.json
+
+}  // namespace syncmgr::server

@@ -1,0 +1,138 @@
+// Catalog routes (tenant key): sources and targets.
+#include "engine/engine.h"
+#include "server/json_render.h"
+#include "server/params.h"
+#include "server/request_json.h"
+#include "server/routes.h"
+
+namespace syncmgr::server {
+namespace {
+
+// Push target types of SPEC §4 "Push delivery": accepted names, not served
+// by this server yet.
+constexpr std::string_view kPushTypes[] = {"webhook", "postgres", "file", "ftp"};
+
+template <typename Info>
+ApiResponse Created(const Info& info, void (*write)(JsonWriter&, const Info&)) {
+  std::string out;
+  JsonWriter w(&out);
+  write(w, info);
+  return JsonResponse(201, std::move(out));
+}
+
+ApiResponse CreateSource(const ApiRequest& req, HandlerContext& ctx) {
+  SYNCMGR_ASSIGN_OR_RESPOND(simdjson::dom::object body, ParseObjectBody(req.body));
+  SYNCMGR_RESPOND_IF_ERROR(CheckMembers(body, "the source", {"name", "type", "config"}));
+  SourceSpec spec;
+  SYNCMGR_ASSIGN_OR_RESPOND(spec.name, RequiredName(body));
+  SYNCMGR_ASSIGN_OR_RESPOND(std::optional<std::string> type, OptionalString(body, "type"));
+  if (type) {
+    if (type->empty() || type->size() > kMaxNameBytes) {
+      return ErrorResponse(Status::InvalidArgument("'type' must be a non-empty string"));
+    }
+    spec.type = std::move(*type);
+  }
+  SYNCMGR_ASSIGN_OR_RESPOND(std::optional<simdjson::dom::object> config,
+                            OptionalObject(body, "config"));
+  if (config) {
+    SYNCMGR_RESPOND_IF_ERROR(CheckMembers(*config, "the source config",
+                                          {"id_field", "ignore_fields", "max_removal_ratio"}));
+    SYNCMGR_ASSIGN_OR_RESPOND(std::optional<std::string> id_field,
+                              OptionalString(*config, "id_field"));
+    if (id_field) {
+      if (id_field->empty() || id_field->size() > kMaxNameBytes) {
+        return ErrorResponse(Status::InvalidArgument("'id_field' must be a non-empty string"));
+      }
+      spec.id_field = std::move(*id_field);
+    }
+    SYNCMGR_ASSIGN_OR_RESPOND(std::optional<std::vector<std::string>> ignore,
+                              OptionalStringArray(*config, "ignore_fields"));
+    if (ignore) spec.ignore_fields = std::move(*ignore);
+    SYNCMGR_ASSIGN_OR_RESPOND(std::optional<double> ratio,
+                              OptionalNumber(*config, "max_removal_ratio"));
+    if (ratio) {
+      if (!(*ratio >= 0 && *ratio <= 1)) {
+        return ErrorResponse(
+            Status::InvalidArgument("'max_removal_ratio' must be a number in [0, 1]"));
+      }
+      spec.max_removal_ratio = *ratio;
+    }
+  }
+  SYNCMGR_ASSIGN_OR_RESPOND(SourceInfo source, ctx.engine.CreateSource(req.caller.tenant, spec));
+  return Created(source, &WriteSource);
+}
+
+ApiResponse CreateTarget(const ApiRequest& req, HandlerContext& ctx) {
+  SYNCMGR_ASSIGN_OR_RESPOND(simdjson::dom::object body, ParseObjectBody(req.body));
+  SYNCMGR_RESPOND_IF_ERROR(CheckMembers(body, "the target", {"name", "type", "config"}));
+  TargetSpec spec;
+  SYNCMGR_ASSIGN_OR_RESPOND(spec.name, RequiredName(body));
+  SYNCMGR_ASSIGN_OR_RESPOND(std::optional<std::string> type, OptionalString(body, "type"));
+  if (type && *type != "internal") {
+    for (std::string_view push : kPushTypes) {
+      if (*type == push) {
+        return ErrorResponse(Status::InvalidArgument("target type '" + *type +
+                                                     "' (push delivery) is not supported yet"));
+      }
+    }
+    return ErrorResponse(Status::InvalidArgument(
+        "unknown target type; expected internal, webhook, postgres, file or ftp"));
+  }
+  SYNCMGR_ASSIGN_OR_RESPOND(std::optional<simdjson::dom::object> config,
+                            OptionalObject(body, "config"));
+  if (config) spec.config_json = ToJsonText(*config);
+  SYNCMGR_ASSIGN_OR_RESPOND(TargetInfo target, ctx.engine.CreateTarget(req.caller.tenant, spec));
+  return Created(target, &WriteTarget);
+}
+
+template <typename Info>
+ApiResponse ListOf(const StatusOr<std::vector<Info>>& list,
+                   void (*write)(JsonWriter&, const Info&)) {
+  if (!list.ok()) return ErrorResponse(list.status());
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginArray();
+  for (const Info& info : *list) write(w, info);
+  w.EndArray();
+  return JsonResponse(200, std::move(out));
+}
+
+template <typename Info>
+ApiResponse One(const StatusOr<Info>& info, void (*write)(JsonWriter&, const Info&)) {
+  if (!info.ok()) return ErrorResponse(info.status());
+  std::string out;
+  JsonWriter w(&out);
+  write(w, *info);
+  return JsonResponse(200, std::move(out));
+}
+
+ApiResponse ListSources(const ApiRequest& req, HandlerContext& ctx) {
+  return ListOf(ctx.engine.ListSources(req.caller.tenant), &WriteSource);
+}
+
+ApiResponse GetSource(const ApiRequest& req, HandlerContext& ctx) {
+  SYNCMGR_ASSIGN_OR_RESPOND(uint32_t id, PathId32(req, "id", "source"));
+  return One(ctx.engine.GetSource(req.caller.tenant, id), &WriteSource);
+}
+
+ApiResponse ListTargets(const ApiRequest& req, HandlerContext& ctx) {
+  return ListOf(ctx.engine.ListTargets(req.caller.tenant), &WriteTarget);
+}
+
+ApiResponse GetTarget(const ApiRequest& req, HandlerContext& ctx) {
+  SYNCMGR_ASSIGN_OR_RESPOND(uint32_t id, PathId32(req, "id", "target"));
+  return One(ctx.engine.GetTarget(req.caller.tenant, id), &WriteTarget);
+}
+
+}  // namespace
+
+void AddCatalogRoutes(Router& router) {
+  router.Add(BufferedRoute(HttpMethod::kPost, "/sources", CreateSource));
+  router.Add(BufferedRoute(HttpMethod::kGet, "/sources", ListSources));
+  router.Add(BufferedRoute(HttpMethod::kGet, "/sources/{id}", GetSource));
+  router.Add(BufferedRoute(HttpMethod::kPost, "/targets", CreateTarget));
+  router.Add(BufferedRoute(HttpMethod::kGet, "/targets", ListTargets));
+  router.Add(BufferedRoute(HttpMethod::kGet, "/targets/{id}", GetTarget));
+}
+
+}  // namespace syncmgr::server

@@ -1,0 +1,154 @@
+#include "server/serve.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace syncmgr::server {
+namespace {
+
+constexpr size_t kAdminKeyBytes = 32;
+constexpr const char* kAdminKeyFile = "admin.key";
+
+std::string Hex(const unsigned char* data, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kDigits[data[i] >> 4]);
+    out.push_back(kDigits[data[i] & 0xF]);
+  }
+  return out;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t start = 0;
+  while (start < s.size() && std::isspace(static_cast<unsigned char>(s[start]))) ++start;
+  return s.substr(start);
+}
+
+StatusOr<std::string> ReadKeyFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::Internal("cannot read " + path + ": " + std::strerror(errno));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string key = Trim(buf.str());
+  if (key.empty()) return Status::InvalidArgument(path + " is empty; delete it to generate a key");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    std::fprintf(stderr, "syncmgr: warning: %s is readable by other users; chmod 600 it\n",
+                 path.c_str());
+  }
+  return key;
+}
+
+Status WriteKeyFile(const std::string& path, const std::string& key) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("cannot create " + path + ": " + std::strerror(errno));
+  const std::string line = key + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return Status::Internal("cannot write " + path + ": " + std::strerror(saved));
+  }
+  return Status::Ok();
+}
+
+// More descriptors than the usual soft limit of 1024, for max_connections.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);  // best effort: the default limit still works
+  }
+}
+
+}  // namespace
+
+StatusOr<std::string> LoadOrCreateAdminKey(const std::string& db_path, std::string* source,
+                                           bool* created) {
+  *created = false;
+  if (const char* env = std::getenv("SYNCMGR_ADMIN_KEY"); env != nullptr && *env != '\0') {
+    *source = "SYNCMGR_ADMIN_KEY";
+    return std::string(env);
+  }
+  const std::string path = db_path + "/" + kAdminKeyFile;
+  *source = path;
+  if (::access(path.c_str(), F_OK) == 0) return ReadKeyFile(path);
+  unsigned char bytes[kAdminKeyBytes];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return Status::Internal("no secure random source");
+  std::string key = Hex(bytes, sizeof bytes);
+  Status st = WriteKeyFile(path, key);
+  if (!st.ok()) {
+    if (::access(path.c_str(), F_OK) == 0) return ReadKeyFile(path);  // lost a race: reuse
+    return st;
+  }
+  *created = true;
+  return key;
+}
+
+Status RunServe(const ServeConfig& config) {
+  EngineOptions engine_options = config.engine;
+  engine_options.path = config.db_path;
+  StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(engine_options);
+  if (!engine.ok()) return engine.status();
+
+  std::string key_source;
+  bool created = false;
+  StatusOr<std::string> admin_key = LoadOrCreateAdminKey(config.db_path, &key_source, &created);
+  if (!admin_key.ok()) return admin_key.status();
+  if (created) {
+    std::fprintf(config.out, "syncmgr: generated an admin key in %s (mode 0600)\n",
+                 key_source.c_str());
+  } else {
+    std::fprintf(config.out, "syncmgr: admin key from %s\n", key_source.c_str());
+  }
+
+  RaiseFileLimit();
+  ServerOptions options = config.server;
+  options.host = config.host;
+  options.port = config.port;
+  options.cors_origins = config.cors_origins;
+  options.admin_key_sha256 = HashAdminKey(*admin_key);
+  Server server(**engine, options);
+  SYNCMGR_RETURN_IF_ERROR(server.Start());
+
+  const bool v6 = options.host.find(':') != std::string::npos;
+  std::fprintf(config.out, "syncmgr: listening on http://%s%s%s:%u (data in %s; Ctrl-C stops)\n",
+               v6 ? "[" : "", options.host.c_str(), v6 ? "]" : "", server.port(),
+               config.db_path.c_str());
+  std::fflush(config.out);
+  if (config.on_listening) config.on_listening(server.port());
+
+  boost::asio::io_context signal_context;
+  boost::asio::signal_set signals(signal_context, SIGINT, SIGTERM);
+  int received = 0;
+  signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+    if (!ec) received = signal_number;
+  });
+  signal_context.run();
+
+  std::fprintf(config.out, "syncmgr: %s received; finishing in-flight requests\n",
+               received == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fflush(config.out);
+  server.Stop();
+  std::fprintf(config.out, "syncmgr: stopped\n");
+  std::fflush(config.out);
+  return Status::Ok();
+}
+
+}  // namespace syncmgr::server

@@ -1,0 +1,60 @@
+// RunServe: what `syncmgr serve` does (SPEC §5). tools/ parses the command
+// line into a ServeConfig and calls it.
+//
+//   1. opens (creating) the engine at `db_path`;
+//   2. the admin key: env SYNCMGR_ADMIN_KEY if set and non-empty; else the
+//      file DIR/admin.key; else 32 random bytes as 64 hex digits, written to
+//      DIR/admin.key with mode 0600 (and fsynced) — its path is printed,
+//      never the key; later starts reuse the file;
+//   3. starts the Server and prints "syncmgr: listening on http://HOST:PORT";
+//   4. blocks until SIGINT or SIGTERM, then stops gracefully (in-flight
+//      requests finish; what answered 2xx is durable) and returns OK.
+//
+// Thread-safety: call from the main thread (it installs signal handling).
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/status.h"
+#include "server/server.h"
+
+namespace syncmgr::server {
+
+struct ServeConfig {
+  // Data directory (--db). Default: ./syncmgr-data.
+  std::string db_path = "./syncmgr-data";
+  // --host. Default: 127.0.0.1.
+  std::string host = "127.0.0.1";
+  // --port (0: an ephemeral port, see on_listening). Default: 8000.
+  uint16_t port = 8000;
+  // --cors-origin, repeatable. Default: none.
+  std::vector<std::string> cors_origins;
+  // Limits, timeouts, threads (defaults: ServerOptions). Its host, port and
+  // cors_origins are replaced by the three fields above; admin_key_sha256 is
+  // filled in by RunServe.
+  ServerOptions server;
+  // Engine options; `path` is replaced by db_path.
+  EngineOptions engine;
+  // --allow-private-push. Push targets are not served yet; kept for them.
+  bool allow_private_push = false;
+  // Where the URL and the key file path are printed. Default: stdout.
+  std::FILE* out = stdout;
+  // Called once listening, with the bound port (tests use port 0).
+  std::function<void(uint16_t port)> on_listening;
+};
+
+// Runs the server until SIGINT/SIGTERM. Returns the first error (engine
+// open — e.g. Corruption with how to recover —, admin key file, bind).
+Status RunServe(const ServeConfig& config);
+
+// The admin key per step 2 above; *source says where it came from
+// ("SYNCMGR_ADMIN_KEY", or the key file's path). `*created` is true when it
+// was generated now.
+StatusOr<std::string> LoadOrCreateAdminKey(const std::string& db_path, std::string* source,
+                                           bool* created);
+
+}  // namespace syncmgr::server

@@ -1,0 +1,140 @@
+// Server: the HTTP API of Sync Manager (SPEC §4) over an Engine.
+//
+// Asynchronous HTTP/1.1 (Boost.Beast, kept out of this header): one acceptor,
+// one session per connection with keep-alive, `io_threads` threads running
+// the sockets and a separate pool of `worker_threads` running every engine
+// call (engine reads and writes block on RocksDB and fsync; they never run on
+// an I/O thread). Request and response bodies that can be large — imports
+// and property lists — are streamed in bounded pieces.
+//
+// Every limit below answers with a JSON error (docs/api.md "Limits") or a
+// clean close, never a crash.
+//
+// Thread-safety: Start, Stop, Wait and port are safe to call from any thread
+// except the server's own threads (Stop and Wait block).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/status.h"
+
+namespace syncmgr {
+class Engine;
+}
+
+namespace syncmgr::server {
+
+// SHA-256 digest of the admin key: the server never holds the key itself.
+using KeyDigest = std::array<uint8_t, 32>;
+
+// SHA-256 of `key` (what ServerOptions::admin_key_sha256 expects).
+KeyDigest HashAdminKey(std::string_view key);
+
+// Receives one structured line (JSON, no trailing newline) per request:
+// method, route pattern, status, duration, tenant id. Never a key or a
+// payload. Called from I/O threads; must be thread-safe and must not block.
+using RequestLogSink = std::function<void(std::string_view line)>;
+
+struct ServerOptions {
+  // Address to listen on. Default: 127.0.0.1 (loopback only).
+  std::string host = "127.0.0.1";
+  // TCP port. 0 picks a free ephemeral port; Server::port() tells which.
+  // Default: 8000.
+  uint16_t port = 8000;
+  // Threads running the sockets. 0: one per core. Default: 0.
+  unsigned io_threads = 0;
+  // Threads running engine calls (blocking). 0: max(4, 2 × cores).
+  // Default: 0.
+  unsigned worker_threads = 0;
+
+  // Largest JSON request body (catalog, manual edits, JSON imports), bytes.
+  // Larger: 413 payload_too_large. Default: 16 MiB.
+  uint64_t max_body_bytes = 16ull << 20;
+  // Largest NDJSON import body, bytes. It is streamed to the engine in
+  // pieces of `stream_chunk_bytes`, never held whole. Default: 4 GiB.
+  uint64_t max_import_bytes = 4ull << 30;
+  // Largest request line + header fields, bytes. Larger: 431
+  // headers_too_large. Default: 16 KiB.
+  uint32_t max_header_bytes = 16u << 10;
+  // Piece size of streamed bodies (import chunks read from the socket,
+  // property-list pieces written to it), bytes. Default: 256 KiB.
+  uint32_t stream_chunk_bytes = 256u << 10;
+
+  // From the first byte of a request to the end of its header, ms. Slower
+  // (slowloris): the connection is closed. Default: 10 000 ms.
+  uint32_t header_timeout_ms = 10'000;
+  // A request body must advance by `min(stream_chunk_bytes, rest of the
+  // body)` within this time, again and again; else the connection is
+  // closed. Bounds slow uploads to ~8.5 KiB/s at the defaults. Default:
+  // 30 000 ms.
+  uint32_t body_timeout_ms = 30'000;
+  // Each write of a response (or of one piece of a streamed one), ms.
+  // Default: 30 000 ms.
+  uint32_t write_timeout_ms = 30'000;
+  // How long a keep-alive connection may wait for its next request, ms.
+  // Default: 60 000 ms.
+  uint32_t idle_timeout_ms = 60'000;
+  // Stop() lets in-flight requests finish for at most this long, then
+  // closes what is left (an import cut short writes nothing). Default:
+  // 30 000 ms.
+  uint32_t shutdown_timeout_ms = 30'000;
+
+  // Open connections served at once. Past it a new connection is answered
+  // 503 unavailable and closed. Default: 4096.
+  uint32_t max_connections = 4096;
+
+  // SHA-256 of the admin key; unset: admin routes answer 401 to everyone.
+  std::optional<KeyDigest> admin_key_sha256;
+  // Origins allowed to read GET routes cross-origin (CORS). Default: none.
+  std::vector<std::string> cors_origins;
+  // Per-request log lines. Unset: written to stderr.
+  RequestLogSink request_log;
+};
+
+// One route the server serves, for documentation and the OpenAPI test.
+struct RouteInfo {
+  std::string method;   // "GET", "POST", "PUT", "DELETE"
+  std::string pattern;  // "/sources/{id}/properties"
+};
+
+class Server {
+ public:
+  // REQUIRES: `engine` outlives the Server.
+  Server(Engine& engine, ServerOptions options);
+  // Stops the server if it is running.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, listens and starts the threads; returns at once. InvalidArgument
+  // for a bad host, Unavailable if the address cannot be bound.
+  // REQUIRES: called once.
+  Status Start();
+  // The bound port (the ephemeral one when options.port was 0).
+  // REQUIRES: Start() returned OK.
+  uint16_t port() const;
+  // Graceful stop: stops accepting, closes idle connections, lets in-flight
+  // requests finish (up to shutdown_timeout_ms) — a write that answered 2xx
+  // is durable — then stops every thread. Idempotent; blocks until done.
+  void Stop();
+  // Blocks until Stop() has completed (from another thread).
+  void Wait();
+
+  // Every (method, path pattern) the router serves.
+  static std::vector<RouteInfo> Routes();
+  // The OpenAPI 3.1 document served at GET /openapi.json.
+  static std::string_view OpenApiDocument();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace syncmgr::server

@@ -1,0 +1,318 @@
+// Unit tests of the command line's pieces that need no process: the import
+// format rule, the argument parser, JSON writing and reading.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "tools/api_json.h"
+#include "tools/args.h"
+#include "tools/import_input.h"
+#include "tools/json_writer.h"
+#include "tools/ndjson_convert.h"
+
+namespace syncmgr::cli {
+namespace {
+
+TEST(CliSniffImportFormat, ArrayIsJson) {
+  EXPECT_EQ(SniffImportFormat("  [{\"id\": 1}]", false), Sniff::kJson);
+  EXPECT_EQ(SniffImportFormat("[", false), Sniff::kJson);
+}
+
+TEST(CliSniffImportFormat, SeveralObjectsAreNdjson) {
+  EXPECT_EQ(SniffImportFormat("{\"id\":1}\n{\"id\":2}\n", false), Sniff::kNdjson);
+  // Even when the first listing has a "data" array member.
+  EXPECT_EQ(SniffImportFormat("{\"data\":[1],\"id\":1}\n{\"id\":2}", false), Sniff::kNdjson);
+}
+
+TEST(CliSniffImportFormat, WrapperIsJson) {
+  EXPECT_EQ(SniffImportFormat("{\"data\": [{\"id\": 1}]}", true), Sniff::kJson);
+  EXPECT_EQ(SniffImportFormat("{\"mode\":\"full\",\"data\" : [ ]}\n", true), Sniff::kJson);
+  EXPECT_EQ(SniffImportFormat("{\"allow_mass_removal\":true,\"data\":[]}", true), Sniff::kJson);
+}
+
+TEST(CliSniffImportFormat, SingleListingIsNdjson) {
+  EXPECT_EQ(SniffImportFormat("{\"id\": 1, \"data\": [1]}\n", true), Sniff::kNdjson);
+  EXPECT_EQ(SniffImportFormat("{\"data\": {\"x\": 1}}", true), Sniff::kNdjson);
+}
+
+TEST(CliSniffImportFormat, PrettyPrintedObjectIsJson) {
+  EXPECT_EQ(SniffImportFormat("{\n  \"data\": [\n", false), Sniff::kJson);
+  EXPECT_EQ(SniffImportFormat("{\"id\": 1,\n \"x\": 2}", false), Sniff::kJson);
+}
+
+TEST(CliSniffImportFormat, NeedsMoreUntilDecided) {
+  EXPECT_EQ(SniffImportFormat("", false), Sniff::kNeedMore);
+  EXPECT_EQ(SniffImportFormat("{\"data\": [{\"id\": 1}", false), Sniff::kNeedMore);
+  // Complete object, but is anything following?
+  EXPECT_EQ(SniffImportFormat("{\"id\": 1}", false), Sniff::kNeedMore);
+  // Window full on one line: decided by what was seen.
+  EXPECT_EQ(SniffImportFormat("{\"data\": [{\"id\": 1}", true), Sniff::kJson);
+  EXPECT_EQ(SniffImportFormat("{\"id\": \"x\", \"p\": [1", true), Sniff::kNdjson);
+}
+
+TEST(CliSniffImportFormat, StringsDoNotConfuseTheScanner) {
+  EXPECT_EQ(SniffImportFormat("{\"data\": [\"}\\\"{\"]}", true), Sniff::kJson);
+  EXPECT_EQ(SniffImportFormat("{\"id\": \"a}b\"}\n{\"id\": 2}", false), Sniff::kNdjson);
+}
+
+TEST(CliSniffImportFormat, EmptyOrGarbageIsJson) {
+  // The engine then reports the error of a JSON body.
+  EXPECT_EQ(SniffImportFormat("", true), Sniff::kJson);
+  EXPECT_EQ(SniffImportFormat("hello", true), Sniff::kJson);
+}
+
+TEST(CliFormatFromFileName, Extensions) {
+  EXPECT_EQ(FormatFromFileName("a.ndjson"), BodyFormat::kNdjson);
+  EXPECT_EQ(FormatFromFileName("dir/a.jsonl"), BodyFormat::kNdjson);
+  EXPECT_EQ(FormatFromFileName("a.json"), std::nullopt);
+  EXPECT_EQ(FormatFromFileName("-"), std::nullopt);
+}
+
+TEST(CliFileImportInput, ReplaysSniffedBytesThenTheRest) {
+  std::string path = ::testing::TempDir() + "/cli_unit_input_" + std::to_string(::getpid());
+  std::string content = "{\"id\":1}\n{\"id\":2}\n";
+  content += std::string(3 << 20, ' ');  // longer than one read
+  content += "{\"id\":3}\n";
+  std::ofstream(path) << content;
+  auto input = FileImportInput::Open(path);
+  ASSERT_TRUE(input.ok());
+  auto format = (*input)->DetectFormat();
+  ASSERT_TRUE(format.ok());
+  EXPECT_EQ(*format, BodyFormat::kNdjson);
+  EXPECT_EQ((*input)->size_hint(), content.size());
+  std::string all, chunk;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE((*input)->Next(&chunk, 1 << 20).ok());
+    if (chunk.empty()) break;
+    all += chunk;
+  }
+  EXPECT_EQ(all, content);
+  std::filesystem::remove(path);
+}
+
+TEST(CliFileImportInput, MissingFileIsNotFound) {
+  auto input = FileImportInput::Open("/nonexistent/x.json");
+  ASSERT_FALSE(input.ok());
+  EXPECT_EQ(input.status().code(), Code::kNotFound);
+}
+
+// An input that yields `text` in pieces of `piece` bytes.
+class PiecewiseInput : public ImportInput {
+ public:
+  PiecewiseInput(std::string text, size_t piece) : text_(std::move(text)), piece_(piece) {}
+  Status Next(std::string* chunk, size_t) override {
+    *chunk = text_.substr(pos_, piece_);
+    pos_ += chunk->size();
+    return Status::Ok();
+  }
+  uint64_t size_hint() const override { return text_.size(); }
+  uint64_t bytes_read() const override { return pos_; }
+
+ private:
+  std::string text_;
+  size_t piece_;
+  size_t pos_ = 0;
+};
+
+// Converts `json` fed in every piece size from 1 to its length; all must
+// agree. Returns the NDJSON, or "error: " + the message.
+std::string ToNdjson(const std::string& json) {
+  std::string first;
+  for (size_t piece = 1; piece <= std::max<size_t>(json.size(), 1); ++piece) {
+    PiecewiseInput inner(json, piece);
+    JsonArrayToNdjson conv(&inner);
+    std::string out, chunk;
+    Status st;
+    while (true) {
+      st = conv.Next(&chunk, 1 << 20);
+      if (!st.ok() || chunk.empty()) break;
+      out += chunk;
+    }
+    std::string result = st.ok() ? out : "error: " + st.message();
+    if (piece == 1) {
+      first = result;
+    } else if (result != first) {
+      return "piece size " + std::to_string(piece) + " differs: " + result.append(" vs ") + first;
+    }
+  }
+  return first;
+}
+
+TEST(CliJsonArrayToNdjson, ItemsBecomeLines) {
+  EXPECT_EQ(ToNdjson("[]"), "");
+  EXPECT_EQ(ToNdjson(" [ ] \n"), "");
+  EXPECT_EQ(ToNdjson(R"([{"a": 1, "b": [1, 2]}, {"c": "x, ]}"}])"),
+            "{\"a\":1,\"b\":[1,2]}\n{\"c\":\"x, ]}\"}\n");
+  EXPECT_EQ(ToNdjson("[\n  {\"q\": \"a\\\"b\"},\n  {}\n]\n"), "{\"q\":\"a\\\"b\"}\n{}\n");
+  // Scalars pass through as lines (the server rejects them as non-objects).
+  EXPECT_EQ(ToNdjson(R"([1, "s", true, [2]])"), "1\n\"s\"\ntrue\n[2]\n");
+}
+
+TEST(CliJsonArrayToNdjson, StructureErrors) {
+  EXPECT_TRUE(ToNdjson("[{}").starts_with("error: invalid JSON array: unexpected end of input"));
+  EXPECT_TRUE(ToNdjson("[{} {}]").starts_with("error: invalid JSON array: expected ',' or ']'"));
+  EXPECT_TRUE(ToNdjson("[{},]").starts_with("error: invalid JSON array: unexpected ']'"));
+  EXPECT_TRUE(ToNdjson("[,{}]").starts_with("error: invalid JSON array: unexpected ','"));
+  EXPECT_TRUE(ToNdjson("[{}] x").starts_with("error: invalid JSON array: unexpected data"));
+  EXPECT_TRUE(ToNdjson("[\"a\nb\"]").starts_with("error: invalid JSON array: raw control"));
+  EXPECT_TRUE(ToNdjson("{}").starts_with("error: invalid JSON array: the body does not start"));
+  EXPECT_TRUE(ToNdjson("[}]").starts_with("error: invalid JSON array: unexpected '}'"));
+}
+
+ArgParser TestParser() {
+  return ArgParser({{"db", "DIR", ""}, {"json", "", ""}, {"help", "", ""}},
+                   {{.path = "tenant create", .args = {"NAME"}},
+                    {.path = "import",
+                     .args = {"TENANT", "SOURCE", "FILE"},
+                     .flags = {{"mode", "MODE", ""}, {"tag", "T", "", true}},
+                     .tenant_arg_optional_remotely = true}});
+}
+
+TEST(CliArgParser, CommandsFlagsAndArguments) {
+  ArgParser parser = TestParser();
+  ParsedArgs args;
+  ASSERT_FALSE(parser.Parse(
+      {"--db", "d", "import", "1", "--mode=full", "2", "-", "--json", "--tag", "a", "--tag", "b"},
+      &args));
+  EXPECT_EQ(args.command(), "import");
+  EXPECT_EQ(args.Get("db"), "d");
+  EXPECT_EQ(args.Get("mode"), "full");
+  EXPECT_TRUE(args.Has("json"));
+  EXPECT_EQ(args.GetAll("tag"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(args.positionals(), (std::vector<std::string>{"1", "2", "-"}));
+  EXPECT_FALSE(parser.CheckArgCount(args, false));
+}
+
+TEST(CliArgParser, DoubleDashEndsFlags) {
+  ParsedArgs args;
+  ASSERT_FALSE(TestParser().Parse({"tenant", "create", "--", "--odd-name"}, &args));
+  EXPECT_EQ(args.positionals(), (std::vector<std::string>{"--odd-name"}));
+}
+
+TEST(CliArgParser, UsageErrors) {
+  ArgParser parser = TestParser();
+  auto error_of = [&](const std::vector<std::string>& argv) {
+    ParsedArgs args;
+    auto e = parser.Parse(argv, &args);
+    return e ? e->message : std::string();
+  };
+  EXPECT_EQ(error_of({"nope"}), "unknown command 'nope'");
+  EXPECT_EQ(error_of({"tenant", "nope"}), "unknown command 'tenant nope'");
+  EXPECT_EQ(error_of({"import", "--bogus"}), "unknown flag --bogus");
+  EXPECT_EQ(error_of({"import", "-x"}), "unknown flag -x");
+  EXPECT_EQ(error_of({"import", "--mode"}), "flag --mode needs a value (MODE)");
+  EXPECT_EQ(error_of({"import", "--json=1"}), "flag --json takes no value");
+  EXPECT_EQ(error_of({"import", "--mode", "a", "--mode", "b"}), "flag --mode given twice");
+  // A command's flag is not known before the command.
+  EXPECT_EQ(error_of({"--mode", "full", "import"}), "unknown flag --mode");
+}
+
+TEST(CliArgParser, ArgumentCounts) {
+  ArgParser parser = TestParser();
+  ParsedArgs args;
+  ASSERT_FALSE(parser.Parse({"import", "1", "f"}, &args));
+  auto local = parser.CheckArgCount(args, false);
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->message, "missing argument FILE");
+  EXPECT_FALSE(parser.CheckArgCount(args, true));  // TENANT left out remotely
+  ParsedArgs one;
+  ASSERT_FALSE(parser.Parse({"import", "1"}, &one));
+  EXPECT_EQ(parser.CheckArgCount(one, true)->message, "missing argument FILE");
+  ParsedArgs extra;
+  ASSERT_FALSE(parser.Parse({"tenant", "create", "a", "b"}, &extra));
+  EXPECT_EQ(parser.CheckArgCount(extra, false)->message, "unexpected argument 'b'");
+}
+
+TEST(CliArgParser, HelpTexts) {
+  ArgParser parser = TestParser();
+  EXPECT_NE(parser.TopLevelHelp().find("tenant create"), std::string::npos);
+  EXPECT_NE(parser.GroupHelp("tenant").find("tenant create"), std::string::npos);
+  std::string help = parser.CommandHelp(*parser.Find("import"));
+  EXPECT_NE(help.find("Usage: syncmgr import [flags] TENANT SOURCE FILE"), std::string::npos);
+  EXPECT_NE(help.find("--mode MODE"), std::string::npos);
+}
+
+TEST(CliJsonWriter, NestedValuesAndEscaping) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("a");
+  w.BeginArray();
+  w.Uint(1);
+  w.Int(-2);
+  w.Double(0.5);
+  w.Bool(true);
+  w.Null();
+  w.EndArray();
+  w.Key("s");
+  w.String("q\"\\\n\x01é");
+  w.Key("raw");
+  w.Raw("{\"x\":1}");
+  w.EndObject();
+  EXPECT_EQ(w.str(),
+            "{\"a\":[1,-2,0.5,true,null],\"s\":\"q\\\"\\\\\\n\\u0001é\",\"raw\":{\"x\":1}}");
+}
+
+TEST(CliApiJson, RedactsSecrets) {
+  std::string out = RedactTargetConfig(
+      R"({"url":"http://x","secret":"whsec_abc","bearer_token":"t","batch_size":5})");
+  EXPECT_EQ(out, R"({"url":"http://x","secret":"***","bearer_token":"***","batch_size":5})");
+  EXPECT_EQ(RedactTargetConfig(R"({"dsn":"postgresql://u:pw@h/db"})"),
+            R"({"dsn":"postgresql://u:***@h/db"})");
+  EXPECT_EQ(RedactTargetConfig(R"({"dsn":"host=h password=pw dbname=d"})"),
+            R"({"dsn":"host=h password=*** dbname=d"})");
+  EXPECT_EQ(RedactTargetConfig("not json"), "not json");
+}
+
+TEST(CliApiJson, ErrorAnswers) {
+  Status st = ParseApiError(404, R"({"error":{"code":"not_found","message":"source 3"}})");
+  EXPECT_EQ(st.code(), Code::kNotFound);
+  EXPECT_EQ(st.ToString(), "not_found: source 3");
+  EXPECT_EQ(ParseApiError(409, R"({"error":{"code":"mass_removal","message":"m"}})").code(),
+            Code::kMassRemoval);
+  Status other = ParseApiError(431, R"({"error":{"code":"headers_too_large","message":"h"}})");
+  EXPECT_EQ(other.message(), "headers_too_large: h");
+  Status proxy = ParseApiError(502, "<html>Bad Gateway</html>\nmore");
+  EXPECT_EQ(proxy.message(), "server answered HTTP 502: <html>Bad Gateway</html>");
+}
+
+TEST(CliApiJson, RoundTripsAnswers) {
+  SourceInfo source{.id = 2,
+                    .name = "p",
+                    .type = "scraper",
+                    .id_field = "",
+                    .ignore_fields = {"a"},
+                    .max_removal_ratio = 0.5,
+                    .created_at_us = 0};
+  SourceInfo back;
+  ASSERT_TRUE(ParseSource(SourceJson(source), &back).ok());
+  EXPECT_EQ(back.id, 2u);
+  EXPECT_EQ(back.ignore_fields, std::vector<std::string>{"a"});
+  EXPECT_EQ(back.max_removal_ratio, 0.5);
+
+  SyncResult sync{.sync_id = 4,
+                  .seq = 9,
+                  .stats = {1, 2, 3, 4, 5},
+                  .warnings = {{"x", "manual_change", "kept"}}};
+  SyncResult sync_back;
+  ASSERT_TRUE(ParseSyncResult(SyncResultJson(sync, false), &sync_back).ok());
+  EXPECT_EQ(sync_back.stats.conflicts, 5u);
+  ASSERT_EQ(sync_back.warnings.size(), 1u);
+  EXPECT_EQ(sync_back.warnings[0].message, "kept");
+
+  ImportResult imp{.import_id = 3, .seq = 7, .stats = {5, 4, 3, 2, 1}};
+  ImportResult imp_back;
+  ASSERT_TRUE(ParseImportResult(ImportResultJson(imp), &imp_back).ok());
+  EXPECT_EQ(imp_back.stats.received, 5u);
+  EXPECT_EQ(imp_back.import_id, 3u);
+}
+
+TEST(CliApiJson, Rfc3339) {
+  EXPECT_EQ(Rfc3339(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(Rfc3339(1'700'000'000'123'456), "2023-11-14T22:13:20.123456Z");
+}
+
+}  // namespace
+}  // namespace syncmgr::cli

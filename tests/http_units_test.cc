@@ -1,0 +1,177 @@
+// Unit tests of the server's small parts: JSON writer, RFC 3339 times,
+// parameter parsing, the router and the error table.
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "server/errors.h"
+#include "server/json_writer.h"
+#include "server/params.h"
+#include "server/router.h"
+#include "server/server.h"
+#include "server/time_format.h"
+
+namespace syncmgr::server {
+namespace {
+
+std::string Quoted(std::string_view s) {
+  std::string out;
+  AppendJsonString(&out, s);
+  return out;
+}
+
+TEST(JsonWriter, EscapesPerRfc8259) {
+  EXPECT_EQ(Quoted("plain"), "\"plain\"");
+  EXPECT_EQ(Quoted("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(Quoted("\n\r\t\b\f"), R"("\n\r\t\b\f")");
+  EXPECT_EQ(Quoted(std::string("\x01\x1f", 2)), R"("\u0001\u001f")");
+  EXPECT_EQ(Quoted(std::string("nul\0x", 5)), R"("nul\u0000x")");
+  EXPECT_EQ(Quoted("/"), "\"/\"");      // '/' needs no escape
+  EXPECT_EQ(Quoted("é€😀"), "\"é€😀\"");  // valid UTF-8 as is
+}
+
+TEST(JsonWriter, ReplacesInvalidUtf8) {
+  EXPECT_EQ(Quoted("a\xff"
+                   "b"),
+            "\"a\xEF\xBF\xBD"
+            "b\"");
+  EXPECT_EQ(Quoted("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                  // overlong
+  EXPECT_EQ(Quoted("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
+  EXPECT_EQ(Quoted("\xE2\x82"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                  // truncated
+}
+
+TEST(JsonWriter, NestingAndCommas) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("a").Uint(1);
+  w.Key("b").BeginArray().Int(-2).Bool(true).Null().Raw(R"({"x":1})").EndArray();
+  w.Key("c").BeginObject().EndObject();
+  w.Key("d").Double(0.2);
+  w.Key("e").Double(std::numeric_limits<double>::infinity());
+  w.EndObject();
+  EXPECT_EQ(out, R"({"a":1,"b":[-2,true,null,{"x":1}],"c":{},"d":0.2,"e":null})");
+}
+
+TEST(TimeFormat, FormatsUtcWithMicroseconds) {
+  EXPECT_EQ(FormatRfc3339(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatRfc3339(1795856948123456), "2026-11-28T09:09:08.123456Z");
+  EXPECT_EQ(FormatRfc3339(-1), "1969-12-31T23:59:59.999999Z");
+}
+
+TEST(TimeFormat, ParsesRfc3339) {
+  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(ParseRfc3339("2026-11-28T09:09:08.123456Z"), 1795856948123456);
+  EXPECT_EQ(ParseRfc3339("2026-11-28T10:09:08.123456789+01:00"), 1795856948123456);
+  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:00.5Z"), 500000);
+  for (const char* bad :
+       {"", "2026-11-28", "2026-11-28T09:09:08", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+        "2026-11-28T09:09:08.Z", "12345", "2026-11-28T09:09:08Zjunk", "2026-11-28T25:00:00Z"}) {
+    EXPECT_FALSE(ParseRfc3339(bad)) << bad;
+  }
+}
+
+TEST(Params, PercentDecode) {
+  std::string out;
+  EXPECT_TRUE(PercentDecode("a%2Fb%20c", false, &out));
+  EXPECT_EQ(out, "a/b c");
+  EXPECT_TRUE(PercentDecode("a+b", true, &out));
+  EXPECT_EQ(out, "a b");
+  EXPECT_TRUE(PercentDecode("a+b", false, &out));
+  EXPECT_EQ(out, "a+b");
+  EXPECT_FALSE(PercentDecode("%", false, &out));
+  EXPECT_FALSE(PercentDecode("%4", false, &out));
+  EXPECT_FALSE(PercentDecode("%zz", false, &out));
+}
+
+TEST(Params, ParseUintIsStrict) {
+  EXPECT_EQ(*ParseUint("n", "0", 0, 10), 0u);
+  EXPECT_EQ(*ParseUint("n", "18446744073709551615", 0, std::numeric_limits<uint64_t>::max()),
+            std::numeric_limits<uint64_t>::max());
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1e3", "0x10", "18446744073709551616",
+                          "99999999999999999999999", "11"}) {
+    StatusOr<uint64_t> v = ParseUint("n", bad, 0, 10);
+    EXPECT_FALSE(v.ok()) << bad;
+    if (!v.ok()) {
+      EXPECT_EQ(v.status().code(), Code::kInvalidArgument);
+    }
+  }
+}
+
+TEST(Router, MatchesPatternsAndDecodesParams) {
+  const Router& router = ApiRouter();
+  RouteMatch m = router.Match(HttpMethod::kGet, "/targets/7/properties/a%2Fb/history");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->pattern, "/targets/{id}/properties/{external_id}/history");
+  EXPECT_EQ(m.params.Get("id"), "7");
+  EXPECT_EQ(m.params.Get("external_id"), "a/b");
+
+  m = router.Match(HttpMethod::kDelete, "/sources/1");
+  EXPECT_EQ(m.route, nullptr);
+  EXPECT_EQ(m.allow, "GET");
+
+  m = router.Match(HttpMethod::kGet, "/nope");
+  EXPECT_EQ(m.route, nullptr);
+  EXPECT_TRUE(m.allow.empty());
+
+  m = router.Match(HttpMethod::kGet, "/sources//properties");  // empty parameter
+  EXPECT_EQ(m.route, nullptr);
+  m = router.Match(HttpMethod::kGet, "/sources/1/");
+  EXPECT_EQ(m.route, nullptr);
+
+  m = router.Match(HttpMethod::kGet, "/sources/1/properties/%zz");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_TRUE(m.bad_encoding);
+}
+
+TEST(Router, ParseQueryRefusesUnknownAndRepeated) {
+  const Router& router = ApiRouter();
+  RouteMatch m = router.Match(HttpMethod::kPost, "/sync/1/2");
+  ASSERT_NE(m.route, nullptr);
+  QueryParams q;
+  EXPECT_TRUE(ParseQuery("dry_run=true&on_conflict=keep", *m.route, &q).ok());
+  EXPECT_EQ(q.Get("dry_run"), "true");
+  QueryParams q2;
+  EXPECT_EQ(ParseQuery("dryrun=true", *m.route, &q2).code(), Code::kInvalidArgument);
+  QueryParams q3;
+  EXPECT_EQ(ParseQuery("dry_run=1&dry_run=0", *m.route, &q3).code(), Code::kInvalidArgument);
+  QueryParams q4;
+  EXPECT_EQ(ParseQuery("dry_run=%", *m.route, &q4).code(), Code::kInvalidArgument);
+  QueryParams q5;
+  EXPECT_TRUE(ParseQuery("&&dry_run=true&", *m.route, &q5).ok());
+}
+
+TEST(Router, RouteTableIsExposed) {
+  const std::vector<RouteInfo> routes = Server::Routes();
+  EXPECT_GE(routes.size(), 25u);
+  bool found = false;
+  for (const RouteInfo& r : routes)
+    found |= r.method == "POST" && r.pattern == "/sources/{id}/import";
+  EXPECT_TRUE(found);
+}
+
+TEST(Errors, OneTableForEveryCode) {
+  EXPECT_EQ(ErrorFor(Code::kInvalidJson).http_status, 400);
+  EXPECT_EQ(ErrorFor(Code::kInvalidJson).code, "invalid_json");
+  EXPECT_EQ(ErrorFor(Code::kInvalidArgument).code, "invalid_request");
+  EXPECT_EQ(ErrorFor(Code::kUnauthorized).http_status, 401);
+  EXPECT_EQ(ErrorFor(Code::kForbidden).http_status, 403);
+  EXPECT_EQ(ErrorFor(Code::kNotFound).http_status, 404);
+  EXPECT_EQ(ErrorFor(Code::kConflict).http_status, 409);
+  EXPECT_EQ(ErrorFor(Code::kMassRemoval).code, "mass_removal");
+  EXPECT_EQ(ErrorFor(Code::kPayloadTooLarge).http_status, 413);
+  EXPECT_EQ(ErrorFor(Code::kUnsupportedMediaType).http_status, 415);
+  EXPECT_EQ(ErrorFor(Code::kUnavailable).http_status, 503);
+  EXPECT_EQ(ErrorFor(Code::kNoSpace).http_status, 507);
+  EXPECT_EQ(ErrorFor(Code::kNoSpace).code, "insufficient_storage");
+  EXPECT_EQ(ErrorFor(Code::kCorruption).http_status, 500);
+  EXPECT_EQ(ErrorFor(Code::kInternal).code, "internal");
+  EXPECT_EQ(ErrorBody({404, "not_found"}, "no \"x\""),
+            R"({"error":{"code":"not_found","message":"no \"x\""}})");
+  // A 500 never leaks details.
+  EXPECT_EQ(ErrorBody({500, "internal"}, "rocksdb: /secret/path"),
+            R"({"error":{"code":"internal","message":"internal error"}})");
+}
+
+}  // namespace
+}  // namespace syncmgr::server

@@ -1,0 +1,119 @@
+// Operations routes: /health, /metrics (Prometheus text), /openapi.json and
+// the test that keeps the OpenAPI document true: every route the router
+// serves is documented, and every documented operation is served.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "server/server.h"
+#include "tests/support/test_server.h"
+
+namespace syncmgr::testing {
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+TEST(OpenApi, DocumentsExactlyTheRoutesServed) {
+  JsonDoc doc = ParseJson(std::string(server::Server::OpenApiDocument()));
+  EXPECT_EQ(std::string_view(doc["openapi"]), "3.1.0");
+  simdjson::dom::object paths = doc["paths"];
+
+  std::set<std::pair<std::string, std::string>> served, documented;
+  for (const server::RouteInfo& r : server::Server::Routes()) {
+    served.insert({Lower(r.method), r.pattern});
+  }
+  for (auto [path, item] : paths) {
+    for (auto [method, op] : simdjson::dom::object(item)) {
+      documented.insert({std::string(method), std::string(path)});
+      EXPECT_FALSE(op["responses"].error()) << method << " " << path;
+    }
+  }
+  for (const auto& route : served) {
+    EXPECT_TRUE(documented.count(route))
+        << "not in openapi.json: " << route.first << " " << route.second;
+  }
+  for (const auto& route : documented) {
+    EXPECT_TRUE(served.count(route))
+        << "documented but not served: " << route.first << " " << route.second;
+  }
+}
+
+TEST(OpenApi, ServedWithAnyKey) {
+  TestServer server;
+  HttpResponse r = server.AdminClient().Get("/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, std::string(server::Server::OpenApiDocument()));
+  EXPECT_EQ(r.Header("content-type"), "application/json");
+}
+
+TEST(Ops, HealthAndMetrics) {
+  TestServer server;
+  const auto t = server.CreateTenant("Acme");
+  HttpClient c = server.Client(t.api_key);
+  ASSERT_EQ(c.Post("/sources", R"({"name":"s"})").status, 201);
+  ASSERT_EQ(c.Post("/targets", R"({"name":"t"})").status, 201);
+  ASSERT_EQ(
+      c.Post("/sources/1/import", R"([{"external_id":"a","p":1},{"external_id":"b"}])").status,
+      200);
+  ASSERT_EQ(c.Post("/sources/1/import", R"([{"external_id":"a"},{"external_id":"a"}])").status,
+            400);
+  ASSERT_EQ(c.Post("/sync/1/1", "").status, 200);
+  ASSERT_EQ(c.Put("/targets/1/properties/a", R"({"p":9})").status, 200);
+  ASSERT_EQ(
+      c.Post("/sources/1/import", R"([{"external_id":"a","p":2},{"external_id":"b"}])").status,
+      200);
+  ASSERT_EQ(c.Post("/sync/1/1", "").status, 200);
+  ASSERT_EQ(c.Get("/nowhere").status, 404);
+
+  HttpResponse h = server.Client().Get("/health");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.body, R"({"status":"ok"})");
+
+  // On the same connection: each request is counted before the next is read.
+  HttpResponse m = c.Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.Header("content-type").find("text/plain"), std::string::npos);
+  const std::string& text = m.body;
+  for (const char* needle :
+       {"syncmgr_http_requests_total{method=\"POST\",route=\"/sources/{id}/"
+        "import\",status=\"200\"} 2",
+        "syncmgr_http_requests_total{method=\"POST\",route=\"/sources/{id}/"
+        "import\",status=\"400\"} 1",
+        "syncmgr_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
+        "syncmgr_http_request_duration_seconds_bucket{route=\"/sync/{source_id}/"
+        "{target_id}\",le=\"+Inf\"} 2",
+        "syncmgr_http_request_duration_seconds_count{route=\"/sources\"}",
+        "syncmgr_imports_total{status=\"success\"} 2", "syncmgr_imports_total{status=\"error\"} 1",
+        "syncmgr_syncs_total{status=\"success\",dry_run=\"false\"} 2",
+        "syncmgr_sync_conflicts_total 1", "syncmgr_http_open_connections ",
+        "# TYPE syncmgr_events_appended_total counter"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << "missing: " << needle;
+  }
+  const size_t at = text.find("\nsyncmgr_events_appended_total ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(std::stoull(text.substr(at + 31)), 4u);
+  // No key, no payload in the metrics.
+  EXPECT_EQ(text.find(t.api_key), std::string::npos);
+}
+
+TEST(Ops, StartFailsCleanlyWhenThePortIsTaken) {
+  TestServer server;
+  server::ServerOptions o;
+  o.port = server.port();
+  server::Server second(server.engine(), o);
+  Status st = second.Start();
+  EXPECT_EQ(st.code(), Code::kUnavailable) << st.ToString();
+  server::ServerOptions bad;
+  bad.host = "not-an-address";
+  server::Server third(server.engine(), bad);
+  EXPECT_EQ(third.Start().code(), Code::kInvalidArgument);
+  EXPECT_EQ(server.Client().Get("/health").status, 200);
+}
+
+}  // namespace
+}  // namespace syncmgr::testing

@@ -1,0 +1,185 @@
+// Property routes over real HTTP: streamed lists (order, paging, as_of,
+// changed_since), one property, history, manual PUT / DELETE.
+#include <gtest/gtest.h>
+
+#include "tests/support/test_server.h"
+
+namespace syncmgr::testing {
+namespace {
+
+std::vector<std::string> Ids(const HttpResponse& r) {
+  std::vector<std::string> out;
+  JsonDoc doc = ParseJson(r.body);
+  simdjson::dom::array items;
+  if (doc.root().get(items)) return out;
+  for (simdjson::dom::element e : items) out.emplace_back(std::string_view(e["external_id"]));
+  return out;
+}
+
+class PropertiesApiTest : public ::testing::Test {
+ protected:
+  PropertiesApiTest() : server_(Options()) {}
+  static TestServerOptions Options() {
+    TestServerOptions o;
+    o.server.stream_chunk_bytes = 4096;  // lists span many pieces
+    return o;
+  }
+  void SetUp() override {
+    client_ = std::make_unique<HttpClient>(server_.Client(server_.CreateTenant("Acme").api_key));
+    ASSERT_EQ(client_->Post("/sources", R"({"name":"portal"})").status, 201);
+    ASSERT_EQ(client_->Post("/targets", R"({"name":"site"})").status, 201);
+  }
+  uint64_t Import(const std::string& body) {
+    HttpResponse r = client_->Post("/sources/1/import", body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return uint64_t(ParseJson(r.body)["seq"]);
+  }
+  TestServer server_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(PropertiesApiTest, ListIsOrderedAndStreamed) {
+  std::string body = "[";
+  for (int i = 0; i < 300; ++i) {
+    body += std::string(i ? "," : "") + "{\"external_id\":\"k" + std::to_string(1000 - i) +
+            "\",\"pad\":\"" + std::string(100, 'z') + "\"}";
+  }
+  Import(body + "]");
+  HttpResponse r = client_->Get("/sources/1/properties");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("transfer-encoding"), "chunked");  // bigger than one piece
+  std::vector<std::string> ids = Ids(r);
+  ASSERT_EQ(ids.size(), 300u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  JsonDoc doc = ParseJson(r.body);
+  simdjson::dom::element first = *simdjson::dom::array(doc.root()).begin();
+  for (const char* k : {"external_id", "data", "hash", "version", "updated_at", "seq"}) {
+    EXPECT_FALSE(first[k].error()) << k;
+  }
+  EXPECT_TRUE(first["source_id"].error());  // targets only
+
+  // Keyset paging.
+  std::vector<std::string> paged;
+  std::string after;
+  for (int page = 0; page < 10; ++page) {
+    std::string q = "/sources/1/properties?limit=100";
+    if (!after.empty()) q += "&after=" + after;
+    std::vector<std::string> got = Ids(client_->Get(q));
+    if (got.empty()) break;
+    paged.insert(paged.end(), got.begin(), got.end());
+    after = got.back();
+  }
+  EXPECT_EQ(paged, ids);
+  // Small answers are not chunked.
+  r = client_->Get("/sources/1/properties?limit=1");
+  EXPECT_EQ(r.Header("transfer-encoding"), "");
+  EXPECT_EQ(Ids(r).size(), 1u);
+}
+
+TEST_F(PropertiesApiTest, AsOfAndChangedSince) {
+  const uint64_t seq1 = Import(R"([{"external_id":"a","v":1}])");
+  const uint64_t seq2 = Import(R"([{"external_id":"a","v":2},{"external_id":"b","v":1}])");
+  EXPECT_GT(seq2, seq1);
+  HttpResponse r = client_->Get("/sources/1/properties?as_of=" + std::to_string(seq1));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Ids(r), std::vector<std::string>({"a"}));
+  EXPECT_EQ(int64_t((*simdjson::dom::array(ParseJson(r.body).root()).begin())["data"]["v"]), 1);
+  r = client_->Get("/sources/1/properties?changed_since=" + std::to_string(seq1));
+  EXPECT_EQ(Ids(r), std::vector<std::string>({"a", "b"}));
+  r = client_->Get("/sources/1/properties?changed_since=" + std::to_string(seq2));
+  EXPECT_EQ(Ids(r).size(), 0u);
+  r = client_->Get("/sources/1/properties/a?as_of=" + std::to_string(seq1));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(int64_t(ParseJson(r.body)["data"]["v"]), 1);
+  EXPECT_EQ(client_->Get("/sources/1/properties/b?as_of=" + std::to_string(seq1)).status, 404);
+  // as_of as an RFC 3339 time: now is after everything; the epoch before it.
+  r = client_->Get("/sources/1/properties?as_of=2999-01-01T00:00:00Z");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Ids(r).size(), 2u);
+  r = client_->Get("/sources/1/properties?as_of=1970-01-01T00:00:00Z");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Ids(r).size(), 0u);
+}
+
+TEST_F(PropertiesApiTest, BadListParameters) {
+  for (const char* q : {"limit=-1", "limit=0", "limit=abc", "limit=18446744073709551616",
+                        "changed_since=-1", "changed_since=1.5", "as_of=yesterday", "as_of=-3",
+                        "as_of=2026-13-01T00:00:00Z", "after=a&after=b", "sort=desc"}) {
+    HttpResponse r = client_->Get(std::string("/sources/1/properties?") + q);
+    EXPECT_EQ(r.status, 400) << q << " " << r.body;
+    EXPECT_EQ(std::string_view(ParseJson(r.body)["error"]["code"]), "invalid_request") << q;
+  }
+  EXPECT_EQ(client_->Get("/sources/2/properties").status, 404);
+  EXPECT_EQ(client_->Get("/targets/2/properties").status, 404);
+}
+
+TEST_F(PropertiesApiTest, HistoryAndManualEdits) {
+  Import(R"([{"external_id":"x/1 é","price":10}])");
+  ASSERT_EQ(client_->Post("/sync/1/1", "").status, 200);
+  const std::string path = "/targets/1/properties/x%2F1%20%C3%A9";
+
+  HttpResponse r = client_->Get(path);
+  ASSERT_EQ(r.status, 200) << r.body;
+  JsonDoc p = ParseJson(r.body);
+  EXPECT_EQ(std::string_view(p["external_id"]), "x/1 é");
+  EXPECT_EQ(uint64_t(p["source_id"]), 1u);
+
+  r = client_->Put(path, R"({"external_id":"x/1 é","price":8})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  JsonDoc edited = ParseJson(r.body);
+  EXPECT_EQ(uint64_t(edited["version"]), 2u);
+  EXPECT_TRUE(bool(edited["manually_modified"]));
+  EXPECT_EQ(int64_t(edited["data"]["price"]), 8);
+
+  r = client_->Get(path + "/history");
+  ASSERT_EQ(r.status, 200) << r.body;
+  JsonDoc h = ParseJson(r.body);
+  simdjson::dom::array versions = h.root();
+  ASSERT_EQ(versions.size(), 2u);
+  auto it = versions.begin();
+  simdjson::dom::element v1 = *it;
+  ++it;
+  simdjson::dom::element v2 = *it;
+  EXPECT_EQ(uint64_t(v1["version"]), 1u);
+  EXPECT_EQ(std::string_view(v1["cause"]["kind"]), "sync");
+  EXPECT_EQ(std::string_view(v2["cause"]["kind"]), "manual");
+  for (const char* k : {"version", "seq", "time", "hash", "data", "removed", "changed_fields"}) {
+    EXPECT_FALSE(v2[k].error()) << k;
+  }
+  EXPECT_FALSE(bool(v2["removed"]));
+
+  r = client_->Delete(path);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(uint64_t(ParseJson(r.body)["version"]), 3u);
+  EXPECT_EQ(client_->Get(path).status, 404);
+  EXPECT_EQ(client_->Delete(path).status, 404);
+  r = client_->Get(path + "/history");
+  JsonDoc h2 = ParseJson(r.body);
+  simdjson::dom::array three = h2.root();
+  ASSERT_EQ(three.size(), 3u);
+  simdjson::dom::element last;
+  for (simdjson::dom::element e : three) last = e;
+  EXPECT_TRUE(bool(last["removed"]));
+  EXPECT_TRUE(last["data"].is_null());
+
+  // Source-side history and a property never seen.
+  EXPECT_EQ(client_->Get("/sources/1/properties/x%2F1%20%C3%A9/history").status, 200);
+  EXPECT_EQ(client_->Get("/sources/1/properties/nope/history").status, 404);
+  EXPECT_EQ(client_->Get("/sources/1/properties/nope").status, 404);
+}
+
+TEST_F(PropertiesApiTest, BadManualEdits) {
+  const std::string before = client_->Get("/targets/1/properties").body;
+  EXPECT_EQ(client_->Put("/targets/1/properties/a", "[1]").status, 400);
+  EXPECT_EQ(client_->Put("/targets/1/properties/a", "{bad").status, 400);
+  EXPECT_EQ(client_->Put("/targets/1/properties/a", "").status, 400);
+  EXPECT_EQ(client_->Put("/targets/1/properties/a", "{}", "text/plain").status, 415);
+  EXPECT_EQ(client_->Put("/targets/1/properties/" + std::string(300, 'l'), "{}").status, 400);
+  EXPECT_EQ(client_->Put("/targets/1/properties/%zz", "{}").status, 400);
+  EXPECT_EQ(client_->Put("/targets/9/properties/a", "{}").status, 404);
+  EXPECT_EQ(client_->Put("/sources/1/properties/a", "{}").status, 405);
+  EXPECT_EQ(client_->Get("/targets/1/properties").body, before);
+}
+
+}  // namespace
+}  // namespace syncmgr::testing

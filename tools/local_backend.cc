@@ -1,0 +1,71 @@
+#include "tools/local_backend.h"
+
+#include "tools/api_json.h"
+
+namespace syncmgr::cli {
+
+namespace {
+
+// Pieces of the input handed to the engine at a time. Default: 1 MiB.
+constexpr size_t kReadChunkBytes = 1 << 20;
+
+template <typename T, typename RenderFn>
+StatusOr<Answer<T>> Render(StatusOr<T> value, RenderFn render) {
+  if (!value.ok()) return value.status();
+  Answer<T> answer{std::move(*value), {}};
+  answer.json = render(answer.value);
+  return answer;
+}
+
+}  // namespace
+
+StatusOr<Answer<TenantCreatedInfo>> LocalBackend::CreateTenant(std::string_view name) {
+  return Render(engine_->CreateTenant(name), TenantCreatedJson);
+}
+
+StatusOr<Answer<std::vector<TenantInfo>>> LocalBackend::ListTenants() {
+  return Render(StatusOr<std::vector<TenantInfo>>(engine_->ListTenants()), TenantListJson);
+}
+
+StatusOr<Answer<SourceInfo>> LocalBackend::CreateSource(TenantId tenant, const SourceSpec& spec) {
+  return Render(engine_->CreateSource(tenant, spec), SourceJson);
+}
+
+StatusOr<Answer<std::vector<SourceInfo>>> LocalBackend::ListSources(TenantId tenant) {
+  return Render(engine_->ListSources(tenant), SourceListJson);
+}
+
+StatusOr<Answer<TargetInfo>> LocalBackend::CreateTarget(TenantId tenant, const TargetSpec& spec) {
+  return Render(engine_->CreateTarget(tenant, spec), TargetJson);
+}
+
+StatusOr<Answer<std::vector<TargetInfo>>> LocalBackend::ListTargets(TenantId tenant) {
+  return Render(engine_->ListTargets(tenant), TargetListJson);
+}
+
+StatusOr<Answer<ImportResult>> LocalBackend::Import(TenantId tenant, uint32_t source_id,
+                                                    const ImportOptions& options,
+                                                    ImportInput* input,
+                                                    const ByteProgressFn& progress) {
+  auto session = engine_->BeginImport(tenant, source_id, options);
+  if (!session.ok()) return session.status();
+  // An error returns before Finish: the session is discarded and nothing of
+  // the import becomes visible.
+  std::string chunk;
+  while (true) {
+    SYNCMGR_RETURN_IF_ERROR(input->Next(&chunk, kReadChunkBytes));
+    if (chunk.empty()) break;
+    SYNCMGR_RETURN_IF_ERROR((*session)->Append(chunk));
+    if (progress) progress(input->bytes_read(), input->size_hint(), false);
+  }
+  if (progress) progress(input->bytes_read(), input->size_hint(), true);
+  return Render((*session)->Finish(), ImportResultJson);
+}
+
+StatusOr<Answer<SyncResult>> LocalBackend::Sync(TenantId tenant, uint32_t source_id,
+                                                uint32_t target_id, const SyncOptions& options) {
+  return Render(engine_->Sync(tenant, source_id, target_id, options),
+                [&](const SyncResult& r) { return SyncResultJson(r, options.dry_run); });
+}
+
+}  // namespace syncmgr::cli
