@@ -67,7 +67,9 @@ struct EngineOptions {
 
 // An import in progress. Feed the body with Append (in chunks of any size),
 // then Finish. Destroying a session without Finish discards it: nothing of it
-// becomes visible.
+// becomes visible. Append and Finish block (RocksDB reads and writes, and
+// from the first full buffer on, the tenant's write lock); the destructor may
+// block briefly to delete records the session wrote ahead.
 class ImportSession {
  public:
   virtual ~ImportSession() = default;
@@ -106,7 +108,8 @@ class Engine {
   StatusOr<TenantCreatedInfo> CreateTenant(std::string_view name);
   std::vector<TenantInfo> ListTenants();
   // Returns the tenant a key belongs to; Unauthorized if unknown or revoked.
-  // Compares hashes, never the key itself.
+  // Compares hashes, never the key itself. One RocksDB point read: usually
+  // served from the block cache, but it may block on disk.
   StatusOr<TenantId> Authenticate(std::string_view api_key);
   // Issues a further key for a tenant (rotation). NotFound if no tenant.
   StatusOr<std::string> CreateApiKey(TenantId tenant);

@@ -147,8 +147,8 @@ struct ReadOptions {
 
 struct ListOptions {
   std::optional<uint64_t> as_of_seq;
-  // Only properties whose latest change has seq > changed_since. Removed
-  // properties are included then? No: only live ones (see docs/api.md).
+  // Only properties whose latest change has seq > changed_since. Live
+  // properties only: removals are read from the feed or history.
   std::optional<uint64_t> changed_since;
   // Keyset paging: only external_ids strictly greater than this.
   std::optional<std::string> after;
