@@ -2,11 +2,16 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <rocksdb/iterator.h>
 
 #include <cstdlib>
 #include <zlib.h>
 
 #include <fmt/format.h>
+
+#include "engine/event_codec.h"
+#include "engine/store.h"
+#include "views_generated.h"
 
 namespace syncmgr {
 
@@ -15,6 +20,12 @@ namespace {
 constexpr std::string_view kPrefix = "smk_";
 constexpr size_t kSecretHex = 64;
 constexpr size_t kChecksumHex = 8;
+constexpr size_t kPrefixHex = 8;
+// Draws of a key whose prefix is taken before giving up on uniqueness (the
+// chance of even one collision is about keys / 2^32).
+constexpr int kMaxPrefixDraws = 8;
+
+bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 std::string Hex(const unsigned char* p, size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -43,18 +54,32 @@ std::string GenerateApiKey() {
   return key;
 }
 
+std::string GenerateApiKey(const std::function<bool(std::string_view prefix)>& taken) {
+  std::string key = GenerateApiKey();
+  for (int i = 1; i < kMaxPrefixDraws && taken(ApiKeyPrefix(key)); ++i) key = GenerateApiKey();
+  return key;
+}
+
 bool ApiKeyWellFormed(std::string_view key) {
   if (key.size() != kPrefix.size() + kSecretHex + kChecksumHex) return false;
   if (!key.starts_with(kPrefix)) return false;
   for (char c : key.substr(kPrefix.size())) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    if (!IsLowerHex(c)) return false;
   }
   std::string_view body = key.substr(0, key.size() - kChecksumHex);
   return Checksum(body) == key.substr(key.size() - kChecksumHex);
 }
 
+bool ApiKeyPrefixWellFormed(std::string_view prefix) {
+  if (prefix.size() != kPrefix.size() + kPrefixHex || !prefix.starts_with(kPrefix)) return false;
+  for (char c : prefix.substr(kPrefix.size())) {
+    if (!IsLowerHex(c)) return false;
+  }
+  return true;
+}
+
 std::string ApiKeyPrefix(std::string_view key) {
-  return std::string(key.substr(0, std::min<size_t>(key.size(), kPrefix.size() + 8)));
+  return std::string(key.substr(0, std::min<size_t>(key.size(), kPrefix.size() + kPrefixHex)));
 }
 
 std::string HashApiKey(std::string_view key) {
@@ -62,6 +87,39 @@ std::string HashApiKey(std::string_view key) {
   unsigned int len = 0;
   EVP_Digest(key.data(), key.size(), digest, &len, EVP_sha256(), nullptr);
   return std::string(reinterpret_cast<const char*>(digest), len);
+}
+
+StatusOr<std::vector<StoredApiKey>> FindApiKeys(Store& store, std::string_view prefix,
+                                                TenantId tenant) {
+  std::vector<StoredApiKey> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kAuth)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string value = it->value().ToString();  // aligned copy for FlatBuffers
+    flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(value.data()), value.size());
+    if (!verifier.VerifyBuffer<fb::ApiKeyRecord>(nullptr)) {
+      return Status::Corruption("api key record fails verification");
+    }
+    const auto* r = flatbuffers::GetRoot<fb::ApiKeyRecord>(value.data());
+    if (!prefix.empty() && Sv(r->prefix()) != prefix) continue;
+    if (tenant != 0 && r->tenant_id() != tenant) continue;
+    StoredApiKey k;
+    k.key_hash = it->key().ToString();
+    k.info.prefix = std::string(Sv(r->prefix()));
+    k.info.tenant = r->tenant_id();
+    k.info.revoked = r->revoked();
+    k.info.time_us = r->created_at_us();
+    out.push_back(std::move(k));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "scan api keys");
+  return out;
+}
+
+std::function<bool(std::string_view prefix)> ApiKeyPrefixTaken(Store& store) {
+  return [&store](std::string_view prefix) {
+    StatusOr<std::vector<StoredApiKey>> found = FindApiKeys(store, prefix, 0);
+    return !found.ok() || !found->empty();
+  };
 }
 
 }  // namespace syncmgr

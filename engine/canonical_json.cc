@@ -609,4 +609,20 @@ std::vector<std::string> ChangedFields(std::string_view before, std::string_view
 
 uint64_t RawHash(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
 
+bool IsWellFormedObject(std::string_view json) {
+  Scratch& scratch = ThreadScratch();
+  dom::element root;
+  auto err = scratch.parser
+                 .parse(reinterpret_cast<const uint8_t*>(PaddedCopy(&scratch, json)), json.size(),
+                        /*realloc_if_needed=*/false)
+                 .get(root);
+  const bool ok = !err && root.type() == dom::element_type::OBJECT;
+  if (json.size() > kRetainedScratchBytes) {
+    scratch.parser = dom::parser();
+    scratch.padded.reset();
+    scratch.padded_capacity = 0;
+  }
+  return ok;
+}
+
 }  // namespace syncmgr

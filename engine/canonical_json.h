@@ -62,4 +62,10 @@ std::vector<std::string> ChangedFields(std::string_view before, std::string_view
 // XXH3-64 of raw bytes (the import's raw-bytes fast path).
 uint64_t RawHash(std::string_view bytes);
 
+// True when `json` is one well-formed JSON object as simdjson reads it
+// (syntax and UTF-8; no depth or duplicate-key check). Cheaper than
+// CanonicalizeObject; false says nothing more (CanonicalizeObject tells why,
+// or accepts it: integers beyond 64 bits are refused here).
+bool IsWellFormedObject(std::string_view json);
+
 }  // namespace syncmgr

@@ -44,6 +44,7 @@ StatusOr<TenantCreatedInfo> Engine::CreateTenant(std::string_view name) {
   SYNCMGR_RETURN_IF_ERROR(CheckName("tenant", name));
   if (impl_->options().read_only) return Status::Unavailable("the data directory is read-only");
   SYNCMGR_RETURN_IF_ERROR(impl_->disk_guard().Check());  // as LockForWrite does
+  SYNCMGR_RETURN_IF_ERROR(impl_->ResumeIfNeeded());
   TenantId id;
   TenantSlot* slot;
   {
@@ -56,7 +57,7 @@ StatusOr<TenantCreatedInfo> Engine::CreateTenant(std::string_view name) {
   WriteOp op(impl_.get(), id, slot);
   BuildTenantCreated(&op.builder(), op.next_seq(), op.time_us(), id, name);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  std::string key = GenerateApiKey();
+  std::string key = GenerateApiKey(ApiKeyPrefixTaken(impl_->store()));
   BuildApiKeyCreated(&op.builder(), op.next_seq(), op.time_us(), HashApiKey(key),
                      ApiKeyPrefix(key));
   SYNCMGR_RETURN_IF_ERROR(op.Append());
@@ -90,17 +91,7 @@ StatusOr<TenantId> Engine::Authenticate(std::string_view api_key) {
   return r->tenant_id();
 }
 
-StatusOr<std::string> Engine::CreateApiKey(TenantId tenant) {
-  TenantSlot* slot;
-  SYNCMGR_ASSIGN_OR_RETURN(auto lock, impl_->LockForWrite(tenant, &slot));
-  WriteOp op(impl_.get(), tenant, slot);
-  std::string key = GenerateApiKey();
-  BuildApiKeyCreated(&op.builder(), op.next_seq(), op.time_us(), HashApiKey(key),
-                     ApiKeyPrefix(key));
-  SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_RETURN_IF_ERROR(op.Commit(lock).status());
-  return key;
-}
+// CreateApiKey, ListApiKeys, RevokeApiKey: api_key_admin.cc.
 
 StatusOr<SourceInfo> Engine::CreateSource(TenantId tenant, const SourceSpec& spec) {
   SYNCMGR_RETURN_IF_ERROR(CheckName("source", spec.name));

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/delivery_types.h"
 #include "engine/status.h"
 #include "engine/types.h"
 
@@ -30,6 +31,14 @@ class Env;
 namespace syncmgr {
 
 class EngineImpl;
+
+// What Engine::Backup wrote.
+struct BackupInfo {
+  std::string path;           // the copy's directory (absolute)
+  uint64_t files = 0;         // files in the copy
+  uint64_t bytes = 0;         // their total size
+  uint64_t linked_files = 0;  // of them, hard links to the live directory's files
+};
 
 struct EngineOptions {
   // Data directory; created if missing.
@@ -111,8 +120,28 @@ class Engine {
   // Compares hashes, never the key itself. One RocksDB point read: usually
   // served from the block cache, but it may block on disk.
   StatusOr<TenantId> Authenticate(std::string_view api_key);
-  // Issues a further key for a tenant (rotation). NotFound if no tenant.
-  StatusOr<std::string> CreateApiKey(TenantId tenant);
+  // Issues a further key for a tenant (rotation); the tenant's other keys
+  // keep working. The key is returned this once. NotFound if no tenant.
+  StatusOr<ApiKeyIssued> CreateApiKey(TenantId tenant);
+  // Every key of a tenant, active and revoked, ordered by prefix. NotFound if
+  // no tenant. Scans the key view (a few keys per tenant).
+  StatusOr<std::vector<ApiKeyInfo>> ListApiKeys(TenantId tenant);
+  // Revokes the key with this visible prefix, whatever its tenant (an
+  // operator action; an ApiKeyRevoked event in that tenant's log). From the
+  // moment this returns, Authenticate refuses the key; the tenant's other
+  // keys are untouched. NotFound if no key has the prefix; Conflict if it is
+  // already revoked. Nothing is written on error.
+  StatusOr<ApiKeyInfo> RevokeApiKey(std::string_view prefix);
+
+  // ---- Change-feed tokens (engine/feed_tokens.cc) --------------------------
+  // Issues a read-only feed token ("smf_" + 64 hex + 8 hex CRC-32), event-
+  // sourced (a FeedTokenCreated event; only its SHA-256 is stored).
+  // InvalidArgument if ttl_s is outside [1, kMaxFeedTokenTtlS]; NotFound if
+  // the tenant or a named stream does not exist. Nothing written on error.
+  StatusOr<FeedTokenIssued> CreateFeedToken(TenantId tenant, const FeedTokenSpec& spec);
+  // What a token allows. Unauthorized if it is malformed, unknown or expired
+  // (its expiry is compared with the wall clock). One point read.
+  StatusOr<FeedTokenInfo> AuthenticateFeedToken(std::string_view token);
 
   // ---- Catalog -----------------------------------------------------------
   StatusOr<SourceInfo> CreateSource(TenantId tenant, const SourceSpec& spec);
@@ -177,6 +206,24 @@ class Engine {
   uint64_t SubscribeCommits(std::function<void(TenantId, uint64_t last_seq)> fn);
   void UnsubscribeCommits(uint64_t handle);
 
+  // ---- Push delivery state (engine/delivery_store.cc) ------------------------
+  // A push target's delivery record; a default record if none was written.
+  // NotFound if the tenant or the target does not exist.
+  StatusOr<DeliveryRecord> GetDelivery(TenantId tenant, uint32_t target_id);
+  // Writes `write` in one atomic batch (see DeliveryWrite). NotFound if the
+  // tenant or target does not exist; NoSpace while the disk is nearly full.
+  Status WriteDelivery(TenantId tenant, uint32_t target_id, const DeliveryWrite& write);
+  // Dead letters of a target with id > after_id, oldest first, at most
+  // `limit` (0: all).
+  StatusOr<std::vector<DeadLetter>> ListDeadLetters(TenantId tenant, uint32_t target_id,
+                                                    uint64_t after_id, uint32_t limit);
+  // NotFound if the dead letter does not exist (or was retried successfully).
+  StatusOr<DeadLetter> GetDeadLetter(TenantId tenant, uint32_t target_id, uint64_t id);
+  // Number of events of `stream` with after_seq < seq <= upto_seq (a walk of
+  // the stream index keys: no event is read).
+  StatusOr<uint64_t> CountStreamEvents(TenantId tenant, StreamRef stream, uint64_t after_seq,
+                                       uint64_t upto_seq);
+
   // ---- Maintenance -----------------------------------------------------------
   // Folds the whole log of every tenant (up to `as_of` per tenant, if given)
   // into fresh views in the data directory `out_path` (created; must not
@@ -187,6 +234,16 @@ class Engine {
   // when equal; Corruption when they differ.
   Status VerifyViews(std::vector<std::string>* diffs, size_t max_diffs = 20,
                      const ProgressFn& progress = nullptr);
+  // Writes an online, consistent copy of the data directory to `out_dir`
+  // (engine/backup.cc): a RocksDB checkpoint (memtables flushed; table files
+  // hard-linked when `out_dir` is on the same file system, copied
+  // otherwise). Writers go on meanwhile; the copy holds every operation
+  // committed before the call and opens with Open(). It never includes
+  // files that are not the engine's (admin.key). InvalidArgument if
+  // `out_dir` is relative, exists, or its parent is not a writable
+  // directory; Unavailable on a read-only or secondary engine. Blocks
+  // (a flush and the file copies).
+  StatusOr<BackupInfo> Backup(const std::string& out_dir);
 
  private:
   explicit Engine(std::unique_ptr<EngineImpl> impl);

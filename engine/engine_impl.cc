@@ -1,8 +1,11 @@
 #include "engine/engine_impl.h"
 
 #include <rocksdb/iterator.h>
+#include <rocksdb/env.h>
+#include <rocksdb/options.h>
 
 #include <chrono>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -61,8 +64,36 @@ Status WriteOp::FlushLogChunk() {
   Status s = engine_->store().Write(&log_batch_, /*sync=*/false);
   flushed_ahead_ = true;  // even on failure some of it may be there
   log_batch_.Clear();
+  if (!s.ok()) engine_->NoteWriteFailed();
   return s;
 }
+
+namespace {
+
+// ProbeWritable: bytes written and synced to check the device works again.
+constexpr size_t kProbeBytes = 64 << 10;
+// ResumeIfNeeded: how long to wait for a recovery already in progress.
+constexpr int kResumeBusyRetries = 10;
+constexpr auto kResumeBusyWait = std::chrono::milliseconds(20);
+
+// The commit record may have reached the WAL although the write or its sync
+// failed: the operation may be applied (now, or after a restart replays the
+// WAL) or not. Say so, and how to find out, rather than a plain error.
+// NoSpace stays NoSpace (507); anything else is Unavailable (503), whose
+// message reaches the client (a 500's does not). RocksDB's own text (file
+// paths) is left out of what clients see.
+Status OutcomeUnknown(const Status& cause, std::string_view step) {
+  std::string msg = fmt::format(
+      "outcome unknown: the operation was written but {} failed ({}), so it may or may not "
+      "have been applied. Before retrying, check the import log (GET /imports), the sync log "
+      "(GET /sync_logs) or the property itself; writes resume by themselves once the disk "
+      "recovers",
+      step, cause.code() == Code::kNoSpace ? "no space left on the device" : "an I/O error");
+  if (cause.code() == Code::kNoSpace) return Status::NoSpace(std::move(msg));
+  return Status::Unavailable(std::move(msg));
+}
+
+}  // namespace
 
 namespace {
 
@@ -89,15 +120,25 @@ class CopyHandler : public rocksdb::WriteBatch::Handler {
 StatusOr<uint64_t> WriteOp::Commit(std::unique_lock<std::mutex>& lock) {
   folder_.Finish();
   Store& store = engine_->store();
+  Status written;
   if (flushed_ahead_ || log_batch_.GetDataSize() >= engine_->options().write_chunk_bytes / 4) {
+    // Written-ahead records are invisible: a failure here leaves nothing.
     if (log_batch_.Count() > 0) SYNCMGR_RETURN_IF_ERROR(FlushLogChunk());
     // The view batch holds the commit record (tenant meta): atomic switch.
-    SYNCMGR_RETURN_IF_ERROR(store.Write(&view_batch_, /*sync=*/false));
+    written = store.Write(&view_batch_, /*sync=*/false);
   } else {
     CopyHandler copy(&log_batch_, &store);
     rocksdb::Status s = view_batch_.Iterate(&copy);
     if (!s.ok()) return FromRocks(s, "commit");
-    SYNCMGR_RETURN_IF_ERROR(store.Write(&log_batch_, /*sync=*/false));
+    written = store.Write(&log_batch_, /*sync=*/false);
+  }
+  if (!written.ok()) {
+    // RocksDB applies a batch to the memtable only after its WAL write
+    // succeeded, so this process does not see the operation; but a complete
+    // record may sit in the WAL and come back if the process restarts before
+    // the engine has recovered (ResumeIfNeeded retires that WAL).
+    engine_->NoteWriteFailed();
+    return OutcomeUnknown(written, "writing its commit to the write-ahead log");
   }
   uint64_t ticket = engine_->NoteWritten();
   done_ = true;
@@ -106,7 +147,12 @@ StatusOr<uint64_t> WriteOp::Commit(std::unique_lock<std::mutex>& lock) {
   // The next writer of this tenant may go on: it reads this operation's
   // views and its own commit can only become durable after this one.
   lock.unlock();
-  if (engine_->options().sync_writes) SYNCMGR_RETURN_IF_ERROR(engine_->AwaitDurable(ticket));
+  if (engine_->options().sync_writes) {
+    // On failure the operation is in the memtable (readers of the state
+    // view may see it) but not known to be on disk.
+    Status durable = engine_->AwaitDurable(ticket);
+    if (!durable.ok()) return OutcomeUnknown(durable, "making the write-ahead log durable");
+  }
   // Readers of the log (feed, replay bounds) see only durable operations.
   uint64_t seen = slot_->last_seq.load(std::memory_order_relaxed);
   while (seen < last &&
@@ -187,6 +233,7 @@ StatusOr<std::unique_lock<std::mutex>> EngineImpl::LockForWrite(TenantId tenant,
   if (options_.read_only) return Status::Unavailable("the data directory is open read-only");
   // Refused before RocksDB can meet ENOSPC (EngineOptions::min_free_bytes).
   SYNCMGR_RETURN_IF_ERROR(disk_guard_.Check());
+  SYNCMGR_RETURN_IF_ERROR(ResumeIfNeeded());
   SYNCMGR_ASSIGN_OR_RETURN(*slot, Slot(tenant));
   std::unique_lock<std::mutex> lock((*slot)->write_mu);
   if (!(*slot)->loaded) {
@@ -267,13 +314,81 @@ Status EngineImpl::AwaitDurable(uint64_t ticket) {
     syncing_ = true;
     uint64_t target = written_ticket_;
     lock.unlock();
-    rocksdb::Status s = store_->db()->SyncWAL();
+    // After a failed WAL write or sync, a later sync succeeding would not
+    // prove the earlier bytes reached the disk (a failed fsync may drop
+    // dirty pages): ResumeIfNeeded first flushes the memtables, which holds
+    // every write made before the flush; the sync covers those after it.
+    Status st = ResumeIfNeeded();
+    if (st.ok()) {
+      st = FromRocks(store_->db()->SyncWAL(), "sync the write-ahead log");
+      if (!st.ok()) NoteWriteFailed();
+    }
     lock.lock();
     syncing_ = false;
-    if (s.ok()) synced_ticket_ = std::max(synced_ticket_, target);
+    if (st.ok()) synced_ticket_ = std::max(synced_ticket_, target);
     sync_cv_.notify_all();
-    if (!s.ok()) return FromRocks(s, "sync the write-ahead log");
+    if (!st.ok()) return st;
   }
+  return Status::Ok();
+}
+
+Status EngineImpl::ProbeWritable() {
+  rocksdb::Env* env = options_.env != nullptr ? options_.env : rocksdb::Env::Default();
+  const std::string path = options_.path + "/RESUME-PROBE";
+  std::unique_ptr<rocksdb::WritableFile> file;
+  rocksdb::Status s = env->NewWritableFile(path, &file, rocksdb::EnvOptions());
+  if (s.ok()) s = file->Append(std::string(kProbeBytes, 'p'));
+  if (s.ok()) s = file->Sync();
+  if (file) {
+    rocksdb::Status closed = file->Close();
+    if (s.ok()) s = closed;
+  }
+  env->DeleteFile(path).PermitUncheckedError();  // best effort: a leftover is harmless
+  return FromRocks(s, "the data directory is still not writable");
+}
+
+Status EngineImpl::ResumeIfNeeded() {
+  if (!needs_resume_.load()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(resume_mu_);
+  if (!needs_resume_.load()) return Status::Ok();  // another thread did it
+  rocksdb::DB* db = store_->db();
+  // Resuming while the device still fails makes things worse: the recovery's
+  // own failed flush turns RocksDB's error fatal (only a restart clears it).
+  // So first the free-space reserve, then a small synced write through the
+  // same Env, must succeed.
+  SYNCMGR_RETURN_IF_ERROR(disk_guard_.Check());
+  SYNCMGR_RETURN_IF_ERROR(ProbeWritable());
+  // Clears RocksDB's background error, if it set one (OK at once if not).
+  // Busy: RocksDB is recovering by itself — after ENOSPC its SstFileManager
+  // polls the free space every few seconds and resumes once there is room.
+  // Wait a little, then let the client retry rather than hold a worker.
+  rocksdb::Status resumed = db->Resume();
+  for (int i = 0; resumed.IsBusy() && i < kResumeBusyRetries; ++i) {
+    std::this_thread::sleep_for(kResumeBusyWait);
+    resumed = db->Resume();
+  }
+  if (resumed.IsBusy()) {
+    return Status::Unavailable(
+        "writes are paused while the storage recovers from a full disk or an I/O error; retry "
+        "in a few seconds");
+  }
+  if (!resumed.ok() && resumed.severity() >= rocksdb::Status::Severity::kFatalError) {
+    // E.g. an EIO (not ENOSPC) on a WAL write: RocksDB 7.8 deems it fatal and
+    // only a reopen clears it. Reads go on meanwhile.
+    return Status::Unavailable(
+        "writes are stopped after an I/O error on the write-ahead log that can only be cleared "
+        "by restarting syncmgr (reads go on; acknowledged writes are safe)");
+  }
+  SYNCMGR_RETURN_IF_ERROR(FromRocks(resumed, "resume writes after an I/O error"));
+  // Everything in the memtables goes to synced table files; the WAL that
+  // failed becomes obsolete and is never replayed.
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+  for (int i = 0; i < kNumCfs; ++i) cfs.push_back(store_->cf(static_cast<Cf>(i)));
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  fo.allow_write_stall = true;
+  SYNCMGR_RETURN_IF_ERROR(FromRocks(db->Flush(fo, cfs), "flush after an I/O error"));
+  needs_resume_.store(false);
   return Status::Ok();
 }
 

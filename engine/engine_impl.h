@@ -118,12 +118,25 @@ class EngineImpl {
   uint64_t NoteWritten();
   Status AwaitDurable(uint64_t ticket);
 
+  // After a failed WAL write or sync, RocksDB refuses every write (its
+  // background error) and the WAL may have lost bytes the kernel dropped
+  // with the failed sync. NoteWriteFailed marks the engine; the next write
+  // (LockForWrite, CreateTenant) or durability wait first calls
+  // ResumeIfNeeded: DB::Resume() and a flush of every memtable to table
+  // files, which makes what the memtables hold durable apart from the
+  // damaged WAL. Until that succeeds (space or the device is back), writes
+  // fail with its error; no restart is needed once it does.
+  void NoteWriteFailed() { needs_resume_.store(true); }
+  Status ResumeIfNeeded();
+
   void NotifyCommit(TenantId tenant, uint64_t last_seq);
   uint64_t Subscribe(std::function<void(TenantId, uint64_t)> fn);
   void Unsubscribe(uint64_t handle);
 
  private:
   Status RecoverTenant(TenantId tenant, uint64_t committed_seq);
+  // Writes, syncs and deletes a small file in the data directory.
+  Status ProbeWritable();
 
   EngineOptions options_;
   DiskGuard disk_guard_{options_.path, options_.min_free_bytes};
@@ -136,6 +149,8 @@ class EngineImpl {
   uint64_t written_ticket_ = 0;  // guarded by sync_mu_
   uint64_t synced_ticket_ = 0;   // guarded by sync_mu_
   bool syncing_ = false;         // guarded by sync_mu_
+  std::atomic<bool> needs_resume_{false};
+  std::mutex resume_mu_;  // one Resume at a time
   std::mutex subs_mu_;
   std::map<uint64_t, std::function<void(TenantId, uint64_t)>> subs_;  // guarded by subs_mu_
   uint64_t next_sub_ = 1;                                             // guarded by subs_mu_

@@ -82,6 +82,23 @@ void BuildApiKeyCreated(FlatBufferBuilder* b, uint64_t seq, int64_t time_us,
   Finish(b, seq, time_us, fb::EventBody::ApiKeyCreated, fb::CreateApiKeyCreated(*b, h, p));
 }
 
+void BuildFeedTokenCreated(FlatBufferBuilder* b, uint64_t seq, int64_t time_us,
+                           std::string_view token_hash, uint32_t source_id, uint32_t target_id,
+                           int64_t expires_at_us) {
+  b->Clear();
+  auto h = b->CreateVector(reinterpret_cast<const uint8_t*>(token_hash.data()), token_hash.size());
+  Finish(b, seq, time_us, fb::EventBody::FeedTokenCreated,
+         fb::CreateFeedTokenCreated(*b, h, source_id, target_id, expires_at_us));
+}
+
+void BuildApiKeyRevoked(FlatBufferBuilder* b, uint64_t seq, int64_t time_us,
+                        std::string_view key_hash, std::string_view prefix) {
+  b->Clear();
+  auto p = Str(b, prefix);
+  auto h = b->CreateVector(reinterpret_cast<const uint8_t*>(key_hash.data()), key_hash.size());
+  Finish(b, seq, time_us, fb::EventBody::ApiKeyRevoked, fb::CreateApiKeyRevoked(*b, p, h));
+}
+
 void BuildSourceCreated(FlatBufferBuilder* b, uint64_t seq, int64_t time_us,
                         const SourceInfo& s) {
   b->Clear();

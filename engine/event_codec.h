@@ -44,8 +44,14 @@ void BuildTenantCreated(flatbuffers::FlatBufferBuilder* b, uint64_t seq, int64_t
                         TenantId tenant, std::string_view name);
 void BuildApiKeyCreated(flatbuffers::FlatBufferBuilder* b, uint64_t seq, int64_t time_us,
                         std::string_view key_hash, std::string_view prefix);
+void BuildApiKeyRevoked(flatbuffers::FlatBufferBuilder* b, uint64_t seq, int64_t time_us,
+                        std::string_view key_hash, std::string_view prefix);
 void BuildSourceCreated(flatbuffers::FlatBufferBuilder* b, uint64_t seq, int64_t time_us,
                         const SourceInfo& source);
+// stream ids: 0 when the token names none.
+void BuildFeedTokenCreated(flatbuffers::FlatBufferBuilder* b, uint64_t seq, int64_t time_us,
+                           std::string_view token_hash, uint32_t source_id, uint32_t target_id,
+                           int64_t expires_at_us);
 void BuildTargetCreated(flatbuffers::FlatBufferBuilder* b, uint64_t seq, int64_t time_us,
                         const TargetInfo& target);
 struct ImportCompletedSpec {

@@ -1,12 +1,27 @@
 // Import: a batch of properties into a source, all or nothing.
 //
-// Parsing and canonicalisation (the CPU-heavy part) run before the tenant's
-// write lock is taken; parsed items are buffered up to import_buffer_bytes.
-// Past that, or at Finish, the session takes the lock and turns items into
-// events (reading the committed state of each id with one MultiGet per
-// buffer). Only the commit at Finish makes any of it visible.
+// Parsing and canonicalisation (the CPU-heavy part) run on the caller's
+// thread, outside the tenant's write lock; parsed items are buffered up to
+// import_buffer_bytes. Past that, the buffer is handed to the session's apply
+// thread, which takes the lock and turns items into events (reading the
+// committed state of each id with one MultiGet per buffer) while the caller
+// parses the next buffer: two cores, one for each. A body smaller than one
+// buffer never starts the thread (all of it runs at Finish, on the caller's
+// thread). Only the commit at Finish makes any of it visible.
+//
+// Raw-bytes fast path: into a source that already has properties, items are
+// parsed with ImportParserOptions::defer_canonical, and an item whose
+// raw_hash (its bytes, ignored members masked) equals the live version's is
+// unchanged without being canonicalized; the others are canonicalized on the
+// apply thread. Into an empty source every item is new, so items are
+// canonicalized eagerly, on the parsing thread.
 #include <rocksdb/db.h>
 
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -21,15 +36,96 @@ namespace syncmgr {
 
 namespace {
 
+// One thread that runs an import's locked work — applying buffers, the
+// commit, the abort — in order, one task at a time. Post waits for the
+// previous task first, so at most one buffer waits while one is applied.
+// Every task that takes or releases the tenant lock runs here, so the thread
+// that locks the mutex is the one that unlocks it. After a task fails, later
+// tasks are skipped unless posted with `always`; the first error is kept.
+class ApplyThread {
+ public:
+  ApplyThread() : thread_([this] { Run(); }) {}
+  ~ApplyThread() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  ApplyThread(const ApplyThread&) = delete;
+  ApplyThread& operator=(const ApplyThread&) = delete;
+
+  // Waits for the previous task, queues `task` and returns the first error
+  // of the tasks run so far (without waiting for this one).
+  Status Post(std::function<Status()> task, bool always = false) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !task_ && !running_; });
+    if (!error_.ok() && !always) return error_;
+    task_ = std::move(task);
+    cv_.notify_all();
+    return error_;
+  }
+  // Waits until every posted task has run; the first error of them all.
+  Status Drain() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !task_ && !running_; });
+    return error_;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stop_ || task_; });
+      if (!task_) return;  // stop_, and nothing left to run
+      std::function<Status()> task = std::move(task_);
+      task_ = nullptr;
+      running_ = true;
+      lock.unlock();
+      Status s = task();
+      lock.lock();
+      running_ = false;
+      if (!s.ok() && error_.ok()) error_ = s;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<Status()> task_;  // guarded by mu_
+  bool running_ = false;          // guarded by mu_
+  bool stop_ = false;             // guarded by mu_
+  Status error_;                  // guarded by mu_
+  std::thread thread_;            // last: starts after the members above exist
+};
+
 class ImportSessionImpl final : public ImportSession {
  public:
-  ImportSessionImpl(EngineImpl* engine, TenantId tenant, SourceInfo source, ImportOptions options)
+  ImportSessionImpl(EngineImpl* engine, TenantId tenant, SourceInfo source, ImportOptions options,
+                    bool defer_canonical)
       : engine_(engine),
         tenant_(tenant),
         source_(std::move(source)),
         options_(options),
-        parser_(ImportParserOptions{options.format, source_.id_field, source_.ignore_fields}),
+        parser_options_{options.format, source_.id_field, source_.ignore_fields, defer_canonical},
+        parser_(parser_options_),
         started_at_us_(NowMicros()) {}
+
+  ~ImportSessionImpl() override {
+    if (!applier_) return;
+    // Unfinished or failed: abort on the thread that holds the lock.
+    applier_
+        ->Post(
+            [this] {
+              op_.reset();  // drops records written ahead
+              if (lock_.owns_lock()) lock_.unlock();
+              return Status::Ok();
+            },
+            /*always=*/true)
+        .IgnoreError();  // an earlier task's error: the session is being dropped anyway
+    applier_.reset();  // joins
+  }
 
   Status Append(std::string_view chunk) override {
     if (!dead_.ok()) return dead_;
@@ -44,22 +140,47 @@ class ImportSessionImpl final : public ImportSession {
     finished_ = true;
     Status s = parser_.Finish([this](ParsedItem&& item) { return Buffer(std::move(item)); });
     if (s.ok()) s = ResolveMode();
-    if (s.ok()) s = ProcessPending();
-    if (!s.ok()) {
-      dead_ = s;
-      return s;
+    if (s.ok() && applier_) {
+      // The apply thread holds the lock: the rest and the commit run there.
+      auto rest = std::make_shared<std::vector<ParsedItem>>(std::move(pending_));
+      pending_.clear();
+      s = applier_->Post([this, rest] { return ProcessBatch(*rest); });
+      if (s.ok()) {
+        s = applier_->Post([this] {
+          result_ = Complete();
+          return result_->status();
+        });
+      }
+      Status drained = applier_->Drain();
+      if (s.ok()) s = drained;
+      if (s.ok()) return std::move(*result_);
+    } else if (s.ok()) {
+      s = ProcessBatch(pending_);
+      pending_.clear();
+      if (s.ok()) {
+        StatusOr<ImportResult> result = Complete();
+        if (result.ok()) return result;
+        s = result.status();
+      }
     }
-    return Complete();
+    dead_ = s;
+    return s;
   }
 
   uint64_t items_received() const override { return parser_.items(); }
 
  private:
   Status Buffer(ParsedItem&& item) {
-    pending_bytes_ += item.doc.json.size() + item.external_id.size() + sizeof(ParsedItem);
+    pending_bytes_ += item.doc.json.size() + item.raw.size() + item.external_id.size() +
+                      sizeof(ParsedItem);
     pending_.push_back(std::move(item));
-    if (pending_bytes_ >= engine_->options().import_buffer_bytes) return ProcessPending();
-    return Status::Ok();
+    if (pending_bytes_ < engine_->options().import_buffer_bytes) return Status::Ok();
+    // Hand the buffer to the apply thread and go on parsing.
+    if (!applier_) applier_ = std::make_unique<ApplyThread>();
+    auto batch = std::make_shared<std::vector<ParsedItem>>(std::move(pending_));
+    pending_.clear();
+    pending_bytes_ = 0;
+    return applier_->Post([this, batch] { return ProcessBatch(*batch); });
   }
 
   Status ResolveMode() {
@@ -89,11 +210,13 @@ class ImportSessionImpl final : public ImportSession {
 
   StreamRef stream() const { return StreamRef{StreamKind::kSource, source_.id}; }
 
-  Status ProcessPending() {
-    if (pending_.empty()) return Status::Ok();
+  // Turns a buffer of items into events. Runs under the tenant lock, on the
+  // apply thread once it exists.
+  Status ProcessBatch(std::vector<ParsedItem>& batch) {
+    if (batch.empty()) return Status::Ok();
     SYNCMGR_RETURN_IF_ERROR(EnsureLocked());
     // Duplicate ids are refused before any state is read.
-    for (const ParsedItem& item : pending_) {
+    for (const ParsedItem& item : batch) {
       if (!seen_.insert(item.external_id).second) {
         return Status::InvalidArgument(fmt::format(
             "item {}: id \"{}\" appears more than once in the batch", item.index,
@@ -101,27 +224,39 @@ class ImportSessionImpl final : public ImportSession {
       }
     }
     std::vector<std::string> key_bytes;
-    key_bytes.reserve(pending_.size());
-    for (const ParsedItem& item : pending_) {
+    key_bytes.reserve(batch.size());
+    for (const ParsedItem& item : batch) {
       key_bytes.push_back(keys::State(tenant_, stream(), item.external_id));
     }
     std::vector<rocksdb::Slice> key_slices(key_bytes.begin(), key_bytes.end());
-    std::vector<rocksdb::PinnableSlice> values(pending_.size());
-    std::vector<rocksdb::Status> statuses(pending_.size());
+    std::vector<rocksdb::PinnableSlice> values(batch.size());
+    std::vector<rocksdb::Status> statuses(batch.size());
     Store& store = engine_->store();
     store.db()->MultiGet(rocksdb::ReadOptions(), store.cf(Cf::kState), key_slices.size(),
                          key_slices.data(), values.data(), statuses.data());
     std::string aligned;
-    for (size_t i = 0; i < pending_.size(); ++i) {
+    for (size_t i = 0; i < batch.size(); ++i) {
       if (!statuses[i].ok() && !statuses[i].IsNotFound()) return FromRocks(statuses[i], "import");
       // FlatBuffers wants aligned bytes; pinned block-cache memory is not.
       if (statuses[i].ok()) aligned.assign(values[i].data(), values[i].size());
       const fb::PropertyState* state =
           statuses[i].ok() ? flatbuffers::GetRoot<fb::PropertyState>(aligned.data()) : nullptr;
-      SYNCMGR_RETURN_IF_ERROR(ApplyItem(pending_[i], state));
+      ParsedItem& item = batch[i];
+      if (item.deferred) {
+        // Raw-bytes fast path: well-formed, and the same bytes (ignored
+        // scalars aside) as the live version's, so the same hash. Otherwise
+        // canonicalize now.
+        if (state != nullptr && !state->removed() && state->raw_hash() != 0 &&
+            state->raw_hash() == item.raw_hash) {
+          ++stats_.received;
+          ++stats_.unchanged;
+          present_.add(state->dense_id());
+          continue;
+        }
+        SYNCMGR_RETURN_IF_ERROR(CanonicalizeDeferred(&item, parser_options_));
+      }
+      SYNCMGR_RETURN_IF_ERROR(ApplyItem(item, state));
     }
-    pending_.clear();
-    pending_bytes_ = 0;
     return Status::Ok();
   }
 
@@ -205,7 +340,6 @@ class ImportSessionImpl final : public ImportSession {
     Status s = EnsureLocked();
     if (s.ok() && mode_ == ImportMode::kFull) s = RemoveAbsent();
     if (!s.ok()) {
-      dead_ = s;
       op_.reset();  // aborts: nothing becomes visible
       return s;
     }
@@ -228,6 +362,7 @@ class ImportSessionImpl final : public ImportSession {
   TenantId tenant_;
   SourceInfo source_;
   ImportOptions options_;
+  ImportParserOptions parser_options_;
   ImportParser parser_;
   int64_t started_at_us_;
   Status dead_;
@@ -247,7 +382,23 @@ class ImportSessionImpl final : public ImportSession {
   std::unordered_set<std::string> seen_;
   Bitmap present_;  // dense ids of the batch's items that are live after it
   ImportStats stats_;
+  std::optional<StatusOr<ImportResult>> result_;  // Complete's, when run on the apply thread
+  // Started when the first buffer fills; from then on every locked step runs
+  // on it. Last member: the destructor body joins it before the rest goes.
+  std::unique_ptr<ApplyThread> applier_;
 };
+
+// Whether the stream has any state record (live or removed): then items are
+// parsed for the raw-bytes fast path. A hint read without the lock: the
+// choice affects only speed.
+bool HasState(EngineImpl* engine, TenantId tenant, StreamRef stream) {
+  const std::string prefix = keys::StatePrefix(tenant, stream);
+  std::unique_ptr<rocksdb::Iterator> it(
+      engine->store().db()->NewIterator(rocksdb::ReadOptions(), engine->store().cf(Cf::kState)));
+  it->Seek(prefix);
+  if (!it->Valid()) return !it->status().ok();  // unreadable: assume so
+  return it->key().starts_with(prefix);
+}
 
 }  // namespace
 
@@ -255,8 +406,9 @@ StatusOr<std::unique_ptr<ImportSession>> Engine::BeginImport(TenantId tenant, ui
                                                              const ImportOptions& options) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
   SYNCMGR_ASSIGN_OR_RETURN(SourceInfo source, impl_->ReadSource(tenant, source_id));
+  const bool defer = HasState(impl_.get(), tenant, StreamRef{StreamKind::kSource, source_id});
   return std::unique_ptr<ImportSession>(
-      new ImportSessionImpl(impl_.get(), tenant, std::move(source), options));
+      new ImportSessionImpl(impl_.get(), tenant, std::move(source), options, defer));
 }
 
 StatusOr<ImportResult> Engine::Import(TenantId tenant, uint32_t source_id,

@@ -21,6 +21,9 @@
 
 #include <simdjson.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <charconv>
 #include <cstring>
 #include <utility>
@@ -123,17 +126,206 @@ enum class Member { kNone, kData, kMode, kAllowMassRemoval };
 // Shape of the value being captured: how its end is found.
 enum class Shape { kNested, kScalar };  // kNested: a string, object or array
 
+// The id member names, in priority order ("" for none).
+void IdKeys(const ImportParserOptions& options, std::string keys[2]) {
+  if (!options.id_field.empty()) {
+    keys[0] = options.id_field;
+    keys[1].clear();
+  } else {
+    keys[0] = "external_id";
+    keys[1] = "id";
+  }
+}
+
+// One past the end of the JSON string starting at raw[pos] == '"' (escapes
+// skipped), or npos. Like CanonicalStringEnd, for raw text.
+size_t RawStringEnd(std::string_view raw, size_t pos) { return CanonicalStringEnd(raw, pos); }
+
+// One past the end of the (possibly nested) raw value starting at raw[pos],
+// or npos. Strings are skipped with memchr; whitespace inside is fine.
+size_t RawValueEnd(std::string_view raw, size_t pos) {
+  const char c = raw[pos];
+  if (c == '"') return RawStringEnd(raw, pos);
+  if (c != '{' && c != '[') {
+    size_t i = pos;
+    while (i < raw.size() && IsScalarByte(raw[i])) ++i;
+    return i == pos ? std::string_view::npos : i;
+  }
+  size_t depth = 0;
+  for (size_t i = pos; i < raw.size();) {
+    const char b = raw[i];
+    if (b == '"') {
+      i = RawStringEnd(raw, i);
+      if (i == std::string_view::npos) return i;
+      continue;
+    }
+    if (b == '{' || b == '[') {
+      ++depth;
+    } else if (b == '}' || b == ']') {
+      if (depth == 0) return std::string_view::npos;
+      if (--depth == 0) return i + 1;
+    }
+    ++i;
+  }
+  return std::string_view::npos;
+}
+
+size_t SkipSpace(std::string_view raw, size_t i) {
+  while (i < raw.size() && IsJsonSpace(raw[i])) ++i;
+  return i;
+}
+
+// The raw-bytes fast path's scan of one item (ImportParserOptions::
+// defer_canonical): reads the top-level members without validating them,
+// finds the id and hashes the bytes with each ignored member masked. False
+// when the item is not a candidate (then it is canonicalized as usual). On
+// well-formed JSON the scan is exact; on malformed JSON its answer does not
+// matter, because the caller validates before trusting it.
+bool ScanRaw(std::string_view raw, const std::vector<std::string>& ignore,
+             const std::string id_keys[2], std::string* id, uint64_t* hash) {
+  size_t i = SkipSpace(raw, 0);
+  if (i >= raw.size() || raw[i] != '{') return false;
+  ++i;
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  size_t segment = 0;  // start of the bytes not hashed yet
+  std::string_view found[2];
+  bool have[2] = {false, false};
+  uint64_t ignored_seen = 0;  // bit k: ignore[k] met (at most 64 are tracked)
+  if (ignore.size() > 64) return false;
+  i = SkipSpace(raw, i);
+  if (i < raw.size() && raw[i] == '}') {
+    ++i;
+  } else {
+    while (true) {
+      if (i >= raw.size() || raw[i] != '"') return false;
+      const size_t key_begin = i;
+      const void* q = std::memchr(raw.data() + i + 1, '"', raw.size() - i - 1);
+      if (q == nullptr) return false;
+      const size_t key_end = static_cast<size_t>(static_cast<const char*>(q) - raw.data());
+      const std::string_view key = raw.substr(i + 1, key_end - i - 1);
+      if (key.find('\\') != std::string_view::npos) return false;  // escaped keys: slow path
+      i = SkipSpace(raw, key_end + 1);
+      if (i >= raw.size() || raw[i] != ':') return false;
+      i = SkipSpace(raw, i + 1);
+      if (i >= raw.size()) return false;
+      const size_t value_begin = i;
+      const size_t value_end = RawValueEnd(raw, i);
+      if (value_end == std::string_view::npos) return false;
+      const std::string_view value = raw.substr(value_begin, value_end - value_begin);
+      for (size_t k = 0; k < ignore.size(); ++k) {
+        if (ignore[k] != key) continue;
+        const uint64_t bit = uint64_t{1} << k;
+        if ((ignored_seen & bit) != 0) return false;  // duplicate: let the canonicalizer refuse it
+        if (value[0] == '{' || value[0] == '[') return false;  // nested: depth unchecked
+        ignored_seen |= bit;
+        XXH3_64bits_update(&state, raw.data() + segment, key_begin - segment);
+        XXH3_64bits_update(&state, "\xff", 1);
+        segment = value_end;
+        break;
+      }
+      for (int k = 0; k < 2; ++k) {
+        if (id_keys[k].empty() || key != id_keys[k]) continue;
+        if (have[k]) return false;
+        have[k] = true;
+        found[k] = value;
+      }
+      i = SkipSpace(raw, value_end);
+      if (i >= raw.size()) return false;
+      if (raw[i] == ',') {
+        i = SkipSpace(raw, i + 1);
+        continue;
+      }
+      if (raw[i] != '}') return false;
+      ++i;
+      break;
+    }
+  }
+  if (SkipSpace(raw, i) != raw.size()) return false;
+  const int k = have[0] ? 0 : 1;
+  if (!have[k]) return false;
+  const std::string_view v = found[k];
+  if (v.size() < 3 || v.size() - 2 > kMaxExternalIdBytes || v[0] != '"' ||
+      v.find('\\') != std::string_view::npos) {
+    return false;
+  }
+  id->assign(v.substr(1, v.size() - 2));
+  XXH3_64bits_update(&state, raw.data() + segment, raw.size() - segment);
+  *hash = XXH3_64bits_digest(&state);
+  return true;
+}
+
+std::string ItemPrefixOf(uint64_t index) { return "item " + std::to_string(index) + ": "; }
+
+// Reads the id from the canonical form, so the id is a function of the
+// stored data: 1, 1.0 and 1e0 are the same canonical value "1" and the same
+// id; a number whose canonical form is not plain digits is not an integer.
+Status ExtractIdFrom(std::string_view canonical, const ImportParserOptions& options,
+                     const std::string id_keys[2], uint64_t index, std::string* id) {
+  const std::string prefix = ItemPrefixOf(index);
+  std::string_view found[2];
+  bool have[2] = {false, false};
+  size_t pos = 1;  // past '{'
+  while (pos < canonical.size() && canonical[pos] == '"') {
+    const size_t key_end = CanonicalStringEnd(canonical, pos);
+    if (key_end == std::string_view::npos || key_end >= canonical.size()) break;
+    const std::string_view raw_key = canonical.substr(pos + 1, key_end - pos - 2);
+    const size_t value_end = CanonicalValueEnd(canonical, key_end + 1);
+    if (value_end == std::string_view::npos) break;
+    const std::string key = raw_key.find('\\') == std::string_view::npos
+                                ? std::string(raw_key)
+                                : UnescapeCanonical(raw_key);
+    for (int k = 0; k < 2; ++k) {
+      if (!id_keys[k].empty() && key == id_keys[k]) {
+        found[k] = canonical.substr(key_end + 1, value_end - key_end - 1);
+        have[k] = true;
+      }
+    }
+    if (have[0]) break;   // the first choice wins; no need to read further
+    pos = value_end + 1;  // past ',' or '}'
+  }
+  const int k = have[0] ? 0 : 1;
+  const std::string name =
+      options.id_field.empty() ? (have[0] ? "external_id" : "id") : options.id_field;
+  if (!have[k]) {
+    return Status::InvalidArgument(prefix +
+                                   (options.id_field.empty()
+                                        ? std::string("missing \"external_id\" (or \"id\")")
+                                        : "missing \"" + options.id_field + "\""));
+  }
+  const std::string_view v = found[k];
+  auto wrong = [&](const char* what) {
+    return Status::InvalidArgument(prefix + "\"" + name +
+                                   "\" must be a string or an integer, not " + what);
+  };
+  if (v.empty()) return wrong("an unreadable value");
+  if (v[0] == '"') {
+    const std::string_view body = v.substr(1, v.size() - 2);
+    *id = body.find('\\') == std::string_view::npos ? std::string(body) : UnescapeCanonical(body);
+    if (id->empty()) return Status::InvalidArgument(prefix + "\"" + name + "\" is empty");
+    if (id->size() > kMaxExternalIdBytes) {
+      return Status::InvalidArgument(prefix + "\"" + name + "\" is longer than " +
+                                     std::to_string(kMaxExternalIdBytes) + " bytes");
+    }
+    return Status::Ok();
+  }
+  if (v[0] == '{') return wrong("an object");
+  if (v[0] == '[') return wrong("an array");
+  if (v[0] == 't' || v[0] == 'f') return wrong("a boolean");
+  if (v[0] == 'n') return wrong("null");
+  const size_t digits_begin = v[0] == '-' ? 1 : 0;
+  if (v.size() == digits_begin ||
+      v.find_first_not_of("0123456789", digits_begin) != std::string_view::npos) {
+    return wrong("a floating-point number");
+  }
+  *id = std::string(v);
+  return Status::Ok();
+}
+
 }  // namespace
 
 struct ImportParser::Impl {
-  explicit Impl(ImportParserOptions opts) : options(std::move(opts)) {
-    if (!options.id_field.empty()) {
-      id_keys[0] = options.id_field;
-    } else {
-      id_keys[0] = "external_id";
-      id_keys[1] = "id";
-    }
-  }
+  explicit Impl(ImportParserOptions opts) : options(std::move(opts)) { IdKeys(options, id_keys); }
 
   Status Fail(Status st) {
     dead = true;
@@ -149,7 +341,6 @@ struct ImportParser::Impl {
   Status CompleteCapture(const Sink& sink);
   Status OnMemberName();
   Status EmitItem(std::string_view raw, const Sink& sink);
-  Status ExtractId(std::string_view canonical, std::string* id) const;
   std::string ItemPrefix() const { return "item " + std::to_string(items - 1) + ": "; }
 
   // Constant after construction.
@@ -500,76 +691,43 @@ Status ImportParser::Impl::EmitItem(std::string_view raw, const Sink& sink) {
   if (options.format == BodyFormat::kNdjson) ++items;  // JSON items count at their start
   ParsedItem item;
   item.index = items - 1;
-  Status st = CanonicalizeObject(raw, options.ignore_fields, &item.doc);
-  if (!st.ok()) return Fail(Status(st.code(), ItemPrefix() + st.message()));
-  st = ExtractId(item.doc.json, &item.external_id);
-  if (!st.ok()) return Fail(std::move(st));
-  item.raw_hash = RawHash(raw);
+  uint64_t scanned_hash = 0;
+  const bool scanned =
+      ScanRaw(raw, options.ignore_fields, id_keys, &item.external_id, &scanned_hash);
+  Status st;
+  if (scanned && options.defer_canonical && IsWellFormedObject(raw)) {
+    item.deferred = true;
+    item.raw.assign(raw);
+  } else {
+    st = CanonicalizeObject(raw, options.ignore_fields, &item.doc);
+    if (!st.ok()) return Fail(Status(st.code(), ItemPrefix() + st.message()));
+    std::string id;
+    st = ExtractIdFrom(item.doc.json, options, id_keys, item.index, &id);
+    if (!st.ok()) return Fail(std::move(st));
+    if (scanned && id != item.external_id) {
+      return Fail(Status::Internal(ItemPrefix() + "the raw scan misread the id"));
+    }
+    item.external_id = std::move(id);
+  }
+  item.raw_hash = scanned ? scanned_hash : RawHash(raw);
   st = sink(std::move(item));
   if (!st.ok()) return Fail(std::move(st));
   return Status::Ok();
 }
 
-// Reads the id from the canonical form, so the id is a function of the
-// stored data: 1, 1.0 and 1e0 are the same canonical value "1" and the same
-// id; a number whose canonical form is not plain digits is not an integer.
-Status ImportParser::Impl::ExtractId(std::string_view canonical, std::string* id) const {
-  std::string_view found[2];
-  bool have[2] = {false, false};
-  size_t pos = 1;  // past '{'
-  while (pos < canonical.size() && canonical[pos] == '"') {
-    const size_t key_end = CanonicalStringEnd(canonical, pos);
-    if (key_end == std::string_view::npos || key_end >= canonical.size()) break;
-    const std::string_view raw_key = canonical.substr(pos + 1, key_end - pos - 2);
-    const size_t value_end = CanonicalValueEnd(canonical, key_end + 1);
-    if (value_end == std::string_view::npos) break;
-    const std::string key = raw_key.find('\\') == std::string_view::npos
-                                ? std::string(raw_key)
-                                : UnescapeCanonical(raw_key);
-    for (int k = 0; k < 2; ++k) {
-      if (!id_keys[k].empty() && key == id_keys[k]) {
-        found[k] = canonical.substr(key_end + 1, value_end - key_end - 1);
-        have[k] = true;
-      }
-    }
-    if (have[0]) break;   // the first choice wins; no need to read further
-    pos = value_end + 1;  // past ',' or '}'
+Status CanonicalizeDeferred(ParsedItem* item, const ImportParserOptions& options) {
+  if (!item->deferred) return Status::Ok();
+  Status st = CanonicalizeObject(item->raw, options.ignore_fields, &item->doc);
+  if (!st.ok()) return Status(st.code(), ItemPrefixOf(item->index) + st.message());
+  std::string id_keys[2];
+  IdKeys(options, id_keys);
+  std::string id;
+  SYNCMGR_RETURN_IF_ERROR(ExtractIdFrom(item->doc.json, options, id_keys, item->index, &id));
+  if (id != item->external_id) {
+    return Status::Internal(ItemPrefixOf(item->index) + "the raw scan misread the id");
   }
-  const int k = have[0] ? 0 : 1;
-  const std::string name =
-      options.id_field.empty() ? (have[0] ? "external_id" : "id") : options.id_field;
-  if (!have[k]) {
-    return Status::InvalidArgument(ItemPrefix() +
-                                   (options.id_field.empty()
-                                        ? std::string("missing \"external_id\" (or \"id\")")
-                                        : "missing \"" + options.id_field + "\""));
-  }
-  const std::string_view v = found[k];
-  auto wrong = [&](const char* what) {
-    return Status::InvalidArgument(ItemPrefix() + "\"" + name +
-                                   "\" must be a string or an integer, not " + what);
-  };
-  if (v.empty()) return wrong("an unreadable value");
-  if (v[0] == '"') {
-    const std::string_view body = v.substr(1, v.size() - 2);
-    *id = body.find('\\') == std::string_view::npos ? std::string(body) : UnescapeCanonical(body);
-    if (id->empty()) return Status::InvalidArgument(ItemPrefix() + "\"" + name + "\" is empty");
-    if (id->size() > kMaxExternalIdBytes) {
-      return Status::InvalidArgument(ItemPrefix() + "\"" + name + "\" is longer than " +
-                                     std::to_string(kMaxExternalIdBytes) + " bytes");
-    }
-    return Status::Ok();
-  }
-  if (v[0] == '{') return wrong("an object");
-  if (v[0] == '[') return wrong("an array");
-  if (v[0] == 't' || v[0] == 'f') return wrong("a boolean");
-  if (v[0] == 'n') return wrong("null");
-  const size_t digits_begin = v[0] == '-' ? 1 : 0;
-  if (v.size() == digits_begin ||
-      v.find_first_not_of("0123456789", digits_begin) != std::string_view::npos) {
-    return wrong("a floating-point number");
-  }
-  *id = std::string(v);
+  item->deferred = false;
+  std::string().swap(item->raw);
   return Status::Ok();
 }
 

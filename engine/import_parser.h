@@ -34,15 +34,41 @@ inline constexpr size_t kMaxExternalIdBytes = 256;
 struct ParsedItem {
   std::string external_id;
   CanonicalDoc doc;       // canonical JSON and hash (ignore_fields left out of the hash)
-  uint64_t raw_hash = 0;  // RawHash of the item's raw bytes
+  // XXH3-64 of the item's raw bytes with every top-level ignore_fields member
+  // ("key": value, whitespace around the colon included) replaced by one 0xFF
+  // byte, so it does not change when only ignored fields do; equal to
+  // RawHash(raw) when the item has no ignored member. Items the raw scan
+  // cannot read (see defer_canonical) get RawHash(raw).
+  uint64_t raw_hash = 0;
   uint64_t index = 0;     // 0-based position in the body
+  // Set only with ImportParserOptions::defer_canonical: the item's raw bytes,
+  // well-formed (IsWellFormedObject) but not canonicalized, so neither depth
+  // nor duplicate keys are checked yet; `doc` is empty until
+  // CanonicalizeDeferred.
+  bool deferred = false;
+  std::string raw;
 };
 
 struct ImportParserOptions {
   BodyFormat format = BodyFormat::kJson;
   std::string id_field;  // empty: "external_id", falling back to "id"
   std::vector<std::string> ignore_fields;
+  // The import's raw-bytes fast path. When set, a well-formed item whose top
+  // level a cheap byte scan can read (keys without escapes; the id a string
+  // without escapes, 1..256 bytes; each ignored member at most once, with a
+  // scalar value) is handed to the sink with `deferred` set, its id and
+  // raw_hash filled, and its bytes in `raw`, not canonicalized: the caller
+  // either finds raw_hash equal to the one stored for that id — then the item
+  // is unchanged and nothing is left to check, since every byte outside the
+  // ignored scalars equals an item accepted before — or calls
+  // CanonicalizeDeferred. Other items are canonicalized at once.
+  bool defer_canonical = false;
 };
+
+// Completes a deferred item: validates and canonicalizes item->raw into
+// item->doc, with the checks and error messages ("item N: ...") the parser
+// applies to other items, and checks the canonical id is the scanned one.
+Status CanonicalizeDeferred(ParsedItem* item, const ImportParserOptions& options);
 
 class ImportParser {
  public:

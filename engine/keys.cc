@@ -136,6 +136,12 @@ std::string TargetRecord(uint32_t tenant, uint32_t target_id) {
 
 std::string CatalogPrefix(uint32_t tenant, char kind) { return TenantTag(tenant, kind); }
 
+std::string FeedToken(std::string_view token_hash) {
+  std::string k = TenantTag(0, 'F');
+  k.append(token_hash);
+  return k;
+}
+
 std::string ImportLog(uint32_t tenant, uint64_t import_id) {
   std::string k = TenantTag(tenant, 'I');
   PutU64(&k, import_id);
@@ -185,6 +191,24 @@ std::string SourceDirty(uint32_t tenant, uint32_t source_id, uint32_t target_id)
 std::string TargetDirty(uint32_t tenant, uint32_t source_id, uint32_t target_id) {
   std::string k = TenantTag(tenant, 'T');
   PutU32(&k, source_id);
+  PutU32(&k, target_id);
+  return k;
+}
+
+std::string DeliveryState(uint32_t tenant, uint32_t target_id) {
+  std::string k = TenantTag(tenant, 'C');
+  PutU32(&k, target_id);
+  return k;
+}
+
+std::string DeadLetterKey(uint32_t tenant, uint32_t target_id, uint64_t dead_letter_id) {
+  std::string k = DeadLetterPrefix(tenant, target_id);
+  PutU64(&k, dead_letter_id);
+  return k;
+}
+
+std::string DeadLetterPrefix(uint32_t tenant, uint32_t target_id) {
+  std::string k = TenantTag(tenant, 'X');
   PutU32(&k, target_id);
   return k;
 }

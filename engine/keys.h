@@ -14,6 +14,8 @@
 //   catalog  := tenant:u32 'N'                                      -> fb.TenantRecord
 //             | tenant:u32 'S' source:u32                           -> fb.SourceRecord
 //             | tenant:u32 'T' target:u32                           -> fb.TargetRecord
+//             | 0:u32 'F' sha256(feed token):32                    -> fb.FeedTokenRecord
+//               (tenant 0 never exists: the index from a token to its tenant)
 //   auth     := sha256(key):32 bytes                                -> fb.ApiKeyRecord
 //   oplog    := tenant:u32 'I' import_id:u64                        -> seq:u64
 //             | tenant:u32 'Y' sync_id:u64                          -> seq:u64
@@ -26,6 +28,10 @@
 //                                                                      pair's last sync)
 //             | tenant:u32 'T' source:u32 target:u32                -> roaring (target ids
 //                                                                      changed by others)
+//   delivery := tenant:u32 'C' target:u32                           -> DeliveryRecord (push
+//                                                                      delivery cursor and
+//                                                                      state; delivery_store.cc)
+//             | tenant:u32 'X' target:u32 dead_letter_id:u64        -> DeadLetter
 #pragma once
 
 #include <cstdint>
@@ -67,6 +73,8 @@ std::string TenantRecord(uint32_t tenant);
 std::string SourceRecord(uint32_t tenant, uint32_t source_id);
 std::string TargetRecord(uint32_t tenant, uint32_t target_id);
 std::string CatalogPrefix(uint32_t tenant, char kind);
+// A change-feed token's record, by the SHA-256 of the token (32 bytes).
+std::string FeedToken(std::string_view token_hash);
 
 std::string ImportLog(uint32_t tenant, uint64_t import_id);
 std::string SyncLog(uint32_t tenant, uint64_t sync_id);
@@ -80,6 +88,10 @@ std::string PairPrefix(uint32_t tenant);
 std::string LiveBitmap(uint32_t tenant, StreamRef stream);
 std::string SourceDirty(uint32_t tenant, uint32_t source_id, uint32_t target_id);
 std::string TargetDirty(uint32_t tenant, uint32_t source_id, uint32_t target_id);
+
+std::string DeliveryState(uint32_t tenant, uint32_t target_id);
+std::string DeadLetterKey(uint32_t tenant, uint32_t target_id, uint64_t dead_letter_id);
+std::string DeadLetterPrefix(uint32_t tenant, uint32_t target_id);
 
 // The smallest key greater than every key that starts with `prefix`.
 std::string PrefixEnd(std::string_view prefix);

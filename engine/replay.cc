@@ -4,6 +4,8 @@
 #include <rocksdb/iterator.h>
 #include <rocksdb/snapshot.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <random>
 
@@ -19,6 +21,8 @@ namespace syncmgr {
 namespace {
 
 constexpr uint64_t kReplayFlushBytes = 32ull << 20;
+// Progress is reported every this many events.
+constexpr uint64_t kProgressEvery = 4096;
 
 struct ReplayBounds {
   std::optional<uint64_t> as_of_seq;
@@ -32,44 +36,103 @@ uint64_t CommittedSeq(Store& src, const rocksdb::ReadOptions& ro, TenantId tenan
   return flatbuffers::GetRoot<fb::TenantMeta>(value.data())->last_seq();
 }
 
+// The seq of the tenant's last event at or before `time_us` among seqs
+// 1..committed (0 if none). Event times never go backwards within a tenant,
+// so this is a binary search: O(log n) point reads, as Engine::SeqAtTime.
+StatusOr<uint64_t> SeqAtTimeIn(Store& src, const rocksdb::ReadOptions& ro, TenantId tenant,
+                               uint64_t committed, int64_t time_us) {
+  uint64_t lo = 0, hi = committed;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo + 1) / 2;
+    std::string bytes;
+    rocksdb::Status s = src.db()->Get(ro, src.cf(Cf::kLog), keys::Log(tenant, mid), &bytes);
+    if (s.IsNotFound()) {
+      return Status::Corruption(fmt::format("tenant {}: log record {} is missing", tenant, mid));
+    }
+    SYNCMGR_RETURN_IF_ERROR(FromRocks(s, "replay bound"));
+    SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
+    if (ev->time_us() <= time_us) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+struct TenantBound {
+  TenantId tenant = 0;
+  uint64_t last_seq = 0;  // fold seqs 1..last_seq
+};
+
+// Every tenant that has a log, with the last seq to fold: its committed seq,
+// lowered to the bound. Tenants are found by seeking from one log prefix to
+// the next (one seek per tenant, not a scan).
+StatusOr<std::vector<TenantBound>> TenantBounds(Store& src, const rocksdb::ReadOptions& ro,
+                                                const ReplayBounds& bounds) {
+  std::vector<TenantBound> out;
+  std::unique_ptr<rocksdb::Iterator> it(src.db()->NewIterator(ro, src.cf(Cf::kLog)));
+  for (it->SeekToFirst(); it->Valid();) {
+    TenantId tenant = keys::GetU32({it->key().data(), 4});
+    uint64_t last = CommittedSeq(src, ro, tenant);
+    if (bounds.as_of_seq) last = std::min(last, *bounds.as_of_seq);
+    if (bounds.as_of_time_us) {
+      SYNCMGR_ASSIGN_OR_RETURN(last, SeqAtTimeIn(src, ro, tenant, last, *bounds.as_of_time_us));
+    }
+    out.push_back({tenant, last});
+    if (tenant == UINT32_MAX) break;
+    it->Seek(keys::LogPrefix(tenant + 1));
+  }
+  SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "replay scan"));
+  return out;
+}
+
 // Folds the committed log of every tenant in `src` (as seen by `ro`) into
 // `out`: the log records up to the bound are copied, the views rebuilt.
+// Tenants are listed by their catalog record, which their first event
+// (seq 1) writes, so a tenant whose log starts after the bound is absent.
 Status Fold(Store& src, const rocksdb::ReadOptions& ro, Store* out, const ReplayBounds& bounds,
             const ProgressFn& progress) {
+  SYNCMGR_ASSIGN_OR_RETURN(std::vector<TenantBound> tenants, TenantBounds(src, ro, bounds));
+  uint64_t total = 0;
+  for (const TenantBound& t : tenants) total += t.last_seq;
+  if (progress) progress(0, total);
   std::unique_ptr<rocksdb::Iterator> it(src.db()->NewIterator(ro, src.cf(Cf::kLog)));
   rocksdb::WriteBatch batch;
   uint64_t done = 0;
-  it->SeekToFirst();
-  while (it->Valid()) {
-    TenantId tenant = keys::GetU32({it->key().data(), 4});
-    uint64_t bound = CommittedSeq(src, ro, tenant);
-    if (bounds.as_of_seq) bound = std::min(bound, *bounds.as_of_seq);
+  for (const TenantBound& t : tenants) {
+    if (t.last_seq == 0) continue;
     TenantViews views;
-    ViewFolder folder(tenant, &views, &batch, out);
-    for (; it->Valid() && keys::GetU32({it->key().data(), 4}) == tenant; it->Next()) {
+    ViewFolder folder(t.tenant, &views, &batch, out);
+    uint64_t expect = 1;
+    for (it->Seek(keys::Log(t.tenant, 1)); it->Valid(); it->Next()) {
+      if (keys::GetU32({it->key().data(), 4}) != t.tenant) break;
       uint64_t seq = keys::GetU64({it->key().data() + 4, 8});
-      if (seq > bound) continue;
+      if (seq > t.last_seq) break;
+      if (seq != expect) {
+        return Status::Corruption(
+            fmt::format("tenant {}: the log jumps from seq {} to {}", t.tenant, expect - 1, seq));
+      }
+      ++expect;
       std::string bytes = it->value().ToString();  // aligned copy for FlatBuffers
       SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
-      if (bounds.as_of_time_us && ev->time_us() > *bounds.as_of_time_us) {
-        bound = seq - 1;  // times never go backwards within a tenant
-        continue;
-      }
       batch.Put(out->cf(Cf::kLog), it->key(), it->value());
       SYNCMGR_RETURN_IF_ERROR(folder.Apply(*ev));
       if (batch.GetDataSize() >= kReplayFlushBytes) {
         SYNCMGR_RETURN_IF_ERROR(out->Write(&batch, /*sync=*/false));
         batch.Clear();
       }
-      if (progress && (++done & 4095) == 0) progress(done, 0);
+      if (progress && (++done % kProgressEvery) == 0) progress(done, total);
+    }
+    SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "replay scan"));
+    if (expect <= t.last_seq) {
+      return Status::Corruption(fmt::format("tenant {}: log records {}..{} are missing", t.tenant,
+                                            expect, t.last_seq));
     }
     if (views.last_seq > 0) folder.Finish();
   }
-  SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "replay scan"));
-  // Tenants are listed by their catalog record, which their first event
-  // (seq 1) writes; a tenant whose log is past the bound has none.
   SYNCMGR_RETURN_IF_ERROR(out->Write(&batch, /*sync=*/true));
-  if (progress) progress(done, done);
+  if (progress) progress(total, total);
   return Status::Ok();
 }
 
@@ -88,25 +151,53 @@ std::string Printable(std::string_view key) {
 }  // namespace
 
 Status Engine::ReplayInto(const std::string& out_path, const ReplayOptions& options) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  if (std::filesystem::exists(out_path, ec)) {
-    return Status::InvalidArgument(fmt::format("{} already exists; replay writes a new directory",
-                                               out_path));
+  fs::path out = fs::path(out_path).lexically_normal();
+  if (out.has_parent_path() && !out.has_filename()) out = out.parent_path();
+  if (fs::exists(out, ec) || fs::is_symlink(out, ec)) {
+    return Status::InvalidArgument(
+        fmt::format("{} already exists; replay writes a new directory", out_path));
   }
-  StoreOptions so;
-  so.path = out_path;
-  so.error_if_exists = true;
-  SYNCMGR_ASSIGN_OR_RETURN(auto out, Store::Open(so));
-  Store& src = impl_->store();
-  // A secondary instance is frozen between catch-ups and has no snapshots.
-  bool secondary = !impl_->options().secondary_path.empty();
-  const rocksdb::Snapshot* snap = secondary ? nullptr : src.db()->GetSnapshot();
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
-  ro.fill_cache = false;
-  Status s = Fold(src, ro, out.get(), ReplayBounds{options.as_of_seq, options.as_of_time_us},
-                  options.progress);
-  if (snap != nullptr) src.db()->ReleaseSnapshot(snap);
+  fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  if (!fs::is_directory(parent, ec)) {
+    return Status::InvalidArgument(
+        fmt::format("parent directory {} of {} does not exist", parent.string(), out_path));
+  }
+  // Built under a staging name and renamed at the end: `out_path` either
+  // does not exist or holds a complete replay.
+  fs::path staging = out.string() + fmt::format(".partial-{}", ::getpid());
+  fs::remove_all(staging, ec);
+  Status s;
+  {
+    StoreOptions so;
+    so.path = staging.string();
+    so.error_if_exists = true;
+    StatusOr<std::unique_ptr<Store>> opened = Store::Open(so);
+    if (!opened.ok()) {
+      fs::remove_all(staging, ec);
+      return opened.status();
+    }
+    std::unique_ptr<Store> dest = std::move(*opened);
+    Store& src = impl_->store();
+    // A secondary instance is frozen between catch-ups and has no snapshots.
+    bool secondary = !impl_->options().secondary_path.empty();
+    const rocksdb::Snapshot* snap = secondary ? nullptr : src.db()->GetSnapshot();
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    ro.fill_cache = false;
+    s = Fold(src, ro, dest.get(), ReplayBounds{options.as_of_seq, options.as_of_time_us},
+             options.progress);
+    if (snap != nullptr) src.db()->ReleaseSnapshot(snap);
+  }  // the output store is closed here, before the rename
+  if (s.ok()) {
+    fs::rename(staging, out, ec);
+    if (ec) {
+      s = Status::Internal(fmt::format("cannot rename {} to {}: {}", staging.string(), out_path,
+                                       ec.message()));
+    }
+  }
+  if (!s.ok()) fs::remove_all(staging, ec);
   return s;
 }
 

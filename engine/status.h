@@ -29,6 +29,7 @@ enum class Code {
   kUnsupportedMediaType, // 415 unsupported_media_type
   kNoSpace,              // 507 insufficient_storage
   kUnavailable,          // 503 unavailable (shutting down, overloaded)
+  kTooManyRequests,      // 429 too_many_requests: a per-tenant limit (feed subscribers)
   kCorruption,           // 500 internal: stored data failed a check
   kInternal,             // 500 internal: anything else
 };
@@ -52,6 +53,7 @@ class [[nodiscard]] Status {
   static Status PayloadTooLarge(std::string m) { return {Code::kPayloadTooLarge, std::move(m)}; }
   static Status NoSpace(std::string m) { return {Code::kNoSpace, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+  static Status TooManyRequests(std::string m) { return {Code::kTooManyRequests, std::move(m)}; }
   static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 

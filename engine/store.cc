@@ -2,6 +2,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -10,12 +11,15 @@
 
 #include <fmt/format.h>
 
+#include "engine/info_log.h"
+
 namespace syncmgr {
 
 namespace {
 
 constexpr std::array<std::string_view, kNumCfs> kCfNames = {
-    "log", "stream", "state", "history", "dense", "catalog", "auth", "oplog", "meta", "bitmaps"};
+    "log", "stream", "state", "history", "dense", "catalog", "auth", "oplog", "meta", "bitmaps",
+    "delivery"};
 
 rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
@@ -44,6 +48,15 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const std::shared_ptr<rocksdb::Cac
   o.level_compaction_dynamic_level_bytes = true;
   return o;
 }
+
+// Turns RocksDB's automatic error recovery off (see Store::Open).
+class ManualErrorRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
 
 }  // namespace
 
@@ -81,6 +94,19 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // Flush column families that hold old WAL files back, so WALs do not pile up.
   db_opts.max_total_wal_size = 256ull << 20;
   db_opts.avoid_unnecessary_blocking_io = true;
+  // RocksDB's informational LOG through a writer that drops a line on any
+  // error instead of aborting on ENOSPC as the stock one does in Debian's
+  // assertion-enabled build (engine/info_log.h).
+  db_opts.info_log = NewInfoLog(
+      (options.secondary_path.empty() ? options.path : options.secondary_path) + "/LOG");
+  // No automatic recovery from a background error (a failed WAL write or
+  // sync): the engine resumes itself before its next write, once its free-
+  // space reserve and a probe write pass, then flushes the memtables so the
+  // failed WAL is never needed (EngineImpl::ResumeIfNeeded). RocksDB's own
+  // ENOSPC recovery would wait for a whole write buffer (64 MiB) of free
+  // space and keep a manual Resume() answering Busy meanwhile.
+  db_opts.max_bgerror_resume_count = 0;
+  db_opts.listeners.push_back(std::make_shared<ManualErrorRecovery>());
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
@@ -110,8 +136,9 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     if (st.code() == Code::kCorruption) {
       return Status::Corruption(
           st.message() +
-          " -- the directory is damaged; restore it from a backup (syncmgr backup) or see "
-          "docs/reliability.md for recovery options. Nothing was changed.");
+          " -- the directory is damaged; restore it from a backup (one made with `syncmgr "
+          "backup`, or a copy taken while nothing had it open) or see docs/reliability.md for "
+          "recovery options. Nothing was changed.");
     }
     return st;
   }

@@ -11,6 +11,8 @@
 //   oplog    import log and sync log                   (view)
 //   meta     per-tenant counters, per-stream counters, sync pairs (view)
 //   bitmaps  roaring bitmaps: live sets, changed-since-last-sync sets (view)
+//   delivery push delivery: cursors and dead letters (delivery_store.cc;
+//            operational state, neither log nor view: replay leaves it out)
 //
 // Thread-safety: the Store is safe for concurrent use (RocksDB is).
 #pragma once
@@ -37,8 +39,9 @@ enum class Cf : int {
   kOpLog,
   kMeta,
   kBitmaps,
+  kDelivery,
 };
-inline constexpr int kNumCfs = 10;
+inline constexpr int kNumCfs = 11;
 
 // Name of each column family, indexed by Cf.
 std::string_view CfName(Cf cf);

@@ -33,6 +33,46 @@ struct TenantCreatedInfo {
   std::string api_key;  // shown once; only its hash is stored
 };
 
+// An API key as the operator sees it: never the key itself nor its hash.
+struct ApiKeyInfo {
+  // "smk_" + 8 hex digits: the visible, non-secret start of the key that
+  // identifies it (unique among all keys).
+  std::string prefix;
+  TenantId tenant = 0;
+  bool revoked = false;
+  // When it was created, or, once revoked, when it was revoked.
+  int64_t time_us = 0;
+};
+
+// A key just issued: the key itself is returned this once only.
+struct ApiKeyIssued {
+  ApiKeyInfo info;
+  std::string api_key;
+};
+
+// A read-only change-feed token (Engine::CreateFeedToken, SPEC §4 "Browsers").
+struct FeedTokenSpec {
+  uint32_t source_id = 0;  // the only source it may read; 0: none named
+  uint32_t target_id = 0;  // the only target it may read; 0: none named
+  // Lifetime, seconds, in [1, kMaxFeedTokenTtlS]. Default: 3600.
+  uint32_t ttl_s = 3600;
+};
+inline constexpr uint32_t kMaxFeedTokenTtlS = 86400;
+
+// What a feed token allows. Neither stream named: the tenant's whole feed.
+struct FeedTokenInfo {
+  TenantId tenant = 0;
+  uint32_t source_id = 0;  // 0: none named
+  uint32_t target_id = 0;  // 0: none named
+  int64_t expires_at_us = 0;
+};
+
+// A feed token just issued: the token itself is returned this once only.
+struct FeedTokenIssued {
+  FeedTokenInfo info;
+  std::string token;
+};
+
 struct SourceSpec {
   std::string name;
   std::string type = "scraper";

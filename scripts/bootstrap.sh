@@ -9,8 +9,16 @@ PACKAGES=(
   # engine and server libraries (all through find_package)
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler libroaring-dev
   libsimdjson-dev libfmt-dev libboost1.81-dev libxxhash-dev libssl-dev zlib1g-dev
+  # push delivery: outbound HTTP(S) and FTP (webhook, ftp targets)
+  libcurl4-openssl-dev
+  # push delivery: the postgres target (libpq); its tests run a throwaway
+  # PostgreSQL 15 cluster (tests/support/pg_cluster.h) and a real FTP server
+  # (tests/support/ftp_server.h: Debian's pyftpdlib)
+  libpq-dev postgresql-15 python3-pyftpdlib
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzzing (scripts/fuzz.sh: libFuzzer ships with clang)
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -30,7 +30,7 @@ fi
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
-HARNESSES=${HARNESSES:-"import_parser canonical"}
+HARNESSES=${HARNESSES:-"import_parser canonical http_request query_params"}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 
 # Every target gets coverage instrumentation and the sanitizers; only the
@@ -42,7 +42,7 @@ cmake -S . -B "$BUILD_DIR" -G Ninja \
   -DCMAKE_C_FLAGS="$SAN" -DCMAKE_CXX_FLAGS="$SAN" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
   -DSYNCMGR_FUZZ=ON -DSYNCMGR_SANITIZE=OFF -DSYNCMGR_WERROR=OFF \
-  -DSYNCMGR_BUILD_TESTS=OFF -DSYNCMGR_BUILD_BENCH=OFF -DSYNCMGR_BUILD_SERVER=OFF
+  -DSYNCMGR_BUILD_TESTS=OFF -DSYNCMGR_BUILD_BENCH=OFF -DSYNCMGR_BUILD_SERVER=ON
 targets=()
 for h in $HARNESSES; do targets+=("${h}_fuzz"); done
 cmake --build "$BUILD_DIR" --target "${targets[@]}"

@@ -4,6 +4,8 @@
 //   kPublic      | ok             | ok             | ok
 //   kAdmin       | 401            | 403 forbidden  | ok
 //   kTenant      | 401            | ok (tenant)    | 403 forbidden
+//   kFeed        | ok, no caller  | ok (tenant)    | 403 forbidden
+//                  (GET /feed: the handler then requires a ?token=)
 //   kAnyKey      | 401            | ok             | ok
 //
 // The admin key is known only by its SHA-256 and compared in constant time

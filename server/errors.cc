@@ -30,6 +30,8 @@ ErrorInfo ErrorFor(Code code) {
       return {507, "insufficient_storage"};
     case Code::kUnavailable:
       return {503, "unavailable"};
+    case Code::kTooManyRequests:
+      return {429, "too_many_requests"};
     case Code::kCorruption:
       return {500, "internal"};
     case Code::kInternal:

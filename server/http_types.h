@@ -20,9 +20,13 @@
 namespace syncmgr {
 class Engine;
 }
+namespace syncmgr::delivery {
+class DeliveryEngine;
+}
 
 namespace syncmgr::server {
 
+class FeedHub;
 class Metrics;
 struct ServerOptions;
 
@@ -71,6 +75,11 @@ struct ApiRequest {
   // The body (buffered routes; empty for streamed-body routes).
   std::string body;
   Caller caller;
+  // The Accept header as sent ("" if none): GET /feed answers SSE for
+  // text/event-stream.
+  std::string accept;
+  // The Last-Event-ID header (SSE resumption), if sent.
+  std::optional<std::string> last_event_id;
 };
 
 // A response body produced piece by piece (chunked transfer encoding), so
@@ -116,6 +125,10 @@ struct HandlerContext {
   Engine& engine;
   Metrics& metrics;
   const ServerOptions& options;
+  // Push delivery (routes_delivery.cc); set once the server has started it.
+  delivery::DeliveryEngine* delivery = nullptr;
+  // Change-feed subscribers (routes_feed.cc); set once the server has started.
+  FeedHub* feed_hub = nullptr;
 };
 
 // ---- Building answers ----------------------------------------------------

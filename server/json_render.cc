@@ -1,5 +1,8 @@
 #include "server/json_render.h"
 
+#include "delivery/policy.h"
+#include "delivery/sink.h"
+
 namespace syncmgr::server {
 namespace {
 
@@ -84,8 +87,13 @@ void WriteTarget(JsonWriter& w, const TargetInfo& target) {
   w.Key("id").Uint(target.id);
   w.Key("name").String(target.name);
   w.Key("type").String(target.type);
-  // Stored as canonical JSON by the engine: copied verbatim.
-  w.Key("config").Raw(target.config_json.empty() ? std::string_view("{}") : target.config_json);
+  // Stored as canonical JSON by the engine: copied verbatim, except that a
+  // push target's secrets are shown as "***" (SPEC §4 "Push delivery").
+  if (delivery::IsPushType(target.type)) {
+    w.Key("config").Raw(delivery::RedactConfig(target.type, target.config_json));
+  } else {
+    w.Key("config").Raw(target.config_json.empty() ? std::string_view("{}") : target.config_json);
+  }
   w.Key("created_at").Time(target.created_at_us);
   w.EndObject();
 }

@@ -43,6 +43,8 @@ void Metrics::SeedLastSeq(TenantId tenant, uint64_t last_seq) {
 }
 
 std::string Metrics::RenderPrometheus() const {
+  // Rendered before taking mu_: it reads the engine, and I/O threads take mu_.
+  std::string extra = extra_ ? extra_() : std::string();
   std::string out;
   auto it = std::back_inserter(out);
   std::lock_guard lock(mu_);
@@ -113,6 +115,7 @@ std::string Metrics::RenderPrometheus() const {
                  "# TYPE syncmgr_sync_conflicts_total counter\n"
                  "syncmgr_sync_conflicts_total {}\n",
                  conflicts_);
+  out += extra;
   return out;
 }
 

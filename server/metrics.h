@@ -9,6 +9,7 @@
 //   syncmgr_imports_total{status="success"|"error"}        counter
 //   syncmgr_syncs_total{status,dry_run}                    counter
 //   syncmgr_sync_conflicts_total                           counter
+//   syncmgr_delivery_*{tenant,target,type}                 push delivery (SetExtraRenderer)
 //
 // `route` is the route pattern ("/sources/{id}"), never a raw path, so the
 // number of series stays bounded; unmatched paths count as "unmatched".
@@ -19,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -47,6 +49,9 @@ class Metrics {
 
   int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
   std::string RenderPrometheus() const;
+  // Text appended to RenderPrometheus (push delivery's per-target series,
+  // delivery/delivery_engine.h). Set once at start, before serving.
+  void SetExtraRenderer(std::function<std::string()> render) { extra_ = std::move(render); }
 
   // Upper bounds (seconds) of the latency histogram buckets (+Inf implied).
   static constexpr std::array<double, 13> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -59,6 +64,7 @@ class Metrics {
     uint64_t count = 0;
   };
 
+  std::function<std::string()> extra_;  // constant once serving
   std::atomic<int64_t> open_connections_{0};
   std::atomic<uint64_t> rejected_connections_{0};
 

@@ -1,9 +1,13 @@
 #include "server/request_json.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace syncmgr::server {
 namespace {
+
+// ThreadParser's first allocation, bytes; it grows to the largest body.
+constexpr size_t kInitialParserCapacity = 64 << 10;
 
 Status WrongType(std::string_view key, std::string_view expected) {
   return Status::InvalidArgument("'" + std::string(key) + "' must be " + std::string(expected));
@@ -19,7 +23,13 @@ std::optional<simdjson::dom::element> Member(simdjson::dom::object object, std::
 }  // namespace
 
 simdjson::dom::parser& ThreadParser() {
-  thread_local simdjson::dom::parser parser;
+  thread_local simdjson::dom::parser parser = [] {
+    simdjson::dom::parser p;
+    // Deeper bodies are refused with 400 (SPEC §4: nesting deeper than 64);
+    // the depth is kept when the parser grows for a larger body.
+    if (p.allocate(kInitialParserCapacity, kMaxJsonDepth) != simdjson::SUCCESS) std::abort();
+    return p;
+  }();
   return parser;
 }
 

@@ -16,8 +16,13 @@
 
 namespace syncmgr::server {
 
+// Deepest nesting of a request body (the outermost object or array is level
+// 1); deeper is InvalidArgument, 400 (SPEC §4).
+inline constexpr size_t kMaxJsonDepth = 64;
+
 // This thread's reusable parser (its buffers grow to the largest body seen,
-// bounded by ServerOptions::max_body_bytes).
+// bounded by ServerOptions::max_body_bytes; nesting limited to
+// kMaxJsonDepth).
 simdjson::dom::parser& ThreadParser();
 
 // Parses `body`, which must be one JSON object. InvalidJson if it is not

@@ -101,6 +101,11 @@ Status ParseQuery(std::string_view raw, const Route& route, QueryParams* out) {
       return Status::InvalidArgument("malformed percent-encoding in the query string");
     }
     if (std::find(route.query.begin(), route.query.end(), name) == route.query.end()) {
+      // A feed token works on GET /feed only (SPEC §4): anywhere else it is
+      // a credential that does not authenticate, not a typo.
+      if (name == "token") {
+        return Status::Unauthorized("feed tokens are accepted by GET /feed only");
+      }
       std::string allowed;
       for (const auto& q : route.query) allowed += (allowed.empty() ? "" : ", ") + q;
       return Status::InvalidArgument(
@@ -124,6 +129,9 @@ const Router& ApiRouter() {
     AddSyncRoutes(*r);
     AddPropertyRoutes(*r);
     AddOpsRoutes(*r);
+    AddDeliveryRoutes(*r);
+    AddBackupRoutes(*r);
+    AddFeedRoutes(*r);
     return r;
   }();
   return *router;

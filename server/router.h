@@ -26,6 +26,7 @@ enum class AuthScope {
   kAdmin,   // the admin key
   kTenant,  // a tenant key; the admin key is refused (403)
   kAnyKey,  // either (/openapi.json)
+  kFeed,    // a tenant key, or none: the handler then needs a feed token (?token=, GET /feed)
 };
 
 using BufferedHandler = std::function<ApiResponse(const ApiRequest&, HandlerContext&)>;

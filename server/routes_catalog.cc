@@ -1,16 +1,16 @@
 // Catalog routes (tenant key): sources and targets.
+#include "delivery/delivery_engine.h"
+#include "delivery/policy.h"
+#include "delivery/sink.h"
 #include "engine/engine.h"
 #include "server/json_render.h"
 #include "server/params.h"
 #include "server/request_json.h"
 #include "server/routes.h"
+#include "server/server.h"
 
 namespace syncmgr::server {
 namespace {
-
-// Push target types of SPEC §4 "Push delivery": accepted names, not served
-// by this server yet.
-constexpr std::string_view kPushTypes[] = {"webhook", "postgres", "file", "ftp"};
 
 template <typename Info>
 ApiResponse Created(const Info& info, void (*write)(JsonWriter&, const Info&)) {
@@ -68,20 +68,27 @@ ApiResponse CreateTarget(const ApiRequest& req, HandlerContext& ctx) {
   TargetSpec spec;
   SYNCMGR_ASSIGN_OR_RESPOND(spec.name, RequiredName(body));
   SYNCMGR_ASSIGN_OR_RESPOND(std::optional<std::string> type, OptionalString(body, "type"));
-  if (type && *type != "internal") {
-    for (std::string_view push : kPushTypes) {
-      if (*type == push) {
-        return ErrorResponse(Status::InvalidArgument("target type '" + *type +
-                                                     "' (push delivery) is not supported yet"));
-      }
-    }
+  if (type && *type != "internal" && !delivery::IsPushType(*type)) {
     return ErrorResponse(Status::InvalidArgument(
         "unknown target type; expected internal, webhook, postgres, file or ftp"));
   }
+  if (type) spec.type = *type;
   SYNCMGR_ASSIGN_OR_RESPOND(std::optional<simdjson::dom::object> config,
                             OptionalObject(body, "config"));
   if (config) spec.config_json = ToJsonText(*config);
+  if (delivery::IsPushType(spec.type)) {
+    // A push target needs its destination; checked (and resolved, for the
+    // outbound-safety rule) before anything is written.
+    if (!config) {
+      return ErrorResponse(Status::InvalidArgument("a '" + spec.type +
+                                                   "' target needs a 'config' object"));
+    }
+    delivery::SinkEnv env;
+    env.allow_private = ctx.options.allow_private_push;
+    SYNCMGR_RESPOND_IF_ERROR(delivery::ValidateConfig(spec.type, spec.config_json, env));
+  }
   SYNCMGR_ASSIGN_OR_RESPOND(TargetInfo target, ctx.engine.CreateTarget(req.caller.tenant, spec));
+  if (ctx.delivery != nullptr) ctx.delivery->Track(req.caller.tenant, target);
   return Created(target, &WriteTarget);
 }
 

@@ -123,6 +123,7 @@ Status RunServe(const ServeConfig& config) {
   options.host = config.host;
   options.port = config.port;
   options.cors_origins = config.cors_origins;
+  options.allow_private_push = config.allow_private_push;
   options.admin_key_sha256 = HashAdminKey(*admin_key);
   Server server(**engine, options);
   SYNCMGR_RETURN_IF_ERROR(server.Start());

@@ -39,7 +39,8 @@ struct ServeConfig {
   ServerOptions server;
   // Engine options; `path` is replaced by db_path.
   EngineOptions engine;
-  // --allow-private-push. Push targets are not served yet; kept for them.
+  // --allow-private-push: push targets may deliver to loopback / private /
+  // link-local / metadata addresses (ServerOptions::allow_private_push).
   bool allow_private_push = false;
   // Where the URL and the key file path are printed. Default: stdout.
   std::FILE* out = stdout;

@@ -6,7 +6,9 @@
 #include <boost/asio/post.hpp>
 #include <thread>
 
+#include "delivery/delivery_engine.h"
 #include "engine/engine.h"
+#include "server/feed_hub.h"
 #include "server/listener.h"
 #include "server/request_log.h"
 #include "server/server_state.h"
@@ -88,13 +90,19 @@ class Server::Impl {
 
  private:
   void SubscribeToCommits();
+  Status StartDelivery();
 
   // Declared first: outlives the io_context and the pool (see server_state.h).
   ServerState state_;
+  // Change-feed subscribers. Declared before the io_context: sessions it
+  // destroys (with their feed streams) still unregister from the hub.
+  std::unique_ptr<FeedHub> feed_hub_;
   net::io_context ioc_{static_cast<int>(state_.options.io_threads)};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::optional<net::thread_pool> workers_;
   std::shared_ptr<Listener> listener_;
+  // Push delivery: started before accepting, stopped after the workers.
+  std::unique_ptr<delivery::DeliveryEngine> delivery_;
   std::vector<std::thread> io_threads_;
   uint16_t port_ = 0;
   uint64_t commit_subscription_ = 0;
@@ -120,6 +128,11 @@ Status Server::Impl::Start() {
   port_ = listener_->port();
 
   SubscribeToCommits();
+  feed_hub_ = std::make_unique<FeedHub>(state_.engine, ioc_.get_executor(),
+                                        state_.options.feed_max_subscribers_per_tenant);
+  feed_hub_->Start();
+  state_.context.feed_hub = feed_hub_.get();
+  SYNCMGR_RETURN_IF_ERROR(StartDelivery());
   workers_.emplace(state_.options.worker_threads);
   state_.workers = &*workers_;
   work_.emplace(ioc_.get_executor());
@@ -153,6 +166,21 @@ void Server::Impl::SubscribeToCommits() {
       [metrics](TenantId tenant, uint64_t last_seq) { metrics->OnCommit(tenant, last_seq); });
 }
 
+Status Server::Impl::StartDelivery() {
+  delivery::DeliveryOptions options;
+  options.allow_private = state_.options.allow_private_push;
+  options.backoff_base_ms = state_.options.delivery_backoff_base_ms;
+  options.backoff_cap_ms = state_.options.delivery_backoff_cap_ms;
+  options.min_workers = state_.options.delivery_min_workers;
+  options.max_workers = state_.options.delivery_max_workers;
+  delivery_ = std::make_unique<delivery::DeliveryEngine>(state_.engine, options);
+  SYNCMGR_RETURN_IF_ERROR(delivery_->Start());
+  state_.context.delivery = delivery_.get();
+  delivery::DeliveryEngine* engine = delivery_.get();
+  state_.metrics.SetExtraRenderer([engine] { return engine->RenderPrometheus(); });
+  return Status::Ok();
+}
+
 void Server::Impl::Stop() {
   {
     std::unique_lock lock(mu_);
@@ -178,6 +206,10 @@ void Server::Impl::Stop() {
   if (workers_) workers_->join();
   state_.workers_joined.store(true);
   if (commit_subscription_ != 0) state_.engine.UnsubscribeCommits(commit_subscription_);
+  if (feed_hub_) feed_hub_->Stop();
+  // No route runs any more: stop delivery (sends in flight are cancelled;
+  // their batches go again after a restart).
+  if (delivery_) delivery_->Stop();
   work_.reset();
   ioc_.stop();
   for (std::thread& t : io_threads_) t.join();

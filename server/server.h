@@ -96,6 +96,37 @@ struct ServerOptions {
   std::vector<std::string> cors_origins;
   // Per-request log lines. Unset: written to stderr.
   RequestLogSink request_log;
+
+  // Change feed (GET /feed, docs/feed.md).
+  // SSE: a `: keep-alive` comment after this long without a write, and an
+  // `event: checkpoint` at least this often while the position advances
+  // without matching events. Default: 15 000 ms.
+  uint32_t feed_keepalive_ms = 15'000;
+  // Feed subscribers (SSE streams and waiting long-polls) per tenant. Past
+  // it: 429 too_many_requests. Default: 256.
+  uint32_t feed_max_subscribers_per_tenant = 256;
+  // Largest `wait` of a long-poll, seconds. Larger: 400. Default: 60 s.
+  uint32_t feed_max_wait_s = 60;
+  // Each write of a piece of a feed answer (SSE or long-poll), ms. A
+  // subscriber that does not read for this long is disconnected; it resumes
+  // from its last event id. Default: 120 000 ms.
+  uint32_t feed_write_timeout_ms = 120'000;
+
+  // Push delivery (SPEC §4 "Push delivery", docs/push.md). The delivery
+  // engine starts and stops with the server.
+  // --allow-private-push: push destinations on loopback / private /
+  // link-local / metadata addresses allowed. Default: false.
+  bool allow_private_push = false;
+  // First retry delay of a failing push target; doubles per attempt (full
+  // jitter) up to delivery_backoff_cap_ms. Default: 1000 ms.
+  uint32_t delivery_backoff_base_ms = 1000;
+  // Longest retry delay (and longest Retry-After honoured). Default:
+  // 600 000 ms.
+  uint32_t delivery_backoff_cap_ms = 600'000;
+  // Delivery worker threads at start; the pool grows up to
+  // delivery_max_workers while receivers block. Defaults: 2 and 32.
+  unsigned delivery_min_workers = 2;
+  unsigned delivery_max_workers = 32;
 };
 
 // One route the server serves, for documentation and the OpenAPI test.

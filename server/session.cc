@@ -106,7 +106,15 @@ void Session::Start() {
 void Session::Shutdown() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     self->shutting_down_ = true;
-    if (self->idle_) self->CloseNow();
+    // An idle connection is closed — unless a request has already arrived
+    // but not been handled yet: that one is in flight (its client sent it
+    // before the stop) and is served like any other, and the session closes
+    // after answering it (WaitForRequest). The pending read is cancelled
+    // rather than the socket closed, so OnIdleRead sees either the request
+    // (the read had completed) or the cancellation, and then looks at what
+    // is left in the socket.
+    if (self->idle_) self->stream_.socket().cancel();
+    self->StopLiveStream();  // a feed answer ends now (resumable)
   });
 }
 
@@ -138,7 +146,17 @@ void Session::WaitForRequest() {
 
 void Session::OnIdleRead(beast::error_code ec, size_t n) {
   idle_ = false;
-  if (ec) {  // end of stream, idle timeout, or closed by Shutdown
+  if (ec == net::error::operation_aborted && shutting_down_ && !closed_) {
+    // Cancelled by Shutdown: serve a request already in the socket, if any.
+    beast::error_code avail_ec;
+    if (stream_.socket().available(avail_ec) > 0 && !avail_ec) {
+      stream_.expires_after(std::chrono::milliseconds(state_.options.header_timeout_ms));
+      stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                              beast::bind_front_handler(&Session::OnIdleRead, shared_from_this()));
+      return;
+    }
+  }
+  if (ec) {  // end of stream, idle timeout, or stopped by Shutdown
     CloseNow();
     return;
   }
@@ -273,6 +291,10 @@ void Session::Dispatch() {
     return;
   }
   request_->content_type = MediaType(req[http::field::content_type]);
+  request_->accept = std::string(req[http::field::accept]);
+  if (const auto last_id = req.find("Last-Event-ID"); last_id != req.end()) {
+    request_->last_event_id = std::string(last_id->value());
+  }
   const auto key = req.find("X-API-Key");
   if (key != req.end()) {
     api_key_ = std::string(key->value());

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -29,6 +30,7 @@
 #include <optional>
 #include <string>
 
+#include "server/feed_live_stream.h"
 #include "server/http_types.h"
 #include "server/router.h"
 
@@ -97,6 +99,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnPieceWritten(boost::beast::error_code ec, size_t n);
   void OnLastChunkWritten(boost::beast::error_code ec, size_t n);
 
+  // session_feed.cc: parking a live stream (the change feed) while it has
+  // nothing to send — no worker, no thread, only a timer and a hub waiter.
+  void ParkLiveStream();
+  void OnLiveWake(uint64_t generation);
+  void StopLiveStream();
+  void ReleaseResponseStream();
+
   // Constant after construction.
   ServerState& state_;
   const bool reject_;
@@ -148,6 +157,13 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string ready_piece_;  // fetched, not yet written
   std::string write_piece_;  // being written
   bool piece_ready_ = false, writing_ = false, stream_done_ = false, last_sent_ = false;
+
+  // Live streamed response (the change feed): response_stream_ as a
+  // LiveStream, or null.
+  LiveStream* live_ = nullptr;
+  bool parked_ = false;           // waiting for a wake or the park timer
+  uint64_t park_generation_ = 0;  // tells a current wake from a stale one
+  std::unique_ptr<boost::asio::steady_timer> park_timer_;
 
   // Draining an unread body before close.
   std::string drain_;

@@ -141,7 +141,9 @@ void Session::CloseNow() {
   // Not connected any more is fine: we are closing anyway.
   stream_.close();
   DisposeSink();
-  if (!in_worker_) response_stream_.reset();
+  parked_ = false;
+  if (park_timer_) park_timer_->cancel();
+  if (!in_worker_) ReleaseResponseStream();
 }
 
 }  // namespace syncmgr::server

@@ -184,6 +184,8 @@ void Session::DisposeSink() {
 
 void Session::StartStreamedResponse(ApiResponse response) {
   response_stream_ = std::move(response.stream);
+  live_ = dynamic_cast<LiveStream*>(response_stream_.get());
+  parked_ = false;
   stream_header_.emplace(static_cast<http::status>(response.status), 11);
   AddCommonHeaders(stream_header_->base(), response);
   stream_header_->keep_alive(KeepAlive());
@@ -217,11 +219,12 @@ void Session::PumpResponse() {
     piece_ready_ = false;
     writing_ = true;
     bytes_out_ += write_piece_.size();
-    stream_.expires_after(std::chrono::milliseconds(state_.options.write_timeout_ms));
+    stream_.expires_after(std::chrono::milliseconds(live_ ? live_->write_timeout_ms()
+                                                          : state_.options.write_timeout_ms));
     net::async_write(stream_, http::make_chunk(net::buffer(write_piece_)),
                      beast::bind_front_handler(&Session::OnPieceWritten, shared_from_this()));
   }
-  if (!in_worker_ && !piece_ready_ && !stream_done_) {
+  if (!in_worker_ && !piece_ready_ && !stream_done_ && !parked_) {
     in_worker_ = true;
     net::post(*state_.workers, [self = shared_from_this()] {
       std::string piece;
@@ -245,7 +248,7 @@ void Session::PumpResponse() {
 void Session::OnPieceFetched(Status status, std::string piece, bool done) {
   in_worker_ = false;
   if (closed_) {
-    response_stream_.reset();
+    ReleaseResponseStream();
     return;
   }
   if (!status.ok()) {
@@ -259,7 +262,10 @@ void Session::OnPieceFetched(Status status, std::string piece, bool done) {
   ready_piece_ = std::move(piece);
   piece_ready_ = !ready_piece_.empty();
   stream_done_ = done;
-  if (done) response_stream_.reset();  // releases the cursor early
+  if (done) ReleaseResponseStream();  // releases the cursor early
+  if (live_ && !piece_ready_) {
+    ParkLiveStream();  // nothing to send yet: wait for a commit or the timer
+  }
   PumpResponse();
 }
 
@@ -279,7 +285,7 @@ void Session::OnLastChunkWritten(beast::error_code ec, size_t) {
   FinishRequest();
   stream_sr_.reset();
   stream_header_.reset();
-  response_stream_.reset();
+  ReleaseResponseStream();
   if (ec) {
     CloseNow();
     return;

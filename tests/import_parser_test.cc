@@ -296,8 +296,93 @@ TEST(ImportParserTest, IgnoreFieldsReachTheHash) {
                    Json("", {"scraped_at"}));
   ASSERT_EQ(p.items.size(), 2u);
   EXPECT_EQ(p.items[0].doc.hash, p.items[1].doc.hash);
-  EXPECT_NE(p.items[0].raw_hash, p.items[1].raw_hash);
+  // The raw hash masks ignored members too (the import's fast path).
+  EXPECT_EQ(p.items[0].raw_hash, p.items[1].raw_hash);
   EXPECT_NE(p.items[0].doc.json, p.items[1].doc.json);
+}
+
+ImportParserOptions Deferred(std::vector<std::string> ignore) {
+  ImportParserOptions o{BodyFormat::kNdjson, "", std::move(ignore)};
+  o.defer_canonical = true;
+  return o;
+}
+
+TEST(ImportParserTest, RawHashMasksOnlyIgnoredMembers) {
+  const ImportParserOptions o = Json("", {"scraped_at"});
+  auto hash = [&](std::string_view item) -> uint64_t {
+    Parsed p = Parse("[" + std::string(item) + "]", o);
+    EXPECT_TRUE(p.status.ok()) << item << " " << p.status.ToString();
+    return p.items.empty() ? 0 : p.items[0].raw_hash;
+  };
+  const uint64_t base = hash(R"({"id":"a","p":1,"scraped_at":"t1","u":2})");
+  EXPECT_EQ(base, hash(R"({"id":"a","p":1,"scraped_at" : "t2 longer","u":2})"));
+  EXPECT_EQ(base, hash(R"({"id":"a","p":1,"scraped_at":12345,"u":2})"));
+  // Anything else that differs changes it, even when the canonical form does not.
+  EXPECT_NE(base, hash(R"({"id":"a","p":2,"scraped_at":"t1","u":2})"));
+  EXPECT_NE(base, hash(R"({"id":"a","p":1.0,"scraped_at":"t1","u":2})"));
+  EXPECT_NE(base, hash(R"({"id":"a","p":1,"u":2,"scraped_at":"t1"})"));
+  EXPECT_NE(base, hash(R"({"id":"a","p":1,"u":2})"));
+  EXPECT_NE(base, hash(R"({"id":"a", "p":1,"scraped_at":"t1","u":2})"));
+  // A nested "scraped_at" is not the ignored top-level member.
+  EXPECT_NE(hash(R"({"id":"a","o":{"scraped_at":1}})"), hash(R"({"id":"a","o":{"scraped_at":2}})"));
+  // Without ignored members it is XXH3 of the exact bytes.
+  EXPECT_EQ(hash(R"({"id":"a","x":[1,{"y":"\"}"}]})"), RawHash(R"({"id":"a","x":[1,{"y":"\"}"}]})"));
+}
+
+TEST(ImportParserTest, DeferredItemsCarryIdAndRawBytes) {
+  const std::string body =
+      R"({"external_id":"L1","scraped_at":"t","p":1.0})" "\n"
+      R"({"external_id":7,"p":1})" "\n"             // integer id: canonicalized at once
+      R"({"ext\u0065rnal_id":"x","id":"L3"})" "\n"  // escaped key: canonicalized at once
+      R"({"id":"L4","scraped_at":[1]})" "\n";       // nested ignored value: canonicalized at once
+  const ImportParserOptions o = Deferred({"scraped_at"});
+  Parsed p = Parse(body, o);
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  ASSERT_EQ(p.items.size(), 4u);
+  EXPECT_TRUE(p.items[0].deferred);
+  EXPECT_EQ(p.items[0].external_id, "L1");
+  EXPECT_TRUE(p.items[0].doc.json.empty());
+  EXPECT_EQ(p.items[0].raw, R"({"external_id":"L1","scraped_at":"t","p":1.0})");
+  for (size_t i = 1; i < 4; ++i) {
+    EXPECT_FALSE(p.items[i].deferred) << i;
+    EXPECT_FALSE(p.items[i].doc.json.empty()) << i;
+  }
+  EXPECT_EQ(p.items[1].external_id, "7");
+  EXPECT_EQ(p.items[2].external_id, "x");
+  // Completing a deferred item gives exactly what the eager parser gives.
+  ASSERT_TRUE(CanonicalizeDeferred(&p.items[0], o).ok());
+  EXPECT_FALSE(p.items[0].deferred);
+  Parsed eager = Parse(body, ImportParserOptions{BodyFormat::kNdjson, "", {"scraped_at"}});
+  ASSERT_TRUE(eager.status.ok());
+  EXPECT_EQ(p.items[0].doc.json, eager.items[0].doc.json);
+  EXPECT_EQ(p.items[0].doc.hash, eager.items[0].doc.hash);
+  EXPECT_EQ(p.items[0].raw_hash, eager.items[0].raw_hash);
+  EXPECT_EQ(p.items[0].external_id, eager.items[0].external_id);
+}
+
+TEST(ImportParserTest, OnlyWellFormedItemsAreDeferred) {
+  const ImportParserOptions o = Deferred({"scraped_at"});
+  // Malformed lines the scan can read are still refused at once, with "item N:".
+  for (const char* line : {R"({"id":"a","scraped_at":"\u00zz"})", R"({"id":"a","x":tru})",
+                           "{\"id\":\"a\",\"scraped_at\":\"\xC0\"}"}) {
+    Parsed p = Parse(std::string(R"({"id":"z"})") + "\n" + line + "\n", o);
+    EXPECT_EQ(p.status.code(), Code::kInvalidJson) << line << " " << p.status.ToString();
+    EXPECT_EQ(p.status.message().rfind("item 1: ", 0), 0u) << p.status.ToString();
+    EXPECT_EQ(p.items.size(), 1u) << line;
+  }
+  // Duplicate non-ignored keys are well-formed JSON: deferred, refused on completion.
+  Parsed p = Parse(R"({"id":"a","x":1,"x":2})", o);
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  ASSERT_EQ(p.items.size(), 1u);
+  EXPECT_TRUE(p.items[0].deferred);
+  Status st = CanonicalizeDeferred(&p.items[0], o);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.ToString();
+  EXPECT_EQ(st.message().rfind("item 0: ", 0), 0u) << st.ToString();
+}
+
+TEST(ImportParserTest, DuplicateIgnoredMemberIsNotDeferred) {
+  Parsed p = Parse(R"({"id":"a","scraped_at":1,"scraped_at":2})", Deferred({"scraped_at"}));
+  EXPECT_EQ(p.status.code(), Code::kInvalidArgument) << p.status.ToString();  // refused at once
 }
 
 TEST(ImportParserTest, SinkErrorsStopTheParser) {

@@ -4,6 +4,8 @@
 // bounded; timing is only checked against generous ceilings.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <random>
 #include <thread>
@@ -221,6 +223,105 @@ TEST(Limits, ManyIdleConnectionsDoNotStarveOthers) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(c.Get("/health").status, 200);
   HttpResponse m = c.Get("/metrics");
   EXPECT_NE(m.body.find("syncmgr_http_open_connections"), std::string::npos);
+}
+
+// JSON nested deeper than 64 levels is refused with 400 in every kind of
+// request body, and writes nothing; 64 levels are fine.
+std::string Nested(int depth, const std::string& leaf = "1") {
+  std::string out;
+  for (int i = 0; i < depth; ++i) out += R"({"a":)";
+  out += leaf;
+  for (int i = 0; i < depth; ++i) out += "}";
+  return out;
+}
+
+TEST(Limits, JsonNestedDeeperThan64Is400AndWritesNothing) {
+  TestServer server;
+  const auto t = server.CreateTenant("Acme");
+  HttpClient c = server.Client(t.api_key);
+  HttpClient admin = server.AdminClient();
+  ASSERT_EQ(c.Post("/sources", R"({"name":"s"})").status, 201);
+  ASSERT_EQ(c.Post("/targets", R"({"name":"t"})").status, 201);
+  const uint64_t seq = *server.engine().LastSeq(t.id);
+  for (int depth : {65, 100, 5000}) {
+    SCOPED_TRACE(depth);
+    // Catalog bodies (the object itself is level 1).
+    HttpResponse r = c.Post("/sources", R"({"name":"x","config":)" + Nested(depth - 1) + "}");
+    EXPECT_EQ(r.status, 400) << r.body;
+    r = c.Post("/targets", R"({"name":"x","config":)" + Nested(depth - 1) + "}");
+    EXPECT_EQ(r.status, 400) << r.body;
+    r = admin.Post("/tenants", R"({"name":"x","deep":)" + Nested(depth - 1) + "}");
+    EXPECT_EQ(r.status, 400) << r.body;
+    // A manual edit.
+    r = c.Put("/targets/1/properties/deep", Nested(depth));
+    EXPECT_EQ(r.status, 400) << r.body;
+    // Imports, JSON and NDJSON: the item is level 2 inside the array.
+    r = c.Post("/sources/1/import",
+               R"([{"external_id":"deep","x":)" + Nested(depth - 1) + "}]");
+    EXPECT_EQ(r.status, 400) << r.body;
+    r = c.Post("/sources/1/import",
+               R"({"external_id":"deep","x":)" + Nested(depth - 1) + "}\n",
+               "application/x-ndjson");
+    EXPECT_EQ(r.status, 400) << r.body;
+  }
+  EXPECT_EQ(*server.engine().LastSeq(t.id), seq) << "a refused body wrote something";
+  EXPECT_EQ(c.Get("/sources/1/properties/deep").status, 404);
+  EXPECT_EQ(c.Get("/targets/1/properties/deep").status, 404);
+  EXPECT_EQ(ParseJson(c.Get("/sources").body).root().get_array().size(), 1u);
+  // 64 levels in all are accepted.
+  EXPECT_EQ(c.Put("/targets/1/properties/ok", Nested(64)).status, 200);
+  EXPECT_EQ(c.Post("/sources/1/import", R"([{"external_id":"ok","x":)" + Nested(62) + "}]")
+                .status,
+            200);
+  EXPECT_EQ(c.Get("/health").status, 200);
+}
+
+// 1,000 connections opened and never used: they fit under max_connections,
+// a well-behaved client keeps being served meanwhile, and once the idle
+// timeout passes the server closes every one of them cleanly.
+TEST(Limits, ThousandIdleConnectionsAreHeldThenClosedAndOthersAreServed) {
+  constexpr int kIdle = 1000;
+  // Two descriptors per connection in this process (client and server side).
+  rlimit lim{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &lim), 0);
+  const rlim_t want = 2 * kIdle + 512;
+  if (lim.rlim_cur < want) {
+    lim.rlim_cur = std::min<rlim_t>(want, lim.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &lim);
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur < want) GTEST_SKIP() << "descriptor limit " << lim.rlim_cur << " too low";
+  TestServerOptions o;
+  o.server.idle_timeout_ms = 3000;
+  o.server.header_timeout_ms = 3000;
+  TestServer server(o);
+  std::vector<HttpClient> idle;
+  idle.reserve(kIdle);
+  int connected = 0;
+  for (int i = 0; i < kIdle; ++i) {
+    idle.push_back(server.Client());
+    connected += idle.back().Connect();
+  }
+  EXPECT_EQ(connected, kIdle);
+  // A well-behaved client: served, with its latency reported (not asserted).
+  HttpClient c = server.Client();
+  c.set_timeout(milliseconds(10'000));
+  const auto start = Clock::now();
+  int ok = 0;
+  constexpr int kRequests = 50;
+  for (int i = 0; i < kRequests; ++i) ok += c.Get("/health").status == 200;
+  EXPECT_EQ(ok, kRequests);
+  const double ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - start).count() / kRequests;
+  HttpResponse m = c.Get("/metrics");
+  EXPECT_NE(m.body.find("syncmgr_http_open_connections"), std::string::npos);
+  std::printf("1000 idle connections held; a well-behaved client: %d/%d answered, %.2f ms each\n",
+              ok, kRequests, ms);
+  // The idle timeout closes them all (bounded wait per connection).
+  int closed = 0;
+  for (HttpClient& h : idle) closed += h.WaitForClose(milliseconds(10'000));
+  EXPECT_EQ(closed, kIdle);
+  EXPECT_EQ(server.Client().Get("/health").status, 200);
 }
 
 }  // namespace

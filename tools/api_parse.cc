@@ -120,7 +120,8 @@ Code CodeFromName(std::string_view name) {
   for (Code c :
        {Code::kInvalidJson, Code::kInvalidArgument, Code::kUnauthorized, Code::kForbidden,
         Code::kNotFound, Code::kConflict, Code::kMassRemoval, Code::kPayloadTooLarge,
-        Code::kUnsupportedMediaType, Code::kNoSpace, Code::kUnavailable, Code::kInternal}) {
+        Code::kUnsupportedMediaType, Code::kNoSpace, Code::kUnavailable, Code::kTooManyRequests,
+        Code::kInternal}) {
     if (CodeName(c) == name) return c;
   }
   return Code::kOk;  // unknown to this client

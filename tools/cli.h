@@ -47,6 +47,9 @@ void AddCatalogCommands(std::vector<Command>* out);  // cmd_catalog.cc: source, 
 void AddImportCommands(std::vector<Command>* out);   // cmd_import.cc
 void AddSyncCommands(std::vector<Command>* out);     // cmd_sync.cc
 void AddServeCommands(std::vector<Command>* out);    // cmd_serve.cc
+void AddDeliveryCommands(std::vector<Command>* out);  // cmd_delivery.cc: push delivery
+void AddReplayCommands(std::vector<Command>* out);   // cmd_replay.cc
+void AddBackupCommands(std::vector<Command>* out);   // cmd_backup.cc
 
 // What a command needs of its data: whether it may create the data
 // directory, and whether remote mode needs the admin key.

@@ -2,6 +2,11 @@
 
 #include "tools/api_json.h"
 
+#ifdef SYNCMGR_HAVE_DELIVERY
+#include "delivery/policy.h"
+#include "delivery/sink.h"
+#endif
+
 namespace syncmgr::cli {
 
 namespace {
@@ -36,6 +41,19 @@ StatusOr<Answer<std::vector<SourceInfo>>> LocalBackend::ListSources(TenantId ten
 }
 
 StatusOr<Answer<TargetInfo>> LocalBackend::CreateTarget(TenantId tenant, const TargetSpec& spec) {
+#ifdef SYNCMGR_HAVE_DELIVERY
+  // The same config check as POST /targets. The outbound-safety rule is the
+  // delivering server's (--allow-private-push), which re-checks every
+  // address it connects to; here only the config's shape is checked.
+  if (delivery::IsPushType(spec.type)) {
+    if (spec.config_json.empty()) {
+      return Status::InvalidArgument("a '" + spec.type + "' target needs --config JSON");
+    }
+    delivery::SinkEnv env;
+    env.allow_private = true;
+    SYNCMGR_RETURN_IF_ERROR(delivery::ValidateConfig(spec.type, spec.config_json, env));
+  }
+#endif
   return Render(engine_->CreateTarget(tenant, spec), TargetJson);
 }
 

@@ -30,6 +30,9 @@ class LocalBackend : public Backend {
   StatusOr<Answer<SyncResult>> Sync(TenantId tenant, uint32_t source_id, uint32_t target_id,
                                     const SyncOptions& options) override;
 
+  // The engine itself, for commands outside this interface (syncmgr delivery).
+  Engine& engine() { return *engine_; }
+
  private:
   std::unique_ptr<Engine> engine_;
 };

@@ -37,6 +37,9 @@ int Main(int argc, char** argv) {
   AddImportCommands(&commands);
   AddSyncCommands(&commands);
   AddServeCommands(&commands);
+  AddDeliveryCommands(&commands);
+  AddReplayCommands(&commands);
+  AddBackupCommands(&commands);
   std::vector<CommandSpec> specs;
   specs.reserve(commands.size());
   for (const auto& c : commands) specs.push_back(c.spec);

@@ -65,11 +65,14 @@ void ProgressBar::SetPhase(std::string phase) {
 
 void ProgressBar::Draw() {
   std::string line = label_;
-  std::string amount = HumanBytes(done_);
+  auto show = [&](uint64_t v) { return unit_.empty() ? HumanBytes(v) : std::to_string(v); };
+  std::string amount = show(done_);
+  if (total_ == 0 && !unit_.empty()) amount += " " + unit_;
   if (total_ > 0) {
     uint64_t done = std::min(done_, total_);
     int percent = static_cast<int>(done * 100 / total_);
-    amount += " / " + HumanBytes(total_) + "  " + std::to_string(percent) + "%";
+    amount += " / " + show(total_) + (unit_.empty() ? "" : " " + unit_) + "  " +
+              std::to_string(percent) + "%";
     int width = TerminalColumns() - static_cast<int>(line.size() + amount.size()) - 6;
     if (width >= kMinBarWidth) {
       int filled =

@@ -32,6 +32,8 @@ class ProgressBar {
   void Update(uint64_t done, uint64_t total);
   // Replaces the label, e.g. "applying" once the input has been read.
   void SetPhase(std::string phase);
+  // Shows amounts as counts of `unit` ("events") instead of bytes.
+  void SetUnit(std::string unit) { unit_ = std::move(unit); }
   // Erases the line (idempotent).
   void Clear();
 
@@ -40,6 +42,7 @@ class ProgressBar {
 
   bool active_;
   std::string label_;
+  std::string unit_;  // empty: bytes
   uint64_t done_ = 0;
   uint64_t total_ = 0;
   bool drawn_ = false;

@@ -32,6 +32,9 @@ class RemoteBackend : public Backend {
   StatusOr<Answer<SyncResult>> Sync(TenantId tenant, uint32_t source_id, uint32_t target_id,
                                     const SyncOptions& options) override;
 
+  // The client itself, for commands outside this interface (syncmgr delivery).
+  HttpClient& client() { return client_; }
+
  private:
   HttpClient client_;
 };

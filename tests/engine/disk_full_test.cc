@@ -4,8 +4,9 @@
 //     RocksDB runs out, nothing is half-written, reads go on, and writes
 //     work again once space is freed. Skipped where mount is not allowed.
 //   * I/O errors injected by FaultFs (EIO, ENOSPC) at each step of a write
-//     (WAL append, WAL sync, ...): the write fails with a clear error, no
-//     crash, and the directory reopens with nothing half-written.
+//     (WAL append, WAL sync, ...): the write fails with a clear "outcome
+//     unknown" error, no crash; once the I/O heals, writes work again
+//     without a restart; the directory reopens with nothing half-written.
 #include <gtest/gtest.h>
 #include <rocksdb/env.h>
 #include <sys/mount.h>
@@ -162,6 +163,78 @@ TEST(DiskFullTest, ReserveRefusesWritesKeepsReadsAndRecoversWhenSpaceReturns) {
   EXPECT_TRUE((*e)->VerifyViews(&diffs).ok());
 }
 
+// Without the reserve, RocksDB itself meets ENOSPC on a full tmpfs. With
+// RocksDB's stock info LOG this aborted the process (an assertion in
+// Debian's librocksdb when the LOG append failed); with the engine's own
+// LOG writer (engine/info_log.h) the write fails cleanly, and writes resume
+// in-process once space returns (EngineImpl::ResumeIfNeeded).
+TEST(DiskFullTest, RealEnospcWithoutTheReserveFailsCleanlyAndResumes) {
+  TempDir dir;
+  Tmpfs tmpfs(dir.sub("mnt"), kTmpfsBytes);
+  if (!tmpfs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << tmpfs.error();
+  const std::string mnt = dir.sub("mnt");
+  EngineOptions o;
+  o.path = mnt + "/db";
+  o.min_free_bytes = 0;  // the reserve off: RocksDB runs into the wall
+  {
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    Engine& engine = **e;
+    ASSERT_TRUE(engine.CreateTenant("full").ok());
+    SourceSpec ss;
+    ss.name = "s";
+    ASSERT_TRUE(engine.CreateSource(1, ss).ok());
+    ASSERT_TRUE(engine.Import(1, 1, ImportOptions(), Body("first", 20, 100)).ok());
+    // Fill the file system completely.
+    const std::string filler = mnt + "/filler";
+    {
+      std::ofstream out(filler, std::ios::binary);
+      std::string block(64 << 10, 'f');
+      for (int i = 0; i < 4096 && out.write(block.data(), block.size()); ++i) {
+      }
+    }
+    int failed = 0, acked = 0;
+    std::vector<int> acked_ids;
+    for (int i = 0; i < 40 && failed < 3; ++i) {
+      auto r = engine.Import(1, 1, ImportOptions(), Body("x" + std::to_string(i), 8, 8000));
+      if (r.ok()) {
+        ++acked;
+        acked_ids.push_back(i);
+      } else {
+        ++failed;
+        EXPECT_EQ(r.status().code(), Code::kNoSpace) << r.status().ToString();
+      }
+    }
+    ASSERT_GT(failed, 0) << "the disk never filled";
+    EXPECT_TRUE(engine.GetProperty(1, Src(1), "first-0", {}).ok());  // reads go on
+    std::filesystem::remove(filler);
+    // RocksDB's own recovery from ENOSPC (its SstFileManager polls the free
+    // space every few seconds) may be under way: writes answer Unavailable
+    // ("retry in a few seconds") until it is done. Bounded: 30 s.
+    StatusOr<ImportResult> r = Status::Internal("not tried");
+    int retries = 0;
+    for (; retries < 300; ++retries) {
+      r = engine.Import(1, 1, ImportOptions(), Body("after", 4, 100));
+      if (r.ok() || r.status().code() != Code::kUnavailable) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    for (int i : acked_ids) {
+      EXPECT_TRUE(engine.GetProperty(1, Src(1), "x" + std::to_string(i) + "-7", {}).ok()) << i;
+    }
+    std::vector<std::string> diffs;
+    EXPECT_TRUE(engine.VerifyViews(&diffs).ok()) << (diffs.empty() ? "" : diffs[0]);
+    std::printf("real ENOSPC without the reserve: %d imports acknowledged, %d refused; no abort; "
+                "writes resumed in-process after space returned (%d retries of 100 ms)\n",
+                acked, failed, retries);
+  }
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE((*e)->GetProperty(1, Src(1), "after-3", {}).ok());
+  std::vector<std::string> diffs;
+  EXPECT_TRUE((*e)->VerifyViews(&diffs).ok());
+}
+
 constexpr uint64_t kMaxFaultPoints = 8;
 
 // One write whose k-th file op (and every later one) fails with `error`.
@@ -174,9 +247,10 @@ struct FaultCase {
 TEST(DiskFullTest, InjectedIoErrorsFailTheWriteCleanlyAndNothingIsHalfWritten) {
   const FaultCase cases[] = {
       {"ENOSPC", rocksdb::IOStatus::NoSpace("injected: No space left on device"), Code::kNoSpace},
-      {"EIO", rocksdb::IOStatus::IOError("injected: Input/output error"), Code::kInternal},
+      {"EIO", rocksdb::IOStatus::IOError("injected: Input/output error"), Code::kUnavailable},
   };
-  int tried = 0;
+  int tried = 0, resumed = 0, needed_restart = 0;
+  bool acknowledged_healed = false;
   uint64_t ops_per_import = 1;  // learned from the first acknowledged import
   for (const FaultCase& fc : cases) {
     for (uint64_t k = 1; k <= ops_per_import && k <= kMaxFaultPoints; ++k) {
@@ -204,15 +278,42 @@ TEST(DiskFullTest, InjectedIoErrorsFailTheWriteCleanlyAndNothingIsHalfWritten) {
 
         fs->FailFrom(fs->ops() + k, fc.error);
         auto r = engine.Import(1, 1, ImportOptions(), Body("bad", 10, 100));
-        ASSERT_FALSE(r.ok()) << "the write succeeded although its I/O failed";
+        if (r.ok()) {
+          // The import needed fewer file ops than the one measured (which may
+          // have included a background job's): the fault lay past it.
+          fs->Heal();
+          continue;
+        }
         EXPECT_EQ(r.status().code(), fc.expected) << r.status().ToString();
-        EXPECT_NE(r.status().message().find("injected"), std::string::npos) << r.status().message();
+        // The commit may have reached the WAL: the answer says the outcome
+        // is unknown and where to look (issue 7, item 6c).
+        EXPECT_NE(r.status().message().find("outcome unknown"), std::string::npos)
+            << r.status().message();
+        EXPECT_NE(r.status().message().find("import log"), std::string::npos);
         EXPECT_EQ(*engine.LastSeq(1), seq) << "a failed write is visible in the log";
         // Reads go on.
         EXPECT_TRUE(engine.GetProperty(1, Src(1), "ok-9", {}).ok());
         // Later writes fail too while the I/O does, and do not crash.
         EXPECT_FALSE(engine.Import(1, 1, ImportOptions(), Body("bad2", 3, 10)).ok());
         fs->Heal();
+        // I/O works again: so do writes, without a restart (DB::Resume and a
+        // flush, EngineImpl::ResumeIfNeeded) — except after an EIO on a WAL
+        // write, which librocksdb 7.8 deems fatal: then the answer says a
+        // restart is needed.
+        auto healed = engine.Import(1, 1, ImportOptions(), Body("healed", 5, 10));
+        if (!healed.ok()) {
+          EXPECT_EQ(fc.expected, Code::kUnavailable) << healed.status().ToString();
+          EXPECT_NE(healed.status().message().find("restarting"), std::string::npos)
+              << healed.status().ToString();
+          ++needed_restart;
+        } else {
+          ++resumed;
+          EXPECT_TRUE(engine.GetProperty(1, Src(1), "healed-4", {}).ok());
+          EXPECT_TRUE(engine.CreateTenant("after").ok());
+          std::vector<std::string> diffs;
+          EXPECT_TRUE(engine.VerifyViews(&diffs).ok()) << (diffs.empty() ? "" : diffs[0]);
+        }
+        acknowledged_healed = healed.ok();
       }
       // Reopened on healthy I/O: the acknowledged import is there, the failed
       // one wholly or not at all, views = fold(log), and writes work.
@@ -220,6 +321,7 @@ TEST(DiskFullTest, InjectedIoErrorsFailTheWriteCleanlyAndNothingIsHalfWritten) {
       ASSERT_TRUE(e.ok()) << e.status().ToString();
       Engine& engine = **e;
       EXPECT_TRUE(engine.GetProperty(1, Src(1), "ok-9", {}).ok());
+      EXPECT_EQ(engine.GetProperty(1, Src(1), "healed-4", {}).ok(), acknowledged_healed);
       int present = 0;
       for (int i = 0; i < 10; ++i) {
         present += engine.GetProperty(1, Src(1), "bad-" + std::to_string(i), {}).ok();
@@ -232,8 +334,11 @@ TEST(DiskFullTest, InjectedIoErrorsFailTheWriteCleanlyAndNothingIsHalfWritten) {
     }
   }
   EXPECT_GE(tried, 4);
-  std::printf("io errors: %d fault points (%llu file ops per import)\n", tried,
-              static_cast<unsigned long long>(ops_per_import));
+  EXPECT_GE(resumed, 2);  // at least every ENOSPC point resumed in-process
+  std::printf(
+      "io errors: %d fault points (%llu file ops per import); writes resumed in-process after "
+      "%d, a restart was needed after %d\n",
+      tried, static_cast<unsigned long long>(ops_per_import), resumed, needed_restart);
 }
 
 }  // namespace

@@ -159,6 +159,140 @@ TEST_F(ImportTest, EveryBadInputIsATypedErrorAndWritesNothing) {
   ExpectViewsEqualFold();
 }
 
+// The raw-bytes fast path (an item whose bytes, ignored members aside, equal
+// the live version's is unchanged without canonicalization) must decide
+// exactly as canonical hashing does, and still refuse bad input.
+TEST_F(ImportTest, RawBytesFastPathKeepsTheSemantics) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t, {"scraped_at"}, /*ratio=*/1.0);
+  auto line = [](const std::string& id, const std::string& scraped, const std::string& rest) {
+    return "{\"external_id\":\"" + id + "\",\"p\":" + rest + ",\"scraped_at\":" + scraped + "}\n";
+  };
+  auto ndjson = [&](const std::string& body, ImportMode mode = ImportMode::kUpsert) {
+    ImportOptions o;
+    o.format = BodyFormat::kNdjson;
+    o.mode = mode;
+    return engine_->Import(t, s, o, body);
+  };
+  auto r = ndjson(line("a", "\"d0\"", "1") + line("b", "\"d0\"", "2") + line("c", "\"d0\"", "3"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.created, 3u);
+  // Day 1: only scraped_at moved (fast path), b re-spaced (slow path, same hash), c changed.
+  r = ndjson(line("a", "\"d1\"", "1") + "{\"external_id\":\"b\", \"p\":2.0,\"scraped_at\":\"d1\"}\n" +
+             line("c", "\"d1\"", "4"), ImportMode::kFull);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.unchanged, 2u);
+  EXPECT_EQ(r->stats.updated, 1u);
+  EXPECT_EQ(r->stats.removed, 0u);
+  // Bad input in the ignored member of an otherwise identical line is refused
+  // (nothing written), as without the fast path.
+  const uint64_t seq = *engine_->LastSeq(t);
+  struct Bad {
+    std::string body;
+    Code code;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {line("a", "\"\xC0\"", "1"), Code::kInvalidJson},
+           {line("a", "tru", "1"), Code::kInvalidJson},
+           {"{\"external_id\":\"a\",\"p\":1,\"scraped_at\":\"x\",\"scraped_at\":\"y\"}\n",
+            Code::kInvalidArgument},
+           {line("a", "\"d2\"", "1") + line("a", "\"d3\"", "1"), Code::kInvalidArgument}}) {
+    auto rb = ndjson(bad.body);
+    ASSERT_FALSE(rb.ok()) << bad.body;
+    EXPECT_EQ(rb.status().code(), bad.code) << bad.body << rb.status().ToString();
+    EXPECT_EQ(*engine_->LastSeq(t), seq);
+  }
+  // A nested ignored value takes the slow path: still unchanged.
+  r = ndjson(line("a", "{\"at\":[1]}", "1"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.unchanged, 1u);
+  // Removed, then the very same bytes again: created, not unchanged.
+  r = ndjson(line("b", "\"d4\"", "2") + line("c", "\"d4\"", "4"), ImportMode::kFull);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.removed, 1u);
+  r = ndjson(line("a", "\"d5\"", "1"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.created, 1u);
+  EXPECT_EQ(r->stats.unchanged, 0u);
+  auto h = engine_->History(t, Src(s), "a");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->size(), 3u);  // created, removed, created
+  ExpectViewsEqualFold();
+}
+
+// Bodies larger than one buffer are applied on the session's apply thread
+// while the caller parses on; the raw-bytes fast path works across buffers.
+TEST_F(ImportTest, PipelinedDayOverDayImport) {
+  chunk_bytes_ = 16384;
+  buffer_bytes_ = 8192;
+  Reopen();
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t, {"scraped_at"});
+  auto day = [](int d, int changed_every) {
+    std::string body;
+    for (int i = 0; i < 400; ++i) {
+      const int price = (changed_every != 0 && i % changed_every == 0) ? 2 : 1;
+      body += "{\"external_id\":\"L" + std::to_string(i) + "\",\"text\":\"" +
+              std::string(80, 'x') + "\",\"price\":" + std::to_string(price) +
+              ",\"scraped_at\":\"day" + std::to_string(d) + "\"}\n";
+    }
+    return body;
+  };
+  ImportOptions o;
+  o.format = BodyFormat::kNdjson;
+  o.mode = ImportMode::kFull;
+  auto import_in_pieces = [&](const std::string& body) -> StatusOr<ImportResult> {
+    SYNCMGR_ASSIGN_OR_RETURN(auto session, engine_->BeginImport(t, s, o));
+    for (size_t at = 0; at < body.size(); at += 777) {
+      SYNCMGR_RETURN_IF_ERROR(session->Append(std::string_view(body).substr(at, 777)));
+    }
+    return session->Finish();
+  };
+  auto r = import_in_pieces(day(0, 0));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.created, 400u);
+  r = import_in_pieces(day(1, 40));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.received, 400u);
+  EXPECT_EQ(r->stats.updated, 10u);
+  EXPECT_EQ(r->stats.unchanged, 390u);
+  EXPECT_EQ(r->stats.created + r->stats.removed, 0u);
+  Reopen();
+  EXPECT_EQ(List(t, Src(s)).size(), 400u);
+  ExpectViewsEqualFold();
+}
+
+// A session dropped half-way (the client went away) after its apply thread
+// took the tenant lock and wrote ahead: nothing visible, the lock released.
+TEST_F(ImportTest, AbandonedPipelinedImportWritesNothingAndUnlocks) {
+  chunk_bytes_ = 4096;
+  buffer_bytes_ = 8192;
+  Reopen();
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  ASSERT_TRUE(Import(t, s, R"([{"external_id":"keep"}])").ok());
+  const uint64_t seq = *engine_->LastSeq(t);
+  {
+    ImportOptions o;
+    o.format = BodyFormat::kNdjson;
+    auto session = engine_->BeginImport(t, s, o);
+    ASSERT_TRUE(session.ok());
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE((*session)
+                      ->Append("{\"external_id\":\"x" + std::to_string(i) + "\",\"d\":\"" +
+                               std::string(100, 'y') + "\"}\n")
+                      .ok());
+    }
+  }  // dropped without Finish
+  EXPECT_EQ(*engine_->LastSeq(t), seq);
+  ASSERT_EQ(List(t, Src(s)).size(), 1u);
+  auto r = Import(t, s, R"([{"external_id":"after"}])");  // would hang if the lock leaked
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Reopen();
+  EXPECT_EQ(List(t, Src(s)).size(), 2u);
+  ExpectViewsEqualFold();
+}
+
 TEST_F(ImportTest, UnknownSourceOrTenantIsNotFound) {
   TenantId t = NewTenant();
   EXPECT_EQ(Import(t, 99, "[]").status().code(), Code::kNotFound);

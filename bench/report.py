@@ -1,0 +1,467 @@
+#!/usr/bin/env python3
+"""Results of scripts/bench.sh: assembles one JSON file, and renders docs/benchmarks.md.
+
+  report.py assemble --size S --n N --seed S --workdir DIR --build-dir DIR --out FILE --command CMD
+      reads DIR/syncmgr.jsonl (bench/e2e/run_e2e.py), DIR/postgres.jsonl (the peer),
+      DIR/micro/*.json (Google Benchmark) and writes FILE: machine, date, git commit,
+      every phase of both systems, the micro benchmarks, and the same-run ratios.
+  report.py docs --results FILE --md docs/benchmarks.md --img-dir docs/img
+      renders the Markdown page (tables, ratios, goals) and PNG plots (gnuplot) from
+      FILE; bench/report_notes.md (what bounds each figure; hand-written) is included.
+
+Standard library only; gnuplot is optional (no plots without it).
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PHASES = ["day0_import", "day0_sync", "day1_import", "day1_sync", "list", "get", "history", "storage"]
+
+
+def read_jsonl(path):
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                rec = json.loads(line)
+                out[rec.get("phase", "?")] = rec
+    return out
+
+
+def machine():
+    info = {"cores": os.cpu_count(), "kernel": platform.release()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu_model"] = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal"):
+                    info["memory_gib"] = round(int(line.split()[1]) / 1024 / 1024, 1)
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    info["os"] = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return info
+
+
+def git_info():
+    def run(*args):
+        try:
+            return subprocess.run(["git", "-C", REPO] + list(args), capture_output=True,
+                                  text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+    return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}
+
+
+def micro(path):
+    """Google Benchmark JSON -> a compact list (aggregates dropped)."""
+    with open(path) as f:
+        data = json.load(f)
+    rows = []
+    for b in data.get("benchmarks", []):
+        if b.get("run_type") == "aggregate":
+            continue
+        row = {k: b[k] for k in ("name", "real_time", "cpu_time", "time_unit", "iterations") if k in b}
+        for k, v in b.items():
+            if k in ("bytes_per_second", "items_per_second", "label") or (
+                    isinstance(v, (int, float)) and k not in row and k not in (
+                        "family_index", "per_family_instance_index", "repetitions",
+                        "repetition_index", "threads")):
+                row[k] = v
+        rows.append(row)
+    return {"context": {k: data.get("context", {}).get(k) for k in ("date", "num_cpus", "mhz_per_cpu", "library_build_type")},
+            "benchmarks": rows}
+
+
+def ratio(a, b):
+    if not a or not b:
+        return None
+    return round(a / b, 2)
+
+
+def assemble(a):
+    sm = read_jsonl(os.path.join(a.workdir, "syncmgr.jsonl"))
+    pg = read_jsonl(os.path.join(a.workdir, "postgres.jsonl"))
+    mic = {}
+    for path in sorted(glob.glob(os.path.join(a.workdir, "micro", "*.json"))):
+        name = os.path.splitext(os.path.basename(path))[0]
+        try:
+            mic[name] = micro(path)
+        except (ValueError, OSError) as e:
+            mic[name] = {"error": repr(e)}
+    programs = {}
+    for path in sorted(glob.glob(os.path.join(a.workdir, "programs", "*.json"))):
+        name = os.path.splitext(os.path.basename(path))[0]
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+            programs[name] = json.loads(text[text.index("{"):]) if "{" in text else {"error": "no output"}
+        except (ValueError, OSError) as e:
+            programs[name] = {"error": repr(e)}
+    ratios = {}
+    for ph in ("day0_import", "day0_sync", "day1_import", "day1_sync"):
+        if ph in sm and ph in pg:
+            ratios[ph + "_speedup"] = ratio(pg[ph].get("seconds"), sm[ph].get("seconds"))
+    if "get" in sm and "get" in pg:
+        ratios["get_throughput"] = ratio(sm["get"].get("req_per_s"), pg["get"].get("stats", {}).get("tps"))
+    if "storage" in sm and "storage" in pg:
+        best = sm["storage"].get("compacted_bytes", sm["storage"].get("data_dir_bytes"))
+        ratios["storage_size"] = ratio(best, pg["storage"].get("stats", {}).get("database_bytes"))
+    loads = [r.get("loadavg_1m") for r in list(sm.values()) + list(pg.values()) if r.get("loadavg_1m") is not None]
+    res = {
+        "suite": "syncmgr-bench", "format": 1, "size": a.size, "n": a.n, "seed": a.seed,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": a.command, "machine": machine(), "git": git_info(),
+        "build": {"dir": os.path.relpath(a.build_dir, REPO), "type": "Release"},
+        "loadavg_1m": {"min": min(loads) if loads else None, "max": max(loads) if loads else None},
+        "syncmgr": sm, "postgres": pg, "ratios": ratios, "micro": mic, "programs": programs,
+        "checks": {"syncmgr_stats_match": all(r.get("match", True) is not False for r in sm.values()) and bool(sm),
+                   "postgres_stats_match": (all(r.get("match", True) is not False for r in pg.values()) if pg else None)},
+    }
+    with open(a.out, "w") as f:
+        json.dump(res, f, indent=1, sort_keys=False)
+        f.write("\n")
+    print(a.out)
+
+
+# ---- docs ---------------------------------------------------------------------
+
+def fmt_n(v, digits=0):
+    if v is None:
+        return "–"
+    if isinstance(v, float) and digits:
+        return f"{v:,.{digits}f}"
+    return f"{v:,.0f}"
+
+
+def fmt_s(v):
+    if v is None:
+        return "–"
+    return f"{v * 1000:.0f} ms" if v < 1 else f"{v:.2f} s"
+
+
+def fmt_ratio(v):
+    return "–" if v is None else f"{v:g}×"
+
+
+def mib(b):
+    return "–" if b is None else f"{b / 1048576:,.0f} MiB"
+
+
+def gnuplot(script, out_png):
+    if shutil.which("gnuplot") is None:
+        return False
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+    return r.returncode == 0 and os.path.exists(out_png)
+
+
+def plots(res, img_dir, stem):
+    os.makedirs(img_dir, exist_ok=True)
+    sm, pg = res["syncmgr"], res["postgres"]
+    made = []
+    # 1. Phase times, both systems.
+    rows = [(ph, sm.get(ph, {}).get("seconds"), pg.get(ph, {}).get("seconds"))
+            for ph in ("day0_import", "day0_sync", "day1_import", "day1_sync")]
+    rows = [r for r in rows if r[1]]
+    if rows:
+        dat = os.path.join(img_dir, f"{stem}-phases.dat")
+        with open(dat, "w") as f:
+            for ph, s, p in rows:
+                f.write(f'"{ph.replace("_", " ")}" {s} {p if p else "NaN"}\n')
+        png = os.path.join(img_dir, f"{stem}-phases.png")
+        ok = gnuplot(f"""
+set terminal pngcairo size 900,420 font ',10'
+set output '{png}'
+set title 'Wall time per phase, N = {res["n"]:,} (log scale; lower is better)'
+set style data histograms
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set ylabel 'seconds'
+set key top right
+set grid ytics
+plot '{dat}' using 2:xtic(1) title 'Sync Manager (HTTP)' lc rgb '#1f77b4', '' using 3 title 'PostgreSQL 15 peer' lc rgb '#ff7f0e'
+""", png)
+        os.remove(dat)
+        if ok:
+            made.append(("Wall time per phase", png))
+    # 2. GET latency distribution.
+    g = sm.get("get", {}).get("latency_us")
+    pgs = pg.get("get", {}).get("stats", {})
+    if g:
+        dat = os.path.join(img_dir, f"{stem}-get.dat")
+        with open(dat, "w") as f:
+            f.write(f'"p50" {g["p50"] / 1000} {pgs.get("p50_ms") or "NaN"}\n')
+            f.write(f'"p90" {g["p90"] / 1000} NaN\n')
+            f.write(f'"p99" {g["p99"] / 1000} {pgs.get("p99_ms") or "NaN"}\n')
+        png = os.path.join(img_dir, f"{stem}-get.png")
+        ok = gnuplot(f"""
+set terminal pngcairo size 700,380 font ',10'
+set output '{png}'
+set title 'Single-property GET latency, 64 connections'
+set style data histograms
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set ylabel 'ms'
+set yrange [0:*]
+set grid ytics
+plot '{dat}' using 2:xtic(1) title 'Sync Manager (HTTP, wrk)' lc rgb '#1f77b4', '' using 3 title 'PostgreSQL (pgbench, no HTTP)' lc rgb '#ff7f0e'
+""", png)
+        os.remove(dat)
+        if ok:
+            made.append(("GET latency", png))
+    # 3. Server peak RSS per phase.
+    rows = [(ph, sm[ph].get("peak_rss_mib")) for ph in PHASES if ph in sm and sm[ph].get("peak_rss_mib")]
+    if rows:
+        dat = os.path.join(img_dir, f"{stem}-rss.dat")
+        with open(dat, "w") as f:
+            for ph, v in rows:
+                f.write(f'"{ph.replace("_", " ")}" {v}\n')
+        png = os.path.join(img_dir, f"{stem}-rss.png")
+        ok = gnuplot(f"""
+set terminal pngcairo size 800,360 font ',10'
+set output '{png}'
+set title 'syncmgr serve: peak RSS per phase (VmHWM, reset at each phase)'
+set style data histograms
+set style fill solid 0.8 border -1
+set ylabel 'MiB'
+set yrange [0:*]
+set grid ytics
+unset key
+plot '{dat}' using 2:xtic(1) lc rgb '#2ca02c'
+""", png)
+        os.remove(dat)
+        if ok:
+            made.append(("Peak RSS per phase", png))
+    return made
+
+
+def goals(res):
+    sm, pg, r = res["syncmgr"], res["postgres"], res["ratios"]
+    rows = []
+
+    def add(figure, goal, measured, met):
+        rows.append((figure, goal, measured, "–" if met is None else ("yes" if met else "**no**")))
+
+    def peer_ok(key, want):  # no peer in this run: only the absolute part is judged
+        return r.get(key) is None or r[key] >= want
+
+    d0 = sm.get("day0_import", {})
+    add("day-0 import over HTTP (NDJSON)", "≥ 100,000 listings/s, ≥ 10× the peer",
+        f'{fmt_n(d0.get("per_s"))}/s, {fmt_ratio(r.get("day0_import_speedup"))} the peer',
+        (d0.get("per_s", 0) >= 100000 and peer_ok("day0_import_speedup", 10)) if d0 else None)
+    d1 = sm.get("day1_import", {})
+    add("day-1 full import (1 % changed)", "≥ 250,000 listings/s",
+        f'{fmt_n(d1.get("per_s"))}/s', d1.get("per_s", 0) >= 250000 if d1 else None)
+    s1 = sm.get("day1_sync", {})
+    add("incremental sync of 1 %", "< 100 ms, ≥ 50× the peer",
+        f'{fmt_s(s1.get("seconds"))} ({fmt_n(s1.get("changes"))} changes), {fmt_ratio(r.get("day1_sync_speedup"))} the peer',
+        (s1.get("seconds", 9) < 0.1 and peer_ok("day1_sync_speedup", 50)) if s1 else None)
+    g = sm.get("get", {})
+    lat = g.get("latency_us", {})
+    add("single-property GET, 64 connections", "≥ 30,000 req/s, p99 < 5 ms, ≥ 3× the peer",
+        f'{fmt_n(g.get("req_per_s"))} req/s, p99 {lat.get("p99", 0) / 1000:.2f} ms, {fmt_ratio(r.get("get_throughput"))} the peer' if lat else "–",
+        (g.get("req_per_s", 0) >= 30000 and lat.get("p99", 1e9) < 5000 and peer_ok("get_throughput", 3)) if lat else None)
+    li = sm.get("list", {})
+    add("full target list", "≥ 300 MB/s, RSS growth < 64 MiB",
+        f'{fmt_n(li.get("mb_per_s"), 1)} MB/s, RSS +{fmt_n(li.get("rss_growth_mib"), 1)} MiB',
+        (li.get("mb_per_s", 0) >= 300 and li.get("rss_growth_mib", 1e9) < 64) if li else None)
+    st = sm.get("storage", {})
+    add("storage, N listings + 2 days of history", "≤ 1.0 × the raw JSON (day 0)",
+        f'{st.get("ratio_to_raw_day0", "–")}× ({fmt_n(st.get("bytes_per_listing"))} B/listing)',
+        st.get("ratio_to_raw_day0", 9) <= 1.0 if st else None)
+    peak = max([sm.get(p, {}).get("peak_rss_mib", 0) for p in ("day0_import", "day1_import")] or [0])
+    add("import peak RSS", "< 1 GiB", f"{fmt_n(peak)} MiB", peak < 1024 if peak else None)
+    return rows
+
+
+def docs(a):
+    with open(a.results) as f:
+        res = json.load(f)
+    sm, pg, r, m = res["syncmgr"], res["postgres"], res["ratios"], res["machine"]
+    stem = f'bench-{res["size"]}'
+    made = plots(res, a.img_dir, stem)
+    rel_results = os.path.relpath(os.path.abspath(a.results), REPO)
+    L = []
+    w = L.append
+    w("# Benchmarks")
+    w("")
+    w("<!-- Generated by bench/report.py from " + rel_results + "; edit bench/report_notes.md "
+      "or the generator, not this file. -->")
+    w("")
+    w(f'Figures of one run of `{res["command"]}` (N = {res["n"]:,} listings), '
+      f'on {res["date"][:10]}: {m.get("cores")} cores ({m.get("cpu_model", "?")}), '
+      f'{m.get("memory_gib", "?")} GiB RAM, {m.get("os", "?")}, kernel {m.get("kernel", "?")}; '
+      f'commit `{res["git"].get("commit", "")[:12]}`{" (with local changes)" if res["git"].get("dirty") else ""}, '
+      f'Release build. Raw results: [`{rel_results}`](../{rel_results}).')
+    w("")
+    la = res.get("loadavg_1m", {})
+    w(f'**Load average (1 min) during the run: {la.get("min")}–{la.get("max")}** on {m.get("cores")} cores. '
+      "Above ~2 other processes shared the machine, so times are upper bounds and throughputs lower bounds; "
+      "compare only figures of one run. Every ratio below is Sync Manager against the PostgreSQL peer "
+      "measured in this same run. The suite checks that both systems answer the generator's stats "
+      f'(Sync Manager: {"matched" if res["checks"].get("syncmgr_stats_match") else "**MISMATCH**"}; '
+      f'peer: {"matched" if res["checks"].get("postgres_stats_match") else ("not run" if res["checks"].get("postgres_stats_match") is None else "**MISMATCH**")}).')
+    w("")
+    w("Reproduce: `scripts/bench.sh --size " + res["size"] + "` (see [bench/README.md](../bench/README.md)).")
+    w("")
+    w("## Goals (issue 6)")
+    w("")
+    w("| figure | goal | measured | met |")
+    w("|---|---|---|---|")
+    for row in goals(res):
+        w("| " + " | ".join(row) + " |")
+    w("")
+    w("## End to end: Sync Manager over HTTP vs the PostgreSQL peer")
+    w("")
+    w("Sync Manager: `syncmgr serve` on loopback, driven by `bench/e2e/run_e2e.py` (curl for imports, "
+      "syncs and the list; wrk for GETs). Peer: `bench/peers/postgres/run.sh` (psql COPY, set-based SQL, pgbench).")
+    w("")
+    w("Server CPU seconds (user + system of `syncmgr serve`, every thread) are less sensitive "
+      "to other load than wall time: on a busy machine they show what a phase costs.")
+    w("")
+    w("| phase | Sync Manager | server CPU | server peak RSS | PostgreSQL peer | peer ÷ Sync Manager (time) | load |")
+    w("|---|---|---|---|---|---|---|")
+    for ph in ("day0_import", "day0_sync", "day1_import", "day1_sync"):
+        s, p = sm.get(ph, {}), pg.get(ph, {})
+        if not s:
+            continue
+        extra = f' ({fmt_n(s.get("per_s"))}/s, {s.get("mb_per_s")} MB/s)' if "import" in ph else f' ({fmt_n(s.get("changes"))} changes)'
+        pextra = f' ({fmt_n(p.get("per_s"))}/s)' if p and "import" in ph else ""
+        w(f'| {ph} | {fmt_s(s.get("seconds"))}{extra} | {s.get("server_cpu_s", "–")} s | {fmt_n(s.get("peak_rss_mib"))} MiB | '
+          f'{fmt_s(p.get("seconds")) + pextra if p else "–"} | {fmt_ratio(r.get(ph + "_speedup"))} | '
+          f'{s.get("loadavg_1m")} / {p.get("loadavg_1m", "–")} |')
+    li = sm.get("list")
+    if li:
+        w(f'| list (whole target, streamed) | {fmt_s(li.get("seconds"))}, {li.get("mb_per_s")} MB/s '
+          f'({mib(li.get("bytes"))}), RSS +{li.get("rss_growth_mib")} MiB | {li.get("server_cpu_s", "–")} s | {fmt_n(li.get("peak_rss_mib"))} MiB | – | – | {li.get("loadavg_1m")} |')
+    g, pgg = sm.get("get", {}), pg.get("get", {}).get("stats", {})
+    if g.get("latency_us"):
+        lat = g["latency_us"]
+        w(f'| GET one property, 64 conns | {fmt_n(g.get("req_per_s"))} req/s, p50 {lat["p50"] / 1000:.2f} ms, '
+          f'p99 {lat["p99"] / 1000:.2f} ms ({fmt_n(g.get("non_2xx"))} of {fmt_n(g.get("requests"))} were 404: removed ids) | '
+          f'{g.get("server_cpu_s", "–")} s | {fmt_n(g.get("peak_rss_mib"))} MiB | '
+          + (f'{fmt_n(pgg.get("tps"))} tps, p50 {pgg.get("p50_ms")} ms, p99 {pgg.get("p99_ms")} ms | '
+             f'{fmt_ratio(r.get("get_throughput"))} (throughput, SM ÷ peer) | ' if pgg else "– | – | ")
+          + f'{g.get("loadavg_1m")} / {pg.get("get", {}).get("loadavg_1m", "–")} |')
+    h = sm.get("history", {})
+    if h.get("latency_us"):
+        lat = h["latency_us"]
+        w(f'| history of one property, 64 conns | {fmt_n(h.get("req_per_s"))} req/s, p50 {lat["p50"] / 1000:.2f} ms, '
+          f'p99 {lat["p99"] / 1000:.2f} ms | {h.get("server_cpu_s", "–")} s | {fmt_n(h.get("peak_rss_mib"))} MiB | – | – | {h.get("loadavg_1m")} |')
+    st, pst = sm.get("storage", {}), pg.get("storage", {}).get("stats", {})
+    if st:
+        w(f'| bytes on disk (both days, all history) | {mib(st.get("compacted_bytes", st.get("data_dir_bytes")))} after compaction '
+          f'({mib(st.get("data_dir_bytes"))} before), {st.get("ratio_to_raw_day0")}× day 0\'s raw JSON, '
+          f'{fmt_n(st.get("bytes_per_listing"))} B/listing | – | – | '
+          + (f'{mib(pst.get("database_bytes"))} ({pst.get("ratio_to_raw_day0")}× raw; + {mib(pst.get("wal_bytes"))} WAL) | '
+             f'{fmt_ratio(r.get("storage_size"))} (size, SM ÷ peer) | – |' if pst else "– | – | – |"))
+    w("")
+    w("Commands (N, files and port filled in by the suite):")
+    w("")
+    w("```sh")
+    for ph in PHASES:
+        if sm.get(ph, {}).get("command"):
+            w(f'# {ph}: {sm[ph]["command"]}')
+    w(f'# peer: bench/peers/postgres/run.sh --n {res["n"]} --input-dir DIR --get-seconds S')
+    w("```")
+    w("")
+    for title, png in made:
+        w(f"![{title}]({os.path.relpath(png, os.path.dirname(os.path.abspath(a.md)))})")
+        w("")
+    w("## Micro and component benchmarks")
+    w("")
+    for prog, data in res.get("micro", {}).items():
+        if "benchmarks" not in data:
+            continue
+        w(f"### {prog}")
+        w("")
+        w(f"Command: `{res['build']['dir']}/bench/{prog} --benchmark_out_format=json` (filter and min time per size: scripts/bench.sh).")
+        w("")
+        w("| benchmark | wall time | CPU time | throughput / counters |")
+        w("|---|---|---|---|")
+        for b in data["benchmarks"]:
+            unit = b.get("time_unit", "ns")
+            extra = []
+            if b.get("bytes_per_second"):
+                extra.append(f'{b["bytes_per_second"] / 1e6:,.0f} MB/s')
+            if b.get("items_per_second"):
+                extra.append(f'{b["items_per_second"]:,.0f} items/s')
+            for k, v in b.items():
+                if k in ("name", "real_time", "cpu_time", "time_unit", "iterations", "bytes_per_second", "items_per_second"):
+                    continue
+                extra.append(f"{k} {v:,.4g}" if isinstance(v, (int, float)) else f"{k} {v}")
+            w(f'| {b["name"]} | {b["real_time"]:,.4g} {unit} | {b["cpu_time"]:,.4g} {unit} | {", ".join(extra) or "–"} |')
+        w("")
+    for prog, data in res.get("programs", {}).items():
+        w(f"### {prog}")
+        w("")
+        w(f"Command: `{res['build']['dir']}/bench/{prog}{' --tiny' if res['size'] == 'tiny' else ''}` "
+          "(its own JSON, flattened here; see its header comment for what each figure means).")
+        w("")
+        w("| figure | value |")
+        w("|---|---|")
+
+        def flat(prefix, v):
+            if isinstance(v, dict):
+                for k, x in v.items():
+                    flat(f"{prefix}.{k}" if prefix else k, x)
+            elif isinstance(v, list):
+                if len(v) <= 8 and all(not isinstance(x, (dict, list)) for x in v):
+                    w(f"| {prefix} | {v} |")
+                else:
+                    for i, x in enumerate(v[:20]):
+                        flat(f"{prefix}[{i}]", x)
+            else:
+                w(f"| {prefix} | {v:,.4g} |" if isinstance(v, float) else f"| {prefix} | {v} |")
+        flat("", data)
+        w("")
+    notes = os.path.join(REPO, "bench", "report_notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            w(f.read().rstrip())
+        w("")
+    with open(a.md, "w") as f:
+        f.write("\n".join(L) + "\n")
+    print(a.md)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("assemble")
+    p.add_argument("--size", required=True)
+    p.add_argument("--n", type=int, required=True)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--build-dir", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--command", default="scripts/bench.sh")
+    p = sub.add_parser("docs")
+    p.add_argument("--results", required=True)
+    p.add_argument("--md", required=True)
+    p.add_argument("--img-dir", required=True)
+    a = ap.parse_args()
+    return assemble(a) if a.cmd == "assemble" else docs(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main() or 0)

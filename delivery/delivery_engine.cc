@@ -1,0 +1,376 @@
+// DeliveryEngine: scheduling (queue, workers, timer) and the control
+// routes. One delivery step of a target lives in delivery_step.cc.
+#include "delivery/delivery_engine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "delivery/delivery_target.h"
+#include "delivery/policy.h"
+#include "engine/engine.h"
+
+namespace syncmgr::delivery {
+
+namespace {
+
+int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+DeliveryEngine::DeliveryEngine(Engine& engine, DeliveryOptions options)
+    : engine_(engine), options_(std::move(options)) {
+  env_.allow_private = options_.allow_private;
+  env_.cancel = &cancel_;
+}
+
+DeliveryEngine::~DeliveryEngine() { Stop(); }
+
+Status DeliveryEngine::Start() {
+  {
+    std::lock_guard lock(mu_);
+    if (started_) return Status::InvalidArgument("delivery engine already started");
+    started_ = true;
+  }
+  // Every push target of every tenant, each resuming after its cursor.
+  for (const TenantInfo& tenant : engine_.ListTenants()) {
+    StatusOr<std::vector<TargetInfo>> targets = engine_.ListTargets(tenant.id);
+    if (!targets.ok()) return targets.status();
+    for (const TargetInfo& target : *targets) Track(tenant.id, target);
+  }
+  commit_subscription_ =
+      engine_.SubscribeCommits([this](TenantId tenant, uint64_t) { OnCommit(tenant); });
+  std::lock_guard lock(mu_);
+  timer_thread_ = std::thread([this] { TimerLoop(); });
+  for (unsigned i = 0; i < std::max(1u, options_.min_workers); ++i) SpawnWorkerLocked();
+  for (auto& [key, t] : targets_) WakeLocked(t, false);
+  return Status::Ok();
+}
+
+void DeliveryEngine::Stop() {
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard lock(mu_);
+    if (!started_ || stopping_) return;
+    stopping_ = true;
+    workers.swap(workers_);
+  }
+  if (commit_subscription_ != 0) engine_.UnsubscribeCommits(commit_subscription_);
+  cancel_.store(true);
+  work_cv_.notify_all();
+  timer_cv_.notify_all();
+  for (std::thread& w : workers) w.join();
+  if (timer_thread_.joinable()) timer_thread_.join();
+  std::lock_guard lock(mu_);
+  ready_.clear();
+  timers_.clear();
+}
+
+unsigned DeliveryEngine::worker_count() const {
+  std::lock_guard lock(mu_);
+  return static_cast<unsigned>(workers_.size());
+}
+
+// ---- Targets ---------------------------------------------------------------
+
+void DeliveryEngine::Track(TenantId tenant, const TargetInfo& target) {
+  if (!IsPushType(target.type)) return;
+  {
+    std::lock_guard lock(mu_);
+    if (targets_.count({tenant, target.id}) != 0) return;
+  }
+  // Read outside mu_ (engine I/O); a concurrent Track of the same target
+  // keeps the first one inserted.
+  auto t = std::make_shared<Target>();
+  t->tenant = tenant;
+  t->id = target.id;
+  t->type = target.type;
+  t->config_json = target.config_json;
+  StatusOr<DeliveryPolicy> policy = ParsePolicy(target.config_json);
+  if (policy.ok()) t->policy = *policy;  // validated at creation; defaults otherwise
+  StatusOr<DeliveryRecord> record = engine_.GetDelivery(tenant, target.id);
+  if (record.ok()) t->record = *record;
+  t->acked_high = t->record.delivered_seq;
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = targets_.emplace(std::make_pair(tenant, target.id), t);
+  if (!inserted) return;
+  by_tenant_[tenant].push_back(t);
+  if (!stopping_ && !workers_.empty()) WakeLocked(t, false);
+}
+
+StatusOr<DeliveryEngine::TargetPtr> DeliveryEngine::Find(TenantId tenant, uint32_t target_id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = targets_.find({tenant, target_id});
+    if (it != targets_.end()) return it->second;
+  }
+  SYNCMGR_ASSIGN_OR_RETURN(TargetInfo info, engine_.GetTarget(tenant, target_id));
+  if (!IsPushType(info.type)) {
+    return Status::NotFound("target " + std::to_string(target_id) +
+                            " is an internal target: it has no push delivery");
+  }
+  Track(tenant, info);
+  std::lock_guard lock(mu_);
+  auto it = targets_.find({tenant, target_id});
+  if (it == targets_.end()) return Status::Internal("push target not tracked");
+  return it->second;
+}
+
+void DeliveryEngine::OnCommit(TenantId tenant) {
+  // Runs on the committing thread: flags and a queue push, nothing that waits.
+  std::lock_guard lock(mu_);
+  auto it = by_tenant_.find(tenant);
+  if (it == by_tenant_.end()) return;
+  for (const TargetPtr& t : it->second) WakeLocked(t, false);
+}
+
+// ---- Scheduling --------------------------------------------------------------
+
+void DeliveryEngine::WakeLocked(const TargetPtr& t, bool cancel_timer) {
+  if (stopping_) return;
+  if (cancel_timer && t->timer_armed) {
+    t->timer_armed = false;
+    ++t->timer_gen;
+  }
+  if (t->running) {
+    t->dirty = true;
+    return;
+  }
+  if (t->queued || t->timer_armed) return;
+  t->queued = true;
+  ready_.push_back(t);
+  if (idle_workers_ == 0 && workers_.size() < std::max(1u, options_.max_workers)) {
+    SpawnWorkerLocked();
+  }
+  work_cv_.notify_one();
+}
+
+void DeliveryEngine::SpawnWorkerLocked() {
+  ++idle_workers_;
+  workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+void DeliveryEngine::WorkerLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+    if (stopping_) return;
+    TargetPtr t = std::move(ready_.front());
+    ready_.pop_front();
+    t->queued = false;
+    t->running = true;
+    t->dirty = false;
+    --idle_workers_;
+    lock.unlock();
+    const StepResult result = Step(t);
+    lock.lock();
+    ++idle_workers_;
+    t->running = false;
+    if (stopping_) return;
+    switch (result.kind) {
+      case StepResult::kMore:
+        WakeLocked(t, false);
+        break;
+      case StepResult::kIdle:
+        if (t->dirty) WakeLocked(t, false);
+        break;
+      case StepResult::kRetryLater:
+        if (t->timer_armed) break;  // cannot happen: a running target arms no timer
+        t->timer_armed = true;
+        ++t->timer_gen;
+        timers_.emplace(SteadyMicros() + result.delay_ms * 1000, std::make_pair(t, t->timer_gen));
+        timer_cv_.notify_one();
+        break;
+      case StepResult::kPaused:
+        break;
+    }
+  }
+}
+
+void DeliveryEngine::TimerLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (timers_.empty()) {
+      timer_cv_.wait(lock);
+      continue;
+    }
+    const int64_t due = timers_.begin()->first;
+    const int64_t now = SteadyMicros();
+    if (due > now) {
+      timer_cv_.wait_for(lock, std::chrono::microseconds(due - now));
+      continue;
+    }
+    auto [t, gen] = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    if (!t->timer_armed || gen != t->timer_gen) continue;  // cancelled
+    t->timer_armed = false;
+    WakeLocked(t, false);
+  }
+}
+
+// ---- Control -------------------------------------------------------------------
+
+StatusOr<DeliveryStatus> DeliveryEngine::GetStatus(TenantId tenant, uint32_t target_id) {
+  SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
+  std::lock_guard lock(t->mu);
+  return StatusLocked(*t);
+}
+
+StatusOr<DeliveryStatus> DeliveryEngine::Pause(TenantId tenant, uint32_t target_id) {
+  SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
+  std::lock_guard lock(t->mu);
+  if (!t->record.paused) {
+    DeliveryRecord before = t->record;
+    t->record.paused = true;
+    Status st = PersistLocked(*t, {}, {}, /*sync=*/true);
+    if (!st.ok()) {
+      t->record = before;
+      return st;
+    }
+    ++t->epoch;  // a batch in flight is not applied: it is sent again after resume
+    t->retry.reset();
+    t->attempts = 0;
+    std::lock_guard sched(mu_);
+    if (t->timer_armed) {
+      t->timer_armed = false;
+      ++t->timer_gen;
+    }
+  }
+  return StatusLocked(*t);
+}
+
+StatusOr<DeliveryStatus> DeliveryEngine::Resume(TenantId tenant, uint32_t target_id) {
+  SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
+  std::lock_guard lock(t->mu);
+  if (t->record.paused) {
+    DeliveryRecord before = t->record;
+    t->record.paused = false;
+    Status st = PersistLocked(*t, {}, {}, /*sync=*/true);
+    if (!st.ok()) {
+      t->record = before;
+      return st;
+    }
+    ++t->epoch;
+    t->attempts = 0;
+    t->retry.reset();
+  }
+  {
+    std::lock_guard sched(mu_);
+    WakeLocked(t, true);
+  }
+  return StatusLocked(*t);
+}
+
+StatusOr<DeliveryStatus> DeliveryEngine::Redeliver(TenantId tenant, uint32_t target_id,
+                                                   uint64_t from_seq) {
+  SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
+  std::lock_guard lock(t->mu);
+  if (from_seq > t->record.delivered_seq) {
+    return Status::InvalidArgument("from_seq " + std::to_string(from_seq) +
+                                   " is past the cursor (delivered_seq " +
+                                   std::to_string(t->record.delivered_seq) +
+                                   "): redeliver rewinds, it never skips events");
+  }
+  DeliveryRecord before = t->record;
+  t->record.delivered_seq = from_seq;
+  Status st = PersistLocked(*t, {}, {}, /*sync=*/true);
+  if (!st.ok()) {
+    t->record = before;
+    return st;
+  }
+  ++t->epoch;
+  t->retry.reset();
+  t->attempts = 0;
+  t->pending_valid = false;
+  {
+    std::lock_guard sched(mu_);
+    WakeLocked(t, true);
+  }
+  return StatusLocked(*t);
+}
+
+StatusOr<DeadLetter> DeliveryEngine::RetryDeadLetter(TenantId tenant, uint32_t target_id,
+                                                     uint64_t id) {
+  SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
+  SYNCMGR_ASSIGN_OR_RETURN(DeadLetter dead, engine_.GetDeadLetter(tenant, target_id, id));
+  {
+    std::lock_guard lock(t->mu);
+    if (std::find(t->dead_letter_retries.begin(), t->dead_letter_retries.end(), id) ==
+        t->dead_letter_retries.end()) {
+      t->dead_letter_retries.push_back(id);
+    }
+  }
+  std::lock_guard sched(mu_);
+  WakeLocked(t, true);
+  return dead;
+}
+
+StatusOr<uint64_t> DeliveryEngine::Snapshot(TenantId tenant, uint32_t target_id) {
+  SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
+  std::lock_guard sink_lock(t->sink_mu);
+  SYNCMGR_RETURN_IF_ERROR(EnsureSink(*t));
+  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, engine_.LastSeq(tenant));
+  StateVisitor visit = [&](const std::function<bool(const PropertyRecord&)>& row) -> Status {
+    ListOptions list;
+    list.as_of_seq = seq;
+    SYNCMGR_ASSIGN_OR_RETURN(
+        std::unique_ptr<PropertyCursor> cursor,
+        engine_.ListProperties(tenant, StreamRef{StreamKind::kTarget, target_id}, list));
+    PropertyRecord record;
+    while (cursor->Next(&record)) {
+      if (!row(record)) return Status::Ok();
+    }
+    return cursor->status();
+  };
+  SYNCMGR_RETURN_IF_ERROR(t->sink->WriteSnapshot(seq, visit));
+  return seq;
+}
+
+DeliveryStatus DeliveryEngine::StatusLocked(Target& t) {
+  DeliveryStatus s;
+  s.delivered_seq = t.record.delivered_seq;
+  s.pending_events = PendingLocked(t);
+  s.last_error = t.record.last_error;
+  s.last_attempt_at_us = t.record.last_attempt_at_us;
+  s.dead_letters = t.record.dead_letters;
+  bool timer_armed = false, busy = false;
+  {
+    std::lock_guard sched(mu_);
+    timer_armed = t.timer_armed;
+    busy = t.running || t.queued;
+  }
+  if (t.record.paused) {
+    s.state = "paused";
+  } else if (timer_armed) {
+    s.state = "retrying";
+    s.next_attempt_at_us = t.next_attempt_us;
+  } else if (busy || s.pending_events > 0) {
+    s.state = "delivering";
+  } else {
+    s.state = "idle";
+  }
+  return s;
+}
+
+uint64_t DeliveryEngine::PendingLocked(Target& t) {
+  if (!t.pending_valid || t.counted_upto < t.record.delivered_seq) {
+    t.pending = 0;
+    t.counted_upto = t.record.delivered_seq;
+    t.pending_valid = true;
+  }
+  StatusOr<uint64_t> last = engine_.LastSeq(t.tenant);
+  if (last.ok() && *last > t.counted_upto) {
+    StatusOr<uint64_t> n = engine_.CountStreamEvents(
+        t.tenant, StreamRef{StreamKind::kTarget, t.id}, t.counted_upto, *last);
+    if (n.ok()) {
+      t.pending += *n;
+      t.counted_upto = *last;
+    }
+  }
+  return t.pending;
+}
+
+}  // namespace syncmgr::delivery

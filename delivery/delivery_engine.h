@@ -1,0 +1,182 @@
+// DeliveryEngine: push delivery (SPEC §4 "Push delivery"). Every push target
+// (webhook, postgres, file, ftp) is a consumer of its tenant's log with a
+// durable cursor — the last seq its receiver acknowledged — kept in the
+// engine's `delivery` column family and advanced only after the receiver
+// acknowledged a batch.
+//
+// How it runs (docs/push.md "How delivery runs"):
+//   * a commit of a tenant wakes that tenant's push targets (the commit
+//     callback only flips flags and queues them; it never blocks);
+//   * a small pool of delivery worker threads takes ready targets from one
+//     FIFO queue; a target is on at most one worker at a time, so its
+//     batches go out strictly in seq order. Each step reads one batch
+//     (<= batch_size events of the target's stream, through the per-stream
+//     index) after the cursor and sends it with the target's sink;
+//   * a failed send is retried after an exponential backoff with full jitter
+//     (base × 2^(attempt−1), capped at 10 min) or after the receiver's
+//     Retry-After, on one timer thread — no thread waits out a backoff;
+//   * a sink call blocks only its own worker. The pool grows on demand (up
+//     to max_workers) when every worker is busy and a target is waiting, so
+//     one stuck receiver never delays another target; imports and syncs
+//     never wait for delivery at all;
+//   * a batch refused (4xx other than 408 / 429) or failing max_attempts
+//     times becomes a dead letter and the cursor moves past it in the same
+//     atomic write (on_failure "dead_letter"), or delivery pauses before it
+//     (on_failure "pause").
+//
+// Delivered events: every event in the target's stream — property.created /
+// updated / removed / manual_edit and sync.completed (the receiver learns
+// that a sync run ended and can publish). Delivery is at least once (a batch
+// may be re-sent after a timeout or a crash; seq is the idempotency key);
+// a sink that commits its own cursor with the data (postgres) makes it
+// exactly once: delivery resumes from max(our cursor, the receiver's).
+//
+// Thread-safety: every public member is safe to call from any thread, but
+// never from a commit callback or a sink. Start and Stop: once each.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "delivery/sink.h"
+#include "engine/delivery_types.h"
+#include "engine/status.h"
+#include "engine/types.h"
+
+namespace syncmgr {
+class Engine;
+}
+
+namespace syncmgr::delivery {
+
+struct DeliveryOptions {
+  // --allow-private-push: loopback / private destinations allowed.
+  bool allow_private = false;
+  // Delivery worker threads started at once. Default: 2.
+  unsigned min_workers = 2;
+  // Most worker threads: the pool grows (never shrinks) while every worker
+  // is busy — blocked in a slow receiver — and targets are waiting.
+  // Default: 32.
+  unsigned max_workers = 32;
+  // First retry delay; doubled per failed attempt, full jitter. Default:
+  // 1000 ms. Tests shorten it.
+  uint32_t backoff_base_ms = 1000;
+  // Longest retry delay, also for Retry-After. Default: 600 000 ms (10 min).
+  uint32_t backoff_cap_ms = 600'000;
+  // Log records scanned per ReadLog call of one step. Default: 100 000.
+  uint32_t scan_budget = 100'000;
+};
+
+// GET /targets/{id}/delivery.
+struct DeliveryStatus {
+  std::string state;  // "idle" | "delivering" | "retrying" | "paused"
+  uint64_t delivered_seq = 0;
+  uint64_t pending_events = 0;
+  std::string last_error;        // "" if none
+  int64_t last_attempt_at_us = 0;  // 0: never
+  int64_t next_attempt_at_us = 0;  // 0: none scheduled
+  uint64_t dead_letters = 0;
+};
+
+class DeliveryEngine {
+ public:
+  // REQUIRES: `engine` outlives the DeliveryEngine.
+  DeliveryEngine(Engine& engine, DeliveryOptions options);
+  // Stops if running.
+  ~DeliveryEngine();
+  DeliveryEngine(const DeliveryEngine&) = delete;
+  DeliveryEngine& operator=(const DeliveryEngine&) = delete;
+
+  // Loads every push target of every tenant, subscribes to commits, starts
+  // the workers and the timer, and queues every target (each resumes after
+  // its cursor).
+  Status Start();
+  // Stops the threads: sends in flight are cancelled (libcurl gives up at
+  // once) or finish (bounded by the sink's timeout); their batches are sent
+  // again after a restart. Idempotent; blocks until done.
+  void Stop();
+
+  // A push target was just created (POST /targets): deliver it. Internal
+  // targets are ignored.
+  void Track(TenantId tenant, const TargetInfo& target);
+
+  // The control routes. NotFound when the tenant or target does not exist
+  // or is not a push target.
+  StatusOr<DeliveryStatus> GetStatus(TenantId tenant, uint32_t target_id);
+  StatusOr<DeliveryStatus> Pause(TenantId tenant, uint32_t target_id);
+  StatusOr<DeliveryStatus> Resume(TenantId tenant, uint32_t target_id);
+  // Rewinds the cursor to `from_seq`: everything after it is sent again.
+  // InvalidArgument if from_seq is past the cursor (a rewind never skips).
+  StatusOr<DeliveryStatus> Redeliver(TenantId tenant, uint32_t target_id, uint64_t from_seq);
+  // Queues one more attempt at a dead letter's batch; on success it is
+  // removed. NotFound if no such dead letter.
+  StatusOr<DeadLetter> RetryDeadLetter(TenantId tenant, uint32_t target_id, uint64_t id);
+  // Writes the target's whole current state through its sink (file / ftp:
+  // snapshot-<seq>.ndjson); returns that seq. InvalidArgument for types
+  // without snapshots. Blocks while a batch of the target is being sent.
+  StatusOr<uint64_t> Snapshot(TenantId tenant, uint32_t target_id);
+
+  // Per-target series in the Prometheus text format (docs/api.md
+  // "Metrics"): syncmgr_delivery_pending_events, _delivered_events_total,
+  // _failures_total, _dead_letters_total, _ack_latency_seconds (histogram).
+  std::string RenderPrometheus();
+
+  // Worker threads running now (tests).
+  unsigned worker_count() const;
+
+ private:
+  struct Target;
+  struct StepResult;
+  using TargetPtr = std::shared_ptr<Target>;
+
+  StatusOr<TargetPtr> Find(TenantId tenant, uint32_t target_id);
+  TargetPtr TrackLocked(TenantId tenant, const TargetInfo& target);  // REQUIRES: mu_ held
+  void OnCommit(TenantId tenant);
+  // Queues a target unless it is running (then it runs again) or waiting
+  // out a backoff (unless `cancel_timer`). REQUIRES: mu_ held.
+  void WakeLocked(const TargetPtr& t, bool cancel_timer);
+  void WorkerLoop();
+  void TimerLoop();
+  void SpawnWorkerLocked();  // REQUIRES: mu_ held
+  StepResult Step(const TargetPtr& t);
+  StepResult DeliverBatch(const TargetPtr& t);
+  StepResult RetryOneDeadLetter(const TargetPtr& t, uint64_t id);
+  Status EnsureSink(Target& t);  // REQUIRES: t.sink_mu held
+  // Writes t.record (and dead letter changes) in one batch. REQUIRES: t.mu held.
+  Status PersistLocked(Target& t, std::vector<DeadLetter> put, std::vector<uint64_t> remove,
+                       bool sync);
+  // The cursor moved past `batch` (delivered or dead-lettered): pending
+  // count and, when delivered, metrics. REQUIRES: t.mu held.
+  void AdvancedLocked(Target& t, const Batch& batch, bool delivered, int64_t now_us);
+  uint64_t PendingLocked(Target& t);  // REQUIRES: t.mu held
+  DeliveryStatus StatusLocked(Target& t);  // REQUIRES: t.mu held
+  int64_t BackoffMs(uint32_t attempts);
+
+  Engine& engine_;
+  const DeliveryOptions options_;
+  std::atomic<bool> cancel_{false};
+  SinkEnv env_;
+
+  mutable std::mutex mu_;  // scheduling; never held across I/O
+  std::condition_variable work_cv_;
+  std::condition_variable timer_cv_;
+  std::map<std::pair<TenantId, uint32_t>, TargetPtr> targets_;    // guarded by mu_
+  std::map<TenantId, std::vector<TargetPtr>> by_tenant_;          // guarded by mu_
+  std::deque<TargetPtr> ready_;                                   // guarded by mu_ (FIFO)
+  std::multimap<int64_t, std::pair<TargetPtr, uint64_t>> timers_;  // guarded by mu_
+  std::vector<std::thread> workers_;                              // guarded by mu_
+  unsigned idle_workers_ = 0;                                     // guarded by mu_
+  bool started_ = false, stopping_ = false;                       // guarded by mu_
+  std::thread timer_thread_;
+  uint64_t commit_subscription_ = 0;
+};
+
+}  // namespace syncmgr::delivery

@@ -1,0 +1,421 @@
+// The `file` push target (SPEC §4 "Push delivery"; delivery/file_sink.cc,
+// delivery/ndjson_files.h): change files that fold to the target's state,
+// snapshots equal to it, atomic writes (no partial file after a SIGKILL, no
+// temp file left behind), and config validation. Sink level, on a real engine;
+// the end-to-end run through `syncmgr serve` is in push_e2e tests.
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "delivery/ndjson_files.h"
+#include "delivery/sinks.h"
+#include "server/json_render.h"
+#include "tests/push_workload.h"
+#include "tests/support/test_server.h"
+
+namespace syncmgr::testing {
+namespace {
+
+using delivery::SendResult;
+
+std::vector<std::string> ListDir(const std::string& dir) {  // sorted, no . and ..
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") out.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string FileConfig(const std::string& dir) { return R"({"dir":")" + dir + R"("})"; }
+
+std::unique_ptr<delivery::Sink> MakeSink(const std::string& dir) {
+  delivery::SinkEnv env;
+  EXPECT_TRUE(delivery::ValidateFileConfig(FileConfig(dir), env).ok());
+  auto sink = delivery::MakeFileSink(FileConfig(dir), env);
+  EXPECT_TRUE(sink.ok()) << sink.status().ToString();
+  return sink.ok() ? std::move(sink).value() : nullptr;
+}
+
+struct ChangeFile {
+  uint64_t first = 0, last = 0;
+  std::string name;
+};
+
+// The change files of `dir` in the order a consumer reads them: by the first
+// seq in the name, numerically. Fails on any other name.
+std::vector<ChangeFile> ChangeFiles(const std::string& dir) {
+  std::vector<ChangeFile> out;
+  for (const std::string& name : ListDir(dir)) {
+    if (name.rfind("snapshot-", 0) == 0) continue;
+    ChangeFile f;
+    f.name = name;
+    char tail[16] = {};
+    unsigned long long a = 0, b = 0;
+    EXPECT_EQ(std::sscanf(name.c_str(), "changes-%llu-%llu%15s", &a, &b, tail), 3) << name;
+    EXPECT_STREQ(tail, ".ndjson") << name;
+    f.first = a;
+    f.last = b;
+    out.push_back(f);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ChangeFile& x, const ChangeFile& y) { return x.first < y.first; });
+  return out;
+}
+
+HeldState FoldDir(const std::string& dir) {
+  HeldState state;
+  std::map<std::string, uint64_t> removed;
+  for (const ChangeFile& f : ChangeFiles(dir)) {
+    FoldFeedLines(ReadFile(dir + "/" + f.name), &state, &removed);
+  }
+  return state;
+}
+
+TEST(PushFileTest, ChangeFilesFoldToTheTargetState) {
+  PushWorkload w(/*seed=*/11);
+  PushTempDir tmp;
+  const std::string dir = tmp.path() + "/feed/a";  // created at the first write
+  auto sink = MakeSink(dir);
+  ASSERT_NE(sink, nullptr);
+  uint64_t delivered = 0;
+  for (int round = 0; round < 4; ++round) {
+    w.Run(25);
+    std::vector<LogEvent> events = w.TargetEvents(delivered);
+    for (const delivery::Batch& b : w.Batches(events, 7)) {
+      auto r = sink->Send(b);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      ASSERT_EQ(r->outcome, SendResult::Outcome::kDelivered) << r->detail;
+      // The file holds exactly the batch, as GET /feed shows each event.
+      EXPECT_EQ(ReadFile(dir + "/" + delivery::ChangeFileName(b.first_seq, b.last_seq)),
+                delivery::ChangeFileBody(b));
+      delivered = b.last_seq;
+    }
+    EXPECT_EQ(FoldDir(dir), w.TargetState()) << "round " << round;
+  }
+  EXPECT_GT(w.TargetState().size(), 5u);
+  for (const std::string& name : ListDir(dir)) EXPECT_NE(name[0], '.') << "temp file " << name;
+  // Every event of the target is in exactly one file, in seq order.
+  std::vector<ChangeFile> files = ChangeFiles(dir);
+  std::vector<LogEvent> all = w.TargetEvents(0);
+  size_t lines = 0;
+  for (const ChangeFile& f : files) {
+    std::string text = ReadFile(dir + "/" + f.name);
+    lines += static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  }
+  EXPECT_EQ(lines, all.size());
+}
+
+TEST(PushFileTest, ResentAndOutOfOrderBatchesFoldToTheSameState) {
+  PushWorkload w(/*seed=*/12);
+  PushTempDir tmp;
+  auto sink = MakeSink(tmp.path());
+  ASSERT_NE(sink, nullptr);
+  w.Run(60);
+  std::vector<delivery::Batch> batches = w.Batches(w.TargetEvents(), 5);
+  ASSERT_GT(batches.size(), 4u);
+  // Batch 1 fails (a dead letter), the rest go on, then it is retried late;
+  // a timeout re-sends batch 2 as well.
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if (i == 1) continue;
+    ASSERT_EQ(sink->Send(batches[i])->outcome, SendResult::Outcome::kDelivered);
+  }
+  ASSERT_EQ(sink->Send(batches[1])->outcome, SendResult::Outcome::kDelivered);
+  ASSERT_EQ(sink->Send(batches[2])->outcome, SendResult::Outcome::kDelivered);
+  EXPECT_EQ(FoldDir(tmp.path()), w.TargetState());
+  EXPECT_EQ(ChangeFiles(tmp.path()).size(), batches.size());
+}
+
+TEST(PushFileTest, SnapshotEqualsTheCurrentStateAndFoldsWithLaterChanges) {
+  PushWorkload w(/*seed=*/13);
+  PushTempDir tmp;
+  auto sink = MakeSink(tmp.path());
+  ASSERT_NE(sink, nullptr);
+  w.Run(50);
+  auto last = w.engine().LastSeq(w.tenant());
+  ASSERT_TRUE(last.ok());
+  ASSERT_TRUE(sink->WriteSnapshot(*last, w.Visitor()).ok());
+  const std::string snapshot = ReadFile(tmp.path() + "/" + delivery::SnapshotFileName(*last));
+  // One line per live property, as GET /targets/{id}/properties shows it.
+  std::string expected;
+  for (const PropertyRecord& r : w.TargetRecords()) {
+    server::JsonWriter jw(&expected);
+    server::WriteProperty(jw, r, StreamKind::kTarget);
+    expected += '\n';
+  }
+  EXPECT_EQ(snapshot, expected);
+  EXPECT_FALSE(snapshot.empty());
+
+  // A consumer starting from the snapshot and the change files after it ends
+  // at the target's state.
+  const uint64_t snap_seq = *last;
+  w.Run(30);
+  for (const delivery::Batch& b : w.Batches(w.TargetEvents(snap_seq), 6)) {
+    ASSERT_EQ(sink->Send(b)->outcome, SendResult::Outcome::kDelivered);
+  }
+  HeldState state;
+  std::map<std::string, uint64_t> removed;
+  simdjson::dom::parser parser;
+  std::istringstream lines(snapshot);
+  std::string line;
+  while (std::getline(lines, line)) {
+    simdjson::dom::element e = parser.parse(line).value();
+    state[std::string(e["external_id"].get_string().value())] = {
+        simdjson::minify(e["data"].value()),
+        static_cast<uint32_t>(e["version"].get_uint64().value()), e["seq"].get_uint64().value()};
+  }
+  for (const ChangeFile& f : ChangeFiles(tmp.path())) {
+    if (f.last <= snap_seq) continue;
+    FoldFeedLines(ReadFile(tmp.path() + "/" + f.name), &state, &removed);
+  }
+  EXPECT_EQ(state, w.TargetState());
+}
+
+TEST(PushFileTest, EmptyTargetSnapshotIsAnEmptyFile) {
+  PushWorkload w(/*seed=*/14);
+  PushTempDir tmp;
+  auto sink = MakeSink(tmp.path());
+  ASSERT_NE(sink, nullptr);
+  ASSERT_TRUE(sink->WriteSnapshot(0, w.Visitor()).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((tmp.path() + "/snapshot-0.ndjson").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 0);
+}
+
+// A writer killed with SIGKILL at a random instant leaves only complete
+// change files (and at most a temp file, which the next sink sweeps).
+TEST(PushFileTest, SigkillMidWriteLeavesNoPartialFile) {
+  PushWorkload w(/*seed=*/15);
+  PushTempDir tmp;
+  // Big events, so a kill lands inside a write more often than not.
+  LogEvent big;
+  big.type = EventType::kPropertyCreated;
+  big.stream = {StreamKind::kTarget, w.target()};
+  big.version = 1;
+  big.hash = std::string(32, 'a');
+  big.data = R"({"blob":")" + std::string(200 << 10, 'x') + R"("})";
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const std::string dir = tmp.path() + "/kill" + std::to_string(attempt);
+    ASSERT_TRUE(delivery::MakeDirs(dir).ok());
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto sink = delivery::MakeFileSink(FileConfig(dir), {});
+      if (!sink.ok()) _exit(2);
+      for (uint64_t seq = 1; seq < 100000; seq += 10) {
+        delivery::Batch b;
+        b.tenant = w.tenant();
+        b.target_id = w.target();
+        for (uint64_t s = seq; s < seq + 10; ++s) {
+          LogEvent e = big;
+          e.seq = s;
+          e.external_id = "p" + std::to_string(s);
+          b.events.push_back(std::move(e));
+        }
+        b.first_seq = seq;
+        b.last_seq = seq + 9;
+        auto r = (*sink)->Send(b);
+        if (!r.ok() || r->outcome != SendResult::Outcome::kDelivered) _exit(3);
+      }
+      _exit(0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + 97 * attempt));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer ended before the kill";
+    size_t complete = 0;
+    for (const std::string& name : ListDir(dir)) {
+      if (name[0] == '.') continue;  // a temp file: not a change file
+      std::string text = ReadFile(dir + "/" + name);
+      ASSERT_EQ(std::count(text.begin(), text.end(), '\n'), 10) << name << " is partial";
+      HeldState state;
+      std::map<std::string, uint64_t> removed;
+      FoldFeedLines(text, &state, &removed);
+      EXPECT_EQ(state.size(), 10u);
+      ++complete;
+    }
+    EXPECT_GT(complete, 0u);
+    // A new sink on the directory sweeps what the killed one left.
+    auto sink = MakeSink(dir);
+    ASSERT_NE(sink, nullptr);
+    for (const std::string& name : ListDir(dir)) EXPECT_NE(name[0], '.') << name;
+  }
+}
+
+TEST(PushFileTest, WriteFailureIsRetriedWithTheReason) {
+  PushTempDir tmp;
+  // The directory's parent is a regular file: nothing can be created.
+  const std::string blocker = tmp.path() + "/plain-file";
+  std::ofstream(blocker) << "x";
+  auto sink = MakeSink(blocker + "/sub");
+  ASSERT_NE(sink, nullptr);
+  PushWorkload w(/*seed=*/16);
+  w.Run(5);
+  auto batches = w.Batches(w.TargetEvents(), 100);
+  ASSERT_FALSE(batches.empty());
+  auto r = sink->Send(batches[0]);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, SendResult::Outcome::kRetry);
+  EXPECT_NE(r->detail.find("plain-file"), std::string::npos) << r->detail;
+  EXPECT_FALSE(sink->WriteSnapshot(1, w.Visitor()).ok());
+}
+
+TEST(PushFileTest, BadConfigsAreRefusedAndCreateNothing) {
+  PushTempDir tmp;
+  const std::string file = tmp.path() + "/a-file";
+  std::ofstream(file) << "x";
+  delivery::SinkEnv env;
+  const std::vector<std::string> bad = {
+      "{}",
+      R"({"dir":""})",
+      R"({"dir":"relative/path"})",
+      R"({"dir":5})",
+      R"({"dir":")" + tmp.path() + R"(/a/../b"})",
+      R"({"dir":")" + tmp.path() + R"(/./b"})",
+      R"({"dir":")" + tmp.path() + R"(//b"})",
+      R"({"dir":")" + tmp.path() + R"(/x\ny"})",
+      R"({"dir":")" + file + R"("})",
+      R"({"dir":")" + tmp.path() + R"(/new","extra":1})",
+      R"([1])",
+      "not json",
+  };
+  for (const std::string& config : bad) {
+    Status st = delivery::ValidateFileConfig(config, env);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << config << " -> " << st.ToString();
+    EXPECT_FALSE(delivery::MakeFileSink(config, env).ok()) << config;
+  }
+  EXPECT_EQ(ListDir(tmp.path()), std::vector<std::string>{"a-file"});
+  // Good ones, including a directory that does not exist yet (not created
+  // until the first delivery).
+  EXPECT_TRUE(delivery::ValidateFileConfig(FileConfig(tmp.path() + "/later/"), env).ok());
+  EXPECT_TRUE(delivery::ValidateFileConfig(FileConfig(tmp.path()), env).ok());
+  EXPECT_EQ(ListDir(tmp.path()), std::vector<std::string>{"a-file"});
+  EXPECT_EQ(delivery::RedactFileConfig(FileConfig("/x")), FileConfig("/x"));
+}
+
+TEST(PushFileTest, NamesAndTempNames) {
+  EXPECT_EQ(delivery::ChangeFileName(7, 42), "changes-7-42.ndjson");
+  EXPECT_EQ(delivery::SnapshotFileName(42), "snapshot-42.ndjson");
+  EXPECT_EQ(delivery::TempFileName("changes-7-42.ndjson"), ".changes-7-42.ndjson.tmp");
+  EXPECT_TRUE(delivery::IsTempFileName(".changes-7-42.ndjson.tmp"));
+  EXPECT_TRUE(delivery::IsTempFileName(".snapshot-1.ndjson.tmp"));
+  EXPECT_FALSE(delivery::IsTempFileName("changes-7-42.ndjson"));
+  EXPECT_FALSE(delivery::IsTempFileName(".bashrc.tmp"));
+}
+
+// ---- End to end: the real server, its delivery engine and routes ----------------
+
+TestServerOptions FastRetries() {
+  TestServerOptions o;
+  o.server.delivery_backoff_base_ms = 20;
+  o.server.delivery_backoff_cap_ms = 200;
+  return o;
+}
+
+TEST(PushFileEndToEndTest, ChangeFilesFoldToTheTargetAndASnapshotEqualsIt) {
+  PushTempDir tmp;
+  TestServer server(FastRetries());
+  auto tenant = server.CreateTenant("acme");
+  HttpClient c = server.Client(tenant.api_key);
+  const std::string dir = tmp.path() + "/portal";
+  auto [source, target] = CreatePushPair(c, "file", R"({"dir":")" + dir + R"(","batch_size":7})");
+  ASSERT_NE(target, 0u);
+  HttpPushWorkload w(&c, source, target, /*seed=*/17);
+  for (int round = 0; round < 3; ++round) {
+    w.Run(25);
+    WaitDelivered(c, target);
+    EXPECT_EQ(FoldDir(dir), w.TargetState()) << "round " << round;
+  }
+  // Every change file is a whole batch of at most batch_size events, and
+  // together they hold every event of the target once, in seq order.
+  uint64_t previous_last = 0;
+  for (const ChangeFile& f : ChangeFiles(dir)) {
+    EXPECT_GT(f.first, previous_last) << f.name;
+    previous_last = f.last;
+    std::string text = ReadFile(dir + "/" + f.name);
+    EXPECT_LE(std::count(text.begin(), text.end(), '\n'), 7) << f.name;
+  }
+  std::string all_lines;
+  for (const ChangeFile& f : ChangeFiles(dir)) all_lines += ReadFile(dir + "/" + f.name);
+  std::string from_feed;
+  uint64_t since = 0;
+  for (int page = 0; page < 1000; ++page) {
+    HttpResponse feed = c.Get("/feed?since=" + std::to_string(since) +
+                              "&target_id=" + std::to_string(target) + "&limit=100");
+    ASSERT_EQ(feed.status, 200) << feed.body;
+    JsonDoc doc = ParseJson(feed.body);
+    size_t n = 0;
+    simdjson::dom::array events = doc["events"].get_array().value();
+    for (simdjson::dom::element e : events) {
+      from_feed += simdjson::minify(e);
+      from_feed += '\n';
+      ++n;
+    }
+    const uint64_t last = doc["last_seq"].get_uint64().value();
+    if (n == 0 && last == since) break;
+    since = last;
+  }
+  EXPECT_EQ(all_lines, from_feed);  // the same bytes GET /feed shows
+
+  HttpResponse snap = c.Post("/targets/" + std::to_string(target) + "/delivery/snapshot", "");
+  ASSERT_EQ(snap.status, 200) << snap.body;
+  const uint64_t seq = ParseJson(snap.body)["seq"].get_uint64().value();
+  std::string expected;
+  HttpResponse props =
+      c.Get("/targets/" + std::to_string(target) + "/properties?as_of=" + std::to_string(seq));
+  ASSERT_EQ(props.status, 200);
+  JsonDoc props_doc = ParseJson(props.body);
+  simdjson::dom::array props_array = props_doc.root().get_array().value();
+  for (simdjson::dom::element e : props_array) {
+    expected += simdjson::minify(e);
+    expected += '\n';
+  }
+  EXPECT_EQ(ReadFile(dir + "/" + delivery::SnapshotFileName(seq)), expected);
+  for (const std::string& name : ListDir(dir)) EXPECT_NE(name[0], '.') << "temp file " << name;
+}
+
+TEST(PushFileEndToEndTest, BadConfigsAnswer400AndCreateNothing) {
+  PushTempDir tmp;
+  TestServer server;
+  auto tenant = server.CreateTenant("acme");
+  HttpClient c = server.Client(tenant.api_key);
+  const std::string plain = tmp.path() + "/plain";
+  std::ofstream(plain) << "x";
+  for (const std::string& config :
+       {std::string(R"({})"), std::string(R"({"dir":"relative"})"),
+        R"({"dir":")" + tmp.path() + R"(/a/../b"})", R"({"dir":")" + plain + R"("})",
+        R"({"dir":")" + tmp.path() + R"(/new","unknown":1})",
+        R"({"dir":")" + tmp.path() + R"(/new","batch_size":0})"}) {
+    HttpResponse r = c.Post("/targets", R"({"name":"site","type":"file","config":)" + config + "}");
+    EXPECT_EQ(r.status, 400) << config << " -> " << r.body;
+    EXPECT_NE(r.body.find("invalid_request"), std::string::npos) << r.body;
+  }
+  HttpResponse r = c.Post("/targets", R"({"name":"site","type":"file"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  HttpResponse list = c.Get("/targets");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body, "[]");
+  EXPECT_EQ(ListDir(tmp.path()), std::vector<std::string>{"plain"});
+}
+
+}  // namespace
+}  // namespace syncmgr::testing
