@@ -117,7 +117,14 @@ void SortPuts(rocksdb::WriteBatch* batch, const Store& store) {
 }  // namespace
 
 std::string EncodeBitmap(const Bitmap& bitmap) {
+  // Canonical whatever the bitmap's history: a bitmap decoded from the
+  // store holds run containers, and where a run container ties in size with
+  // the array container of the same values, runOptimize keeps whichever it
+  // finds. Expanding runs first makes every container an array (at most
+  // 4,096 values) or a bitset, chosen by cardinality alone, and runOptimize
+  // then decides the same way for equal sets.
   Bitmap copy(bitmap);
+  copy.removeRunCompression();
   copy.runOptimize();
   copy.shrinkToFit();
   std::string out(copy.getSizeInBytes(/*portable=*/true), '\0');
