@@ -28,19 +28,18 @@ FeedHub::FeedHub(Engine& engine, boost::asio::any_io_executor fanout, uint32_t m
 FeedHub::~FeedHub() { Stop(); }
 
 void FeedHub::Start() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(subscribe_mu_);
   if (subscription_ != 0) return;
   subscription_ = engine_.SubscribeCommits(
       [this](TenantId tenant, uint64_t last_seq) { OnCommit(tenant, last_seq); });
 }
 
 void FeedHub::Stop() {
-  uint64_t subscription;
   {
-    std::lock_guard lock(mu_);
-    subscription = std::exchange(subscription_, 0);
+    std::lock_guard lock(subscribe_mu_);
+    uint64_t subscription = std::exchange(subscription_, 0);
+    if (subscription != 0) engine_.UnsubscribeCommits(subscription);
   }
-  if (subscription != 0) engine_.UnsubscribeCommits(subscription);
   std::lock_guard lock(mu_);
   fanout_ = {};
 }

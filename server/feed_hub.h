@@ -94,11 +94,15 @@ class FeedHub {
   Engine& engine_;
   const uint32_t max_per_tenant_;
 
+  // Orders Start and Stop. Never held while mu_ is: the engine calls
+  // OnCommit (which takes mu_) under its own subscriber lock, so taking that
+  // lock (SubscribeCommits) while holding mu_ would invert the order.
+  std::mutex subscribe_mu_;
+  uint64_t subscription_ = 0;  // guarded by subscribe_mu_
   mutable std::mutex mu_;
   boost::asio::any_io_executor fanout_;                  // guarded by mu_; reset by Stop
   std::unordered_map<TenantId, TenantWaiters> tenants_;  // guarded by mu_
   uint64_t next_handle_ = 1;                             // guarded by mu_
-  uint64_t subscription_ = 0;                            // guarded by mu_
 };
 
 }  // namespace syncmgr::server
