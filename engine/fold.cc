@@ -3,6 +3,7 @@
 #include <rocksdb/iterator.h>
 
 #include <algorithm>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -117,18 +118,22 @@ void SortPuts(rocksdb::WriteBatch* batch, const Store& store) {
 }  // namespace
 
 std::string EncodeBitmap(const Bitmap& bitmap) {
-  // Canonical whatever the bitmap's history: a bitmap decoded from the
-  // store holds run containers, and where a run container ties in size with
-  // the array container of the same values, runOptimize keeps whichever it
-  // finds. Expanding runs first makes every container an array (at most
-  // 4,096 values) or a bitset, chosen by cardinality alone, and runOptimize
-  // then decides the same way for equal sets.
-  Bitmap copy(bitmap);
-  copy.removeRunCompression();
-  copy.runOptimize();
-  copy.shrinkToFit();
-  std::string out(copy.getSizeInBytes(/*portable=*/true), '\0');
-  size_t n = copy.write(out.data(), /*portable=*/true);
+  // Canonical whatever the bitmap's history: the bitmap is rebuilt from its
+  // values, so every container is an array (at most 4,096 values) or a
+  // bitset, chosen by cardinality alone, before runOptimize decides on runs.
+  // Encoding the bitmap as it is would not do: one decoded from the store
+  // holds run containers, and where a run container ties in size with the
+  // array of the same values, runOptimize keeps whichever it finds.
+  // (Roaring::removeRunCompression would also expand runs, but CRoaring
+  // 0.2.66 writes out of bounds when a run that ends at 65535 becomes an
+  // array.) Cost: 4 bytes per value, transiently; one pass.
+  std::vector<uint32_t> values(bitmap.cardinality());
+  bitmap.toUint32Array(values.data());
+  Bitmap canonical(values.size(), values.data());
+  canonical.runOptimize();
+  canonical.shrinkToFit();
+  std::string out(canonical.getSizeInBytes(/*portable=*/true), '\0');
+  size_t n = canonical.write(out.data(), /*portable=*/true);
   out.resize(n);
   return out;
 }

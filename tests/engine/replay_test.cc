@@ -113,6 +113,21 @@ TEST(EncodeBitmapTest, EqualSetsGiveEqualBytesWhateverTheirHistory) {
   for (uint32_t v : {3u, 4u, 7u, 8u}) reloaded.remove(v);
   ASSERT_EQ(fresh, reloaded);
   EXPECT_EQ(EncodeBitmap(fresh), EncodeBitmap(reloaded));
+  // A run that ends at 65535, the last value of a container, reloaded and
+  // grown into the next container. (CRoaring 0.2.66's removeRunCompression
+  // wrote out of bounds here: the kill loop's server crashed on it once a
+  // source's dense ids reached 65,536.)
+  Bitmap edge;
+  for (uint32_t v = 65517; v <= 65532; ++v) edge.add(v);
+  auto edge_decoded = DecodeBitmap(EncodeBitmap(edge));
+  ASSERT_TRUE(edge_decoded.ok());
+  Bitmap grown = std::move(edge_decoded).value();
+  Bitmap grown_fresh;
+  for (uint32_t v = 65517; v <= 65540; ++v) {
+    grown.add(v);
+    grown_fresh.add(v);
+  }
+  EXPECT_EQ(EncodeBitmap(grown), EncodeBitmap(grown_fresh));
   // A bitset container (more than 4,096 values) shrunk below the limit.
   Bitmap big;
   for (uint32_t v = 0; v < 8200; v += 2) big.add(v);  // 4,100 values, no runs
