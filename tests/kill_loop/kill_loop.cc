@@ -95,6 +95,7 @@ struct Op {
 
 struct Totals {
   uint64_t acked = 0, lost = 0, in_flight = 0, partial = 0, verify_failures = 0;
+  uint64_t server_deaths = 0;  // the server ended before the loop killed it
   uint64_t acked_imports = 0, acked_syncs = 0, acked_edits = 0;
 };
 
@@ -164,11 +165,21 @@ std::optional<ServerProcess> StartServer(const Config& cfg, const std::string& d
   return std::nullopt;
 }
 
-void KillServer(ServerProcess& server) {
-  kill(server.pid, SIGKILL);
+// SIGKILLs the server. Returns how it ended if it had already ended by
+// itself (a crash: the loop's own kill is the only expected death), or an
+// empty string if the kill is what ended it.
+std::string KillServer(ServerProcess& server) {
   int status = 0;
-  waitpid(server.pid, &status, 0);
+  std::string died;
+  if (waitpid(server.pid, &status, WNOHANG) == server.pid) {
+    died = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                               : "exited with status " + std::to_string(WEXITSTATUS(status));
+  } else {
+    kill(server.pid, SIGKILL);
+    waitpid(server.pid, &status, 0);
+  }
   server.pid = -1;
+  return died;
 }
 
 // ---- The workload ------------------------------------------------------------
@@ -425,7 +436,12 @@ int Main(const Config& cfg) {
     const int wait_ms =
         cfg.min_ms + static_cast<int>(rng() % static_cast<uint64_t>(cfg.max_ms - cfg.min_ms + 1));
     std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
-    KillServer(*server);
+    const std::string died = KillServer(*server);
+    if (!died.empty()) {
+      ++totals.server_deaths;
+      std::fprintf(stderr, "kill_loop: cycle %d: the server died before the kill (%s); see %s\n",
+                   cycle + 1, died.c_str(), log_path.c_str());
+    }
     for (auto& th : threads) th.join();
     const size_t first_new = all.size();
     for (auto& v : ops) {
@@ -512,7 +528,8 @@ int Main(const Config& cfg) {
   std::printf(
       "kill_loop: %d cycles in %.0f s (seed %llu, %d clients): %llu acknowledged writes "
       "(%llu imports, %llu syncs, %llu edits), %llu in flight at a kill; lost %llu, partial "
-      "%llu, views != fold(log) %llu times (checked by %s), unexpected answers %llu\n",
+      "%llu, views != fold(log) %llu times (checked by %s), unexpected answers %llu, server "
+      "deaths before the kill %llu\n",
       cfg.cycles, secs, static_cast<unsigned long long>(cfg.seed), cfg.clients,
       static_cast<unsigned long long>(totals.acked),
       static_cast<unsigned long long>(totals.acked_imports),
@@ -523,9 +540,10 @@ int Main(const Config& cfg) {
       static_cast<unsigned long long>(totals.partial),
       static_cast<unsigned long long>(totals.verify_failures),
       have_replay ? "syncmgr replay --verify" : "Engine::VerifyViews",
-      static_cast<unsigned long long>(unexpected.load()));
+      static_cast<unsigned long long>(unexpected.load()),
+      static_cast<unsigned long long>(totals.server_deaths));
   const bool ok = totals.lost == 0 && totals.partial == 0 && totals.verify_failures == 0 &&
-                  unexpected.load() == 0 && totals.acked > 0;
+                  unexpected.load() == 0 && totals.server_deaths == 0 && totals.acked > 0;
   return ok ? 0 : 1;
 }
 
