@@ -31,18 +31,23 @@ cmake -S . -B "$BUILD_DIR" -G Ninja \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$SAN_FLAGS" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$SAN_FLAGS" \
   -DSYNCMGR_SANITIZE=ON -DSYNCMGR_WERROR=ON \
   -DSYNCMGR_BUILD_TESTS=ON -DSYNCMGR_BUILD_BENCH=ON
+stage_start=$SECONDS
 cmake --build "$BUILD_DIR" -j "$JOBS"
+echo "== ASan + UBSan build: $((SECONDS - stage_start)) s"
 
 # Leak checking stays on; RocksDB's own static caches are freed at exit.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+stage_start=$SECONDS
 (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 600)
+echo "== ASan + UBSan tests: $((SECONDS - stage_start)) s"
 
 # ThreadSanitizer (issue 7): the server, feed and engine concurrency tests
 # again, in a second build directory that builds only them
 # (SYNCMGR_TSAN=ON). RocksDB is not instrumented: tests/tsan.supp silences
 # reports inside it. TSAN=0 skips the stage.
 if [ "${TSAN:-1}" != 0 ]; then
+  stage_start=$SECONDS
   TSAN_BUILD_DIR=${TSAN_BUILD_DIR:-build-tsan}
   cmake -S . -B "$TSAN_BUILD_DIR" -G Ninja \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -59,6 +64,7 @@ if [ "${TSAN:-1}" != 0 ]; then
   (cd "$TSAN_BUILD_DIR" &&
     TSAN_OPTIONS=${TSAN_OPTIONS:-"suppressions=$tsan_supp halt_on_error=1 second_deadlock_stack=1"} \
     ctest --output-on-failure -j "$JOBS" --timeout 600 -E '_NOT_BUILT$|^kill_loop$')
+  echo "== ThreadSanitizer build and tests: $((SECONDS - stage_start)) s"
 fi
 
 # Fuzzing (issue 7): every libFuzzer harness for FUZZ_SECONDS each
@@ -67,5 +73,8 @@ fi
 # FUZZ_SECONDS=0 skips the stage.
 FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 if [ "$FUZZ_SECONDS" != 0 ]; then
+  stage_start=$SECONDS
   FUZZ_SECONDS=$FUZZ_SECONDS JOBS=$JOBS bash scripts/fuzz.sh
+  echo "== fuzzing build and runs: $((SECONDS - stage_start)) s"
 fi
+echo "== total: $SECONDS s"
