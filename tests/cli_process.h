@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <optional>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,5 +56,9 @@ class BackgroundProcess {
 // Builds envp for exec: the current environment without SYNCMGR_*, plus `env`.
 std::vector<std::string> ChildEnvironment(
     const std::vector<std::pair<std::string, std::string>>& env);
+
+// A loopback TCP port that was free a moment ago (bound to port 0, read back,
+// closed), for a child server's --port. 0 if none could be had.
+uint16_t FreeLoopbackPort();
 
 }  // namespace syncmgr::testing

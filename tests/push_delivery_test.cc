@@ -104,21 +104,6 @@ TEST(PushDeliveryTest, DeadReceiversDelayNothingElse) {
   hanging.Stop();  // lets the stuck connections go before the server stops
 }
 
-uint16_t FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 constexpr char kAdminKey[] = "push-test-admin-key";
 
 // A real `syncmgr serve --allow-private-push` child process.
