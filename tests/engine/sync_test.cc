@@ -147,6 +147,115 @@ TEST_F(SyncTest, IncrementalSyncVisitsOnlyWhatChanged) {
   EXPECT_EQ(*engine_->LastSeq(t_), before + 3);  // two updates and the sync.completed
 }
 
+// Many candidates with every kind of change mixed, and ids in both dirty
+// sets (source import and manual edit): each id gets its own outcome and its
+// own changed_fields, the events come in external_id order, and views equal
+// the log's fold. Sized past a few hundred ids so that a sync that reads its
+// candidates in batches (an experiment in docs/benchmarks.md) crosses them.
+TEST_F(SyncTest, ManyCandidatesAcrossBatchesGetTheirOwnOutcome) {
+  constexpr int kIds = 1500;
+  auto id = [](int i) {
+    std::string s = std::to_string(i);
+    return "id" + std::string(5 - s.size(), '0') + s;
+  };
+  auto doc = [&](int i, int v, const char* title = "t") {
+    return R"({"external_id":")" + id(i) + R"(","price":)" + std::to_string(v) +
+           R"(,"title":")" + title + std::to_string(i) + "\"}";
+  };
+  // Day 1's update of id i: the price of every 6th id, the title of the
+  // others among every 3rd (so that changed_fields tells updates apart).
+  auto updated_doc = [&](int i) { return i % 6 == 0 ? doc(i, 200) : doc(i, 100, "u"); };
+  std::string body = "[";
+  for (int i = 0; i < kIds; ++i) body += (i ? "," : "") + doc(i, 100);
+  body += "]";
+  ASSERT_TRUE(Import(t_, s_, body).ok());
+  auto r = Sync(t_, s_, g_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.created, static_cast<uint64_t>(kIds));
+  ASSERT_EQ(List(t_, Tgt(g_)).size(), static_cast<size_t>(kIds));
+
+  // Manual edits on the target: two of the ids the source also updates
+  // (in both dirty sets, visited once), one it leaves; each is a conflict.
+  ASSERT_TRUE(engine_->PutTargetProperty(t_, g_, id(3), doc(3, 1)).ok());
+  ASSERT_TRUE(engine_->PutTargetProperty(t_, g_, id(999), doc(999, 1)).ok());
+  ASSERT_TRUE(engine_->PutTargetProperty(t_, g_, id(4), doc(4, 1)).ok());
+  // Day 1 (full): every 3rd id updated, every 7th removed (unless also a
+  // 3rd), 100 new ids.
+  uint64_t updated = 0, removed = 0, unchanged = 0;
+  body = "[";
+  bool first = true;
+  auto add = [&](const std::string& d) {
+    body += (first ? "" : ",") + d;
+    first = false;
+  };
+  for (int i = 0; i < kIds; ++i) {
+    if (i % 3 == 0) {
+      add(updated_doc(i));
+      ++updated;
+    } else if (i % 7 == 0) {
+      ++removed;
+    } else {
+      add(doc(i, 100));
+      ++unchanged;
+    }
+  }
+  for (int i = kIds; i < kIds + 100; ++i) add(doc(i, 100));
+  body += "]";
+  ASSERT_TRUE(Import(t_, s_, body, ImportMode::kFull).ok());
+  const uint64_t before = *engine_->LastSeq(t_);
+  r = Sync(t_, s_, g_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // The three manual edits conflict and are kept (the default).
+  EXPECT_EQ(r->stats.created, 100u);
+  EXPECT_EQ(r->stats.updated, updated - 2);
+  EXPECT_EQ(r->stats.removed, removed);
+  EXPECT_EQ(r->stats.unchanged, unchanged - 1);
+  EXPECT_EQ(r->stats.conflicts, 3u);
+  ASSERT_EQ(r->warnings.size(), 3u);
+  EXPECT_EQ(r->warnings[0].external_id, id(3));
+  EXPECT_EQ(r->warnings[1].external_id, id(4));
+  EXPECT_EQ(r->warnings[2].external_id, id(999));
+  // Every id has its own outcome.
+  for (int i = 0; i < kIds + 100; ++i) {
+    auto p = engine_->GetProperty(t_, Tgt(g_), id(i), {});
+    if (i < kIds && i % 3 != 0 && i % 7 == 0) {
+      EXPECT_EQ(p.status().code(), Code::kNotFound) << id(i);
+      continue;
+    }
+    ASSERT_TRUE(p.ok()) << id(i) << ": " << p.status().ToString();
+    std::string want = i < kIds && i % 3 == 0 ? updated_doc(i) : doc(i, 100);
+    if (i == 3 || i == 999 || i == 4) want = doc(i, 1);
+    EXPECT_EQ(p->data, want) << id(i);
+  }
+  // changed_fields compares each update's own two documents.
+  for (int i = 0; i < kIds; i += 3) {
+    if (i == 3 || i == 999) continue;
+    auto h = engine_->History(t_, Tgt(g_), id(i));
+    ASSERT_TRUE(h.ok());
+    ASSERT_EQ(h->size(), 2u) << id(i);
+    ASSERT_TRUE(h->back().changed_fields.has_value()) << id(i);
+    EXPECT_EQ(*h->back().changed_fields,
+              std::vector<std::string>{i % 6 == 0 ? "price" : "title"})
+        << id(i);
+  }
+  // The sync's events follow external_id order.
+  uint64_t last = before;
+  uint64_t events = 0;
+  for (int i = 0; i < kIds + 100; ++i) {
+    auto hi = engine_->History(t_, Tgt(g_), id(i));
+    if (!hi.ok()) continue;
+    for (const HistoryEntry& e : *hi) {
+      if (e.cause != CauseKind::kSync || e.cause_id != r->sync_id) continue;
+      EXPECT_GT(e.seq, last) << id(i);
+      last = e.seq;
+      ++events;
+    }
+  }
+  EXPECT_EQ(events, r->stats.created + r->stats.updated + r->stats.removed);
+  EXPECT_EQ(*engine_->LastSeq(t_), before + events + 1);
+  ExpectViewsEqualFold();
+}
+
 TEST_F(SyncTest, UnknownIdsAreNotFound) {
   EXPECT_EQ(Sync(t_, 99, g_).status().code(), Code::kNotFound);
   EXPECT_EQ(Sync(t_, s_, 99).status().code(), Code::kNotFound);
