@@ -120,8 +120,26 @@ class FileSink final : public Sink {
 }  // namespace
 
 Status ValidateFileConfig(std::string_view config_json, const SinkEnv& env) {
-  (void)env;  // a local directory: the outbound-safety rule is about hosts
-  return ParseFileConfig(config_json).status();
+  SYNCMGR_ASSIGN_OR_RETURN(std::string dir, ParseFileConfig(config_json));
+  if (!env.file_root) return Status::Ok();
+  // A file target writes on the server's own disk: on a shared server each
+  // tenant gets a directory of its own, so that no tenant can write where
+  // the server or another tenant keeps files.
+  if (env.file_root->empty()) {
+    return Status::InvalidArgument(
+        "file targets are off on this server: start `syncmgr serve` with --file-push-root DIR "
+        "to allow them (each tenant's under DIR/<tenant id>/)");
+  }
+  const std::string prefix = *env.file_root + "/" + std::to_string(env.file_tenant);
+  std::string_view d(dir);
+  if (d.size() > 1 && d.back() == '/') d.remove_suffix(1);
+  if (d != prefix && !(d.size() > prefix.size() && d.substr(0, prefix.size()) == prefix &&
+                       d[prefix.size()] == '/')) {
+    return Status::InvalidArgument("config 'dir' must be " + prefix +
+                                   " or a directory below it (this server keeps each tenant's "
+                                   "file targets under its --file-push-root)");
+  }
+  return Status::Ok();
 }
 
 std::string RedactFileConfig(std::string_view config_json) {

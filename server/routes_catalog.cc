@@ -85,6 +85,8 @@ ApiResponse CreateTarget(const ApiRequest& req, HandlerContext& ctx) {
     }
     delivery::SinkEnv env;
     env.allow_private = ctx.options.allow_private_push;
+    env.file_root = ctx.options.file_push_root;
+    env.file_tenant = req.caller.tenant;
     SYNCMGR_RESPOND_IF_ERROR(delivery::ValidateConfig(spec.type, spec.config_json, env));
   }
   SYNCMGR_ASSIGN_OR_RESPOND(TargetInfo target, ctx.engine.CreateTarget(req.caller.tenant, spec));

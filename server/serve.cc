@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -102,6 +103,19 @@ StatusOr<std::string> LoadOrCreateAdminKey(const std::string& db_path, std::stri
 }
 
 Status RunServe(const ServeConfig& config) {
+  // Checked before the data directory is touched.
+  std::string file_root;
+  if (!config.file_push_root.empty()) {
+    std::error_code ec;
+    std::filesystem::path root =
+        std::filesystem::absolute(config.file_push_root, ec).lexically_normal();
+    file_root = root.string();
+    while (file_root.size() > 1 && file_root.back() == '/') file_root.pop_back();
+    if (ec || file_root == "/") {
+      return Status::InvalidArgument("--file-push-root must name a directory other than '/', got '" +
+                                     config.file_push_root + "'");
+    }
+  }
   EngineOptions engine_options = config.engine;
   engine_options.path = config.db_path;
   StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(engine_options);
@@ -124,6 +138,7 @@ Status RunServe(const ServeConfig& config) {
   options.port = config.port;
   options.cors_origins = config.cors_origins;
   options.allow_private_push = config.allow_private_push;
+  options.file_push_root = file_root;
   options.admin_key_sha256 = HashAdminKey(*admin_key);
   Server server(**engine, options);
   SYNCMGR_RETURN_IF_ERROR(server.Start());

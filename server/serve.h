@@ -42,6 +42,9 @@ struct ServeConfig {
   // --allow-private-push: push targets may deliver to loopback / private /
   // link-local / metadata addresses (ServerOptions::allow_private_push).
   bool allow_private_push = false;
+  // --file-push-root DIR (ServerOptions::file_push_root); any absolute or
+  // relative path, made absolute and normal by RunServe. Empty: none.
+  std::string file_push_root;
   // Where the URL and the key file path are printed. Default: stdout.
   std::FILE* out = stdout;
   // Called once listening, with the bound port (tests use port 0).

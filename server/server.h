@@ -117,6 +117,12 @@ struct ServerOptions {
   // --allow-private-push: push destinations on loopback / private /
   // link-local / metadata addresses allowed. Default: false.
   bool allow_private_push = false;
+  // --file-push-root DIR: where `file` push targets created over HTTP may
+  // write — DIR/<tenant id>/ and below, each tenant its own. Empty: `file`
+  // targets are refused over HTTP (docs/push.md, "file"). An absolute path
+  // without '.', '..' or '//' components and no trailing '/' (RunServe
+  // normalises the flag). Default: empty.
+  std::string file_push_root;
   // First retry delay of a failing push target; doubles per attempt (full
   // jitter) up to delivery_backoff_cap_ms. Default: 1000 ms.
   uint32_t delivery_backoff_base_ms = 1000;

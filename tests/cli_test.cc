@@ -156,6 +156,7 @@ TEST_F(CliTest, BadUsageIsExit2AndOneLine) {
       {{"--url", "http://127.0.0.1:1", "tenant", "list"}, "needs the admin key"},
       {{"serve", "--port", "99999"}, "--port must be"},
       {{"serve", "--url", "http://x"}, "serve runs the server"},
+      {{"serve", "--file-push-root", "/"}, "--file-push-root must name a directory other than '/'"},
   };
   for (const auto& [args, message] : cases) {
     SCOPED_TRACE(message);
@@ -294,9 +295,9 @@ class CliRemoteTest : public CliTest {
  protected:
   static constexpr char kAdminKey[] = "cli-test-admin-key";
 
-  // Starts `syncmgr serve` on a free port; skips the test when this build
-  // has no server.
-  void StartServer() {
+  // Starts `syncmgr serve` on a free port, with `extra` arguments; skips the
+  // test when this build has no server.
+  void StartServer(const std::vector<std::string>& extra = {}) {
     log_ = dir_ + "/serve.log";
     for (int attempt = 0; attempt < 3; ++attempt) {
       uint16_t port = FreeLoopbackPort();
@@ -306,8 +307,10 @@ class CliRemoteTest : public CliTest {
       ProcessOptions options;
       options.env = {{"SYNCMGR_ADMIN_KEY", kAdminKey}};
       server_ = std::make_unique<BackgroundProcess>();
-      ASSERT_TRUE(server_->Start(
-          {SYNCMGR_BIN, "serve", "--db", db_, "--port", std::to_string(port)}, options, log_));
+      std::vector<std::string> argv = {SYNCMGR_BIN, "serve", "--db", db_, "--port",
+                                       std::to_string(port)};
+      argv.insert(argv.end(), extra.begin(), extra.end());
+      ASSERT_TRUE(server_->Start(argv, options, log_));
       // Ready when an admin call answers; bounded: 600 × 100 ms.
       for (int i = 0; i < 600 && server_->running(); ++i) {
         if (Remote(kAdminKey, {"tenant", "list"}).exit_code == 0) return;
@@ -333,6 +336,34 @@ class CliRemoteTest : public CliTest {
   std::string log_;
   std::unique_ptr<BackgroundProcess> server_;
 };
+
+// `serve --file-push-root DIR` (normalised: "./" and a trailing '/' go) lets
+// each tenant create file targets under DIR/<its id>/ and nowhere else.
+TEST_F(CliRemoteTest, FilePushRootConfinesFileTargetsToTheTenantsDirectory) {
+  // Absolute and plain, as a `dir` must be.
+  std::string base = std::filesystem::absolute(dir_).lexically_normal().string();
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  StartServer({"--file-push-root", base + "/./files/"});
+  if (IsSkipped() || HasFatalFailure()) return;
+  ProcessOptions admin_env;
+  admin_env.env = {{"SYNCMGR_URL", url_}, {"SYNCMGR_ADMIN_KEY", kAdminKey}};
+  ProcessResult tenant = Syncmgr({"--json", "tenant", "create", "Acme"}, admin_env);
+  ExpectOk(tenant, "\"api_key\":\"");
+  const std::string key = JsonString(tenant.out, "api_key");
+  const int64_t id = JsonUint(tenant.out, "id");
+  ASSERT_GT(id, 0) << tenant.out;
+  const std::string own = base + "/files/" + std::to_string(id);
+  ExpectOk(Remote(key, {"target", "create", "site", "--type", "file", "--config",
+                        R"({"dir":")" + own + R"(/site"})"}),
+           "Created target 1 (site, file).");
+  ProcessResult r = Remote(key, {"target", "create", "elsewhere", "--type", "file", "--config",
+                                 R"({"dir":")" + base + R"(/elsewhere"})"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("must be " + own + " or a directory below it"), std::string::npos)
+      << r.err;
+  ExpectOk(Remote(key, {"target", "list"}), "site");
+  EXPECT_FALSE(std::filesystem::exists(base + "/elsewhere"));
+}
 
 TEST_F(CliRemoteTest, WorkflowAgainstServer) {
   StartServer();

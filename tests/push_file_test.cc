@@ -312,6 +312,42 @@ TEST(PushFileTest, BadConfigsAreRefusedAndCreateNothing) {
   EXPECT_EQ(delivery::RedactFileConfig(FileConfig("/x")), FileConfig("/x"));
 }
 
+// On a shared server (--file-push-root ROOT) tenant 7's file targets must
+// stay in ROOT/7; without a root, file targets are refused over HTTP. The
+// operator's own tools (no rule) take any plain absolute directory.
+TEST(PushFileTest, FileRootKeepsEachTenantInItsOwnDirectory) {
+  PushTempDir tmp;
+  const std::string root = tmp.path() + "/files";
+  delivery::SinkEnv env;
+  env.file_root = root;
+  env.file_tenant = 7;
+  for (const std::string& dir : {root + "/7", root + "/7/", root + "/7/site/feed"}) {
+    Status st = delivery::ValidateFileConfig(FileConfig(dir), env);
+    EXPECT_TRUE(st.ok()) << dir << " -> " << st.ToString();
+  }
+  for (const std::string& dir :
+       std::vector<std::string>{root, root + "/", root + "/70", root + "/8/x", root + "/7x",
+                                tmp.path(), "/etc", "/tmp/7"}) {
+    Status st = delivery::ValidateFileConfig(FileConfig(dir), env);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << dir;
+    EXPECT_NE(st.message().find("must be " + root + "/7 or a directory below it"),
+              std::string::npos)
+        << st.message();
+  }
+  // A malformed dir keeps its own message.
+  EXPECT_NE(delivery::ValidateFileConfig(FileConfig(root + "/7/../8"), env)
+                .message()
+                .find("plain absolute path"),
+            std::string::npos);
+  env.file_root = "";
+  Status off = delivery::ValidateFileConfig(FileConfig(root + "/7"), env);
+  EXPECT_EQ(off.code(), Code::kInvalidArgument);
+  EXPECT_NE(off.message().find("--file-push-root"), std::string::npos) << off.message();
+  env.file_root.reset();
+  EXPECT_TRUE(delivery::ValidateFileConfig(FileConfig("/srv/any/where"), env).ok());
+  EXPECT_TRUE(ListDir(tmp.path()).empty());  // validation creates nothing
+}
+
 TEST(PushFileTest, NamesAndTempNames) {
   EXPECT_EQ(delivery::ChangeFileName(7, 42), "changes-7-42.ndjson");
   EXPECT_EQ(delivery::SnapshotFileName(42), "snapshot-42.ndjson");
@@ -324,19 +360,20 @@ TEST(PushFileTest, NamesAndTempNames) {
 
 // ---- End to end: the real server, its delivery engine and routes ----------------
 
-TestServerOptions FastRetries() {
+TestServerOptions FastRetries(const std::string& file_root) {
   TestServerOptions o;
   o.server.delivery_backoff_base_ms = 20;
   o.server.delivery_backoff_cap_ms = 200;
+  o.server.file_push_root = file_root;
   return o;
 }
 
 TEST(PushFileEndToEndTest, ChangeFilesFoldToTheTargetAndASnapshotEqualsIt) {
   PushTempDir tmp;
-  TestServer server(FastRetries());
+  TestServer server(FastRetries(tmp.path()));
   auto tenant = server.CreateTenant("acme");
   HttpClient c = server.Client(tenant.api_key);
-  const std::string dir = tmp.path() + "/portal";
+  const std::string dir = tmp.path() + "/" + std::to_string(tenant.id) + "/portal";
   auto [source, target] = CreatePushPair(c, "file", R"({"dir":")" + dir + R"(","batch_size":7})");
   ASSERT_NE(target, 0u);
   HttpPushWorkload w(&c, source, target, /*seed=*/17);
@@ -395,16 +432,22 @@ TEST(PushFileEndToEndTest, ChangeFilesFoldToTheTargetAndASnapshotEqualsIt) {
 
 TEST(PushFileEndToEndTest, BadConfigsAnswer400AndCreateNothing) {
   PushTempDir tmp;
-  TestServer server;
+  TestServer server(FastRetries(tmp.path()));
   auto tenant = server.CreateTenant("acme");
+  auto other = server.CreateTenant("other");
   HttpClient c = server.Client(tenant.api_key);
+  const std::string own = tmp.path() + "/" + std::to_string(tenant.id);
   const std::string plain = tmp.path() + "/plain";
   std::ofstream(plain) << "x";
   for (const std::string& config :
        {std::string(R"({})"), std::string(R"({"dir":"relative"})"),
-        R"({"dir":")" + tmp.path() + R"(/a/../b"})", R"({"dir":")" + plain + R"("})",
-        R"({"dir":")" + tmp.path() + R"(/new","unknown":1})",
-        R"({"dir":")" + tmp.path() + R"(/new","batch_size":0})"}) {
+        R"({"dir":")" + own + R"(/a/../b"})", R"({"dir":")" + plain + R"("})",
+        R"({"dir":")" + own + R"(/new","unknown":1})",
+        R"({"dir":")" + own + R"(/new","batch_size":0})",
+        // Outside the tenant's own directory of --file-push-root:
+        R"({"dir":")" + tmp.path() + R"("})",
+        R"({"dir":")" + tmp.path() + "/" + std::to_string(other.id) + R"(/site"})",
+        R"({"dir":")" + own + R"(0"})", std::string(R"({"dir":"/etc/cron.d"})")}) {
     HttpResponse r = c.Post("/targets", R"({"name":"site","type":"file","config":)" + config + "}");
     EXPECT_EQ(r.status, 400) << config << " -> " << r.body;
     EXPECT_NE(r.body.find("invalid_request"), std::string::npos) << r.body;
@@ -415,6 +458,21 @@ TEST(PushFileEndToEndTest, BadConfigsAnswer400AndCreateNothing) {
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(list.body, "[]");
   EXPECT_EQ(ListDir(tmp.path()), std::vector<std::string>{"plain"});
+}
+
+// Without --file-push-root a server refuses file targets (a tenant must not
+// choose where the server's own process writes), and nothing is created.
+TEST(PushFileEndToEndTest, WithoutAFileRootFileTargetsAreRefused) {
+  PushTempDir tmp;
+  TestServer server;
+  auto tenant = server.CreateTenant("acme");
+  HttpClient c = server.Client(tenant.api_key);
+  HttpResponse r = c.Post("/targets", R"({"name":"site","type":"file","config":{"dir":")" +
+                                          tmp.path() + R"(/site"}})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("file targets are off on this server"), std::string::npos) << r.body;
+  EXPECT_EQ(c.Get("/targets").body, "[]");
+  EXPECT_TRUE(ListDir(tmp.path()).empty());
 }
 
 }  // namespace

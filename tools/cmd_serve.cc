@@ -38,6 +38,7 @@ int Serve(Context& ctx) {
   config.port = port;
   config.cors_origins = ctx.args().GetAll("cors-origin");
   config.allow_private_push = ctx.args().Has("allow-private-push");
+  config.file_push_root = ctx.args().Get("file-push-root", "");
   Status st = server::RunServe(config);
   if (st.ok()) return kExitOk;
   // A bad --host is a usage error; anything else kept the server from
@@ -60,7 +61,9 @@ void AddServeCommands(std::vector<Command>* out) {
         .flags = {{"host", "HOST", "address to listen on (default: 127.0.0.1)"},
                   {"port", "PORT", "TCP port (default: 8000; 0 picks a free one)"},
                   {"cors-origin", "ORIGIN", "let this origin read GET routes cross-origin", true},
-                  {"allow-private-push", "", "allow push targets on loopback / private addresses"}},
+                  {"allow-private-push", "", "allow push targets on loopback / private addresses"},
+                  {"file-push-root", "DIR",
+                   "allow file push targets, each tenant's under DIR/<tenant id>/"}},
         .details = "The admin key comes from SYNCMGR_ADMIN_KEY; if unset on first start, one is\n"
                    "generated into DIR/admin.key (mode 0600) and the path is printed.\n\n"
                    "Example:\n"
