@@ -7,8 +7,8 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <optional>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
