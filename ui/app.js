@@ -56,8 +56,8 @@ function renderChrome(role, segments) {
     h('li', null, h('a', {href, 'aria-current': sections.includes(here) ? 'page' : null}, label)))) : null);
   const who = document.getElementById('who');
   replace(who, role ? [
-    h('span', {class: 'who-key', title: 'Signed in with this key (its public prefix)'},
-      (role === 'admin' ? 'Admin key ' : 'Tenant key ') + keyPrefix() + '…'),
+    h('span', {class: 'who-key', title: 'The key this tab is signed in with'},
+      role === 'admin' ? 'Admin key' : 'Tenant key ' + (keyPrefix() ? keyPrefix() + '…' : '')),
     h('button', {type: 'button', class: 'btn btn-quiet', on: {click: signOut}}, 'Sign out'),
   ] : null);
 }

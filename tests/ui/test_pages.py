@@ -61,6 +61,10 @@ class Pages(unittest.TestCase):
             return None
         return wait_until(self.driver, ready, what or selector)
 
+    def row_ids(self):
+        """The external_ids of the listings table, in order."""
+        return [r.get_attribute("data-id") for r in self.css("table.properties tbody tr[data-id]")]
+
     def active(self):
         return self.driver.switch_to.active_element
 
@@ -176,15 +180,16 @@ class Pages(unittest.TestCase):
         self.assertEqual(len(rows), 50)
         last = rows[-1].get_attribute("data-id")
         self.css('a[rel="next"]')[0].click()
-        wait_until(d, lambda _: self.css("table.properties tbody tr") and
-                   self.css("table.properties tbody tr")[0].get_attribute("data-id") > last, "page 2")
+        wait_until(d, lambda _: self.row_ids() and self.row_ids()[0] > last, "page 2")
         self.assertIn("after=", d.current_url)
         box = self.css("#q-sources")[0]
         box.send_keys("IP-0001", Keys.ENTER)
         wait_until(d, lambda _: "q=IP-0001" in d.current_url, "the search URL")
-        ids = [r.get_attribute("data-id") for r in
-               wait_until(d, lambda _: self.css("table.properties tbody tr"), "search results")]
-        self.assertTrue(ids and all(i.startswith("IP-0001") for i in ids), ids)
+        ids = wait_until(d, lambda _: (lambda ids: ids if ids and all(i.startswith("IP-0001") for i in ids)
+                                       else None)(self.row_ids()), "only ids starting with IP-0001")
+        expect = [p["external_id"] for p in self.api.get("/sources/%d/properties?after=IP-0001&limit=50" % s)
+                  if p["external_id"].startswith("IP-0001")]
+        self.assertEqual(ids, expect)
 
     def test_target_conflicts_listed_by_the_server(self):
         """Needs GET /targets/{id}/properties?manually_modified=true (SPEC §4,

@@ -205,7 +205,7 @@ class ManyListings(unittest.TestCase):
     """A target of thousands of listings: pages ask for one bounded page."""
     N = 3000
     MAX_LIMIT = 100  # the largest page the dashboard may ask for
-    MAX_BYTES = 256 << 10  # far below the whole list (~1.5 MB)
+    MAX_BYTES = 256 << 10  # far below the whole list (over 1 MB, asserted)
 
     @classmethod
     def setUpClass(cls):

@@ -1,12 +1,13 @@
 // The Overview's activity chart, drawn as SVG by hand: one stacked bar of
 // created / updated / removed per import and per sync run, oldest left.
-// Heights use a square-root scale, so the day's 1 % of changes stays visible
-// next to a first import of a million listings; a table of the same numbers
+// A bar's height is its total on a square-root scale, so the day's 1 % of
+// changes stays visible next to a first import of a million listings; its
+// segments split that height in proportion. A table of the same numbers
 // follows the chart for screen readers and exact values.
 import {h, svg, table} from './dom.js';
 import {num} from './format.js';
 
-const W = 800, H = 220, LEFT = 56, RIGHT = 12, TOP = 12, BOTTOM = 36;
+const W = 1000, H = 240, LEFT = 56, RIGHT = 12, TOP = 12, BOTTOM = 36;
 const PARTS = ['created', 'updated', 'removed'];
 
 function niceTicks(max) {
@@ -44,7 +45,11 @@ export function activityChart(runs) {
   }
   data.forEach((r, i) => {
     const x = LEFT + i * slot + (slot - barW) / 2;
-    let base = 0;
+    // The bar's height is the total on the square-root scale; its segments
+    // share that height in proportion to their counts.
+    const total = PARTS.reduce((s, p) => s + (r[p] || 0), 0);
+    const height = scale(total);
+    let y = H - BOTTOM;
     const g = svg('g', {class: 'bar bar-' + r.kind});
     g.appendChild(svg('title', null,
       `${r.label}: ${num(r.created || 0)} created, ${num(r.updated || 0)} updated, ` +
@@ -52,10 +57,9 @@ export function activityChart(runs) {
     for (const p of PARTS) {
       const v = r[p] || 0;
       if (v <= 0) continue;
-      const y0 = H - BOTTOM - scale(base);
-      const y1 = H - BOTTOM - scale(base + v);
-      g.appendChild(svg('rect', {x, y: y1, width: barW, height: Math.max(1, y0 - y1), class: 'seg-' + p}));
-      base += v;
+      const h = Math.max(1, height * v / total);
+      y -= h;
+      g.appendChild(svg('rect', {x, y, width: barW, height: h, class: 'seg-' + p}));
     }
     // A thin mark under syncs tells them from imports at a glance.
     g.appendChild(svg('rect', {x, y: H - BOTTOM + 3, width: barW, height: 3, class: 'kind-' + r.kind}));

@@ -8,7 +8,7 @@ import {api, ApiError, seg} from './api.js';
 import {time} from './format.js';
 import {diffTable} from './diff.js';
 
-async function diffBody(targetId, externalId, sourceId, known, signal) {
+async function diffBody(targetId, externalId, sourceId, known, sourceName, signal) {
   const row = known || await api(`/targets/${targetId}/properties/${seg(externalId)}`, {signal});
   const sid = row.source_id || sourceId;
   let src = null;
@@ -19,15 +19,16 @@ async function diffBody(targetId, externalId, sourceId, known, signal) {
       if (!(e instanceof ApiError) || e.status !== 404) throw e;
     }
   }
+  const srcLabel = sid ? (sourceName && sourceName.get(Number(sid))) || 'source ' + sid : '';
   const parts = [];
   if (!sid) {
     parts.push(h('p', {class: 'muted'}, 'No source has written this listing: it was created by hand.'));
   } else if (!src) {
-    parts.push(h('p', {class: 'state state-warn'}, `Source ${sid} no longer has this listing: a sync ` +
+    parts.push(h('p', {class: 'state state-warn'}, `The source (${srcLabel}) no longer has this listing: a sync ` +
       'would remove it from the target (keep leaves the hand-edited version in place).'));
   }
   parts.push(diffTable(src ? src.data : null, row.data, {
-    leftLabel: src ? `Source ${sid} now (v${src.version})` : 'Source (absent)',
+    leftLabel: src ? `${srcLabel} now (v${src.version})` : 'Source (absent)',
     rightLabel: `Target, edited by hand (v${row.version})`}));
   parts.push(h('p', {class: 'small'}, h('a', {href: routeQuery(['targets', targetId, 'properties', externalId])},
     'History of this listing')));
@@ -35,7 +36,8 @@ async function diffBody(targetId, externalId, sourceId, known, signal) {
 }
 
 // opts: {targetId, externalId, sourceId (fallback when the row has none),
-// row (the target property if already read), message, open}
+// row (the target property if already read), message, open, sourceName
+// (Map id → name)}
 export function conflictItem(opts, signal) {
   const body = h('div', {class: 'conflict-body'});
   const summary = h('summary', null,
@@ -49,7 +51,7 @@ export function conflictItem(opts, signal) {
     if (loaded) return;
     loaded = true;
     replace(body, loading('the difference'));
-    diffBody(opts.targetId, opts.externalId, opts.sourceId, opts.row, signal).then(
+    diffBody(opts.targetId, opts.externalId, opts.sourceId, opts.row, opts.sourceName, signal).then(
       (parts) => replace(body, parts),
       (e) => { if (e.name !== 'AbortError') replace(body, errorBox(e)); });
   };

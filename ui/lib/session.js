@@ -13,11 +13,12 @@ export function currentRole() {
   return currentKey() ? sessionStorage.getItem(ROLE) : null;
 }
 
-// The non-secret name of a key: its first 12 characters (docs/api.md, "API
-// keys"). Shown so people can tell keys apart; the rest never is.
+// The non-secret name of a tenant key: "smk_" and 8 hex digits (docs/api.md,
+// "API keys"), shown so people can tell keys apart. '' for any other key
+// (the admin key is free-form: none of it is shown).
 export function keyPrefix() {
-  const k = currentKey();
-  return k ? k.slice(0, 12) : '';
+  const m = /^smk_[0-9a-f]{8}/.exec(currentKey() || '');
+  return m ? m[0] : '';
 }
 
 export function remember(key, role) {

@@ -50,12 +50,12 @@ function filterForm(filters, sources, targets) {
     step: '1', value: filters.since, placeholder: 'now', inputmode: 'numeric'});
   const form = h('form', {class: 'feed-form', method: 'get'},
     h('div', {class: 'field'}, h('label', {for: 'feed-stream'}, 'Stream'), stream),
-    h('fieldset', {class: 'field'}, h('legend', null, 'Event types (none ticked: all)'),
-      h('div', {class: 'checks'}, TYPES.map((t, i) => h('span', {class: 'check'}, boxes[i],
-        h('label', {for: boxes[i].id}, t))))),
     h('div', {class: 'field'}, h('label', {for: 'feed-fields'}, 'Updates touching fields'), fields),
     h('div', {class: 'field'}, h('label', {for: 'feed-since'}, 'Start after seq'), since),
-    h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'btn btn-primary'}, 'Follow')));
+    h('div', {class: 'field field-button'}, h('button', {type: 'submit', class: 'btn btn-primary'}, 'Follow')),
+    h('fieldset', {class: 'field'}, h('legend', null, 'Event types (none ticked: all)'),
+      h('div', {class: 'checks'}, TYPES.map((t, i) => h('span', {class: 'check'}, boxes[i],
+        h('label', {for: boxes[i].id}, t))))));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const [kind, id] = stream.value.split(':');
@@ -67,9 +67,11 @@ function filterForm(filters, sources, targets) {
   return form;
 }
 
-function eventRow(ev) {
+// names: Map 'source:1' → name
+function eventRow(ev, names) {
   const stream = ev.stream ? h('a', {href: route(ev.stream.kind === 'source' ? 'sources' : 'targets', ev.stream.id)},
-    `${ev.stream.kind} ${ev.stream.id}`) : h('span', {class: 'muted'}, 'tenant');
+    names.get(ev.stream.kind + ':' + ev.stream.id) || `${ev.stream.kind} ${ev.stream.id}`) :
+    h('span', {class: 'muted'}, 'tenant');
   const id = ev.external_id !== null && ev.external_id !== undefined && ev.stream ?
     h('a', {href: routeQuery([ev.stream.kind === 'source' ? 'sources' : 'targets', ev.stream.id,
       'properties', ev.external_id])}, ev.external_id) : h('span', {class: 'muted'}, '—');
@@ -91,6 +93,8 @@ export async function render({main, query, signal}) {
     api('/sources', {signal}), api('/targets', {signal}),
     api('/imports', {query: {limit: 1}, signal}), api('/sync_logs', {query: {limit: 1}, signal})]);
 
+  const names = new Map([...sources.map((s) => ['source:' + s.id, s.name]),
+    ...targets.map((t) => ['target:' + t.id, t.name])]);
   const status = h('p', {class: 'feed-status', role: 'status', 'data-state': 'connecting'}, 'Connecting…');
   const tbody = h('tbody');
   const countText = h('span', {class: 'muted small'});
@@ -133,11 +137,13 @@ export async function render({main, query, signal}) {
     restarts = 0;
     if (typeof ev.seq === 'number') lastSeq = Math.max(lastSeq, ev.seq);
     emptyNote.hidden = true;
-    tbody.insertBefore(eventRow(ev), tbody.firstChild);
+    tbody.insertBefore(eventRow(ev, names), tbody.firstChild);
     while (tbody.childNodes.length > MAX_ROWS) tbody.removeChild(tbody.lastChild);
     shown++;
-    replace(countText, `${num(shown)} event(s) received` + (shown > MAX_ROWS ? `, the latest ${MAX_ROWS} shown` : ''));
+    showCount();
   };
+  const showCount = () => replace(countText, `${num(shown)} event(s) received` +
+    (shown > MAX_ROWS ? `, the latest ${MAX_ROWS} shown` : '') + ` \u00b7 read up to seq ${num(lastSeq)}`);
   const onPosition = (msg, live) => {
     try {
       const p = JSON.parse(msg.data);
@@ -145,7 +151,8 @@ export async function render({main, query, signal}) {
     } catch (e) {
       // a position we cannot read changes nothing
     }
-    if (live) setStatus('live', 'Live \u2014 waiting for events (up to date at seq ' + num(lastSeq) + ').');
+    if (live) setStatus('live', 'Live');
+    showCount();
   };
 
   const connect = async () => {
@@ -216,7 +223,7 @@ export async function render({main, query, signal}) {
   clearBtn.addEventListener('click', () => {
     tbody.replaceChildren();
     shown = 0;
-    replace(countText);
+    showCount();
     emptyNote.hidden = false;
   });
 

@@ -70,7 +70,7 @@ function uploadForm(source, onImported) {
         override.addEventListener('click', () => send(true));
         replace(result, h('div', {class: 'state state-warn', role: 'alert', 'data-testid': 'mass-removal'},
           h('strong', null, 'Nothing was imported: this full import would remove too many listings.'),
-          h('p', null, err.message),
+          h('p', null, h('span', {class: 'muted'}, 'The server says: '), err.message),
           h('p', null, 'A full import removes every listing that is missing from the file. When a ' +
             'scraper breaks, its file is short and a full import would delist most of the site, so ' +
             `the server refuses to remove more than ${Math.round(source.config.max_removal_ratio * 100)} % ` +

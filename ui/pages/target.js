@@ -102,7 +102,7 @@ function syncPanel(target, sources, defaultSource, signal, onSynced, onPreview) 
 
 // The open conflicts: the server's list (manually_modified=true) when it has
 // one, else what the last preview reported.
-async function conflictsFromServer(target, state, fallbackSource, signal) {
+async function conflictsFromServer(target, state, fallbackSource, sourceName, signal) {
   const rows = await api(`/targets/${target.id}/properties`, {query: {manually_modified: 'true',
     limit: PAGE, after: state.cafter || undefined}, signal});
   if (rows.length === 0) {
@@ -110,22 +110,24 @@ async function conflictsFromServer(target, state, fallbackSource, signal) {
   }
   return [
     h('div', {class: 'conflicts'}, rows.map((row, i) => conflictItem({targetId: target.id,
-      externalId: row.external_id, sourceId: fallbackSource, row, open: i < OPEN_FIRST && !state.cafter}, signal))),
+      externalId: row.external_id, sourceId: fallbackSource, row, sourceName,
+      open: i < OPEN_FIRST && !state.cafter}, signal))),
     h('nav', {class: 'pager', 'aria-label': 'Pages of conflicts'},
       state.cafter ? h('a', {href: route('targets', target.id), class: 'btn'}, '\u2190 First conflicts') : null,
       rows.length === PAGE ? h('a', {class: 'btn', href: routeQuery(['targets', target.id],
         {cafter: rows[rows.length - 1].external_id})}, 'More conflicts \u2192') : null)];
 }
 
-function conflictsFromPreview(target, options, result, signal) {
+function conflictsFromPreview(target, options, result, sourceName, signal) {
   const warnings = result.warnings.filter((w) => w.type === 'manual_change');
   if (warnings.length === 0) return empty('The preview met no listing edited by hand.');
   const shown = warnings.slice(0, PAGE);
   return [
-    h('p', {class: 'muted small'}, `From the preview of a sync from source ${options.source}` +
+    h('p', {class: 'muted small'}, `From the preview of a sync from ` +
+      `${sourceName.get(Number(options.source)) || 'source ' + options.source}` +
       (warnings.length > shown.length ? ` (the first ${shown.length} of ${num(warnings.length)})` : '') + '.'),
     h('div', {class: 'conflicts'}, shown.map((w, i) => conflictItem({targetId: target.id,
-      externalId: w.external_id, sourceId: Number(options.source), message: w.message,
+      externalId: w.external_id, sourceId: Number(options.source), message: w.message, sourceName,
       open: i < OPEN_FIRST}, signal)))];
 }
 
@@ -189,7 +191,7 @@ export async function render({main, params, query, signal}) {
           {manually_modified: 'true', limit: 1}, signal);
       }
       if (serverConflicts) {
-        replace(conflictsBox, await conflictsFromServer(target, state, fallbackSource, signal));
+        replace(conflictsBox, await conflictsFromServer(target, state, fallbackSource, sourceName, signal));
       } else {
         replace(conflictsBox, h('p', {class: 'muted', 'data-testid': 'conflicts-need-preview'},
           'This server cannot list hand-edited listings on its own yet; preview a sync above to see ' +
@@ -217,7 +219,9 @@ export async function render({main, params, query, signal}) {
     reloadConflicts(defaultSource);
     reloadProps();
   }, (options, result) => {
-    if (serverConflicts === false) replace(conflictsBox, conflictsFromPreview(target, options, result, signal));
+    if (serverConflicts === false) {
+      replace(conflictsBox, conflictsFromPreview(target, options, result, sourceName, signal));
+    }
   }));
   await Promise.all([reloadConflicts(defaultSource), reloadProps()]);
 }
