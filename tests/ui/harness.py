@@ -16,9 +16,19 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+# By and Keys are also what the test files import from here.
 
 ADMIN_KEY = "ui-test-admin-key"
 # One bound for every wait on the browser or the server (seconds). Generous
@@ -183,8 +193,6 @@ class Receiver:
 def chrome(width=1280, height=900):
     """Headless Chromium with the browser console and DevTools network
     events recorded (driver.get_log("browser" | "performance"))."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()
     binary = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
@@ -220,8 +228,6 @@ def quit_chrome(driver):
 def wait_until(driver, predicate, what, timeout=WAIT_S):
     """Polls predicate(driver) until it is truthy (returns its value), at
     most `timeout` seconds; fails with `what` otherwise."""
-    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-    from selenium.webdriver.support.ui import WebDriverWait
     try:
         return WebDriverWait(driver, timeout, poll_frequency=0.1,
                              ignored_exceptions=(StaleElementReferenceException,)).until(
@@ -265,8 +271,6 @@ def console_errors(driver):
 
 def sign_in(driver, base_url, key, route="#/"):
     """Opens `route` and signs in through the form."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
     driver.get("about:blank")  # a fresh load, even if the tab shows this very URL
     driver.get(base_url + "/ui/" + route)
     field = wait_until(driver, lambda d: d.find_elements(By.ID, "api-key") and d.find_element(By.ID, "api-key"),
@@ -277,7 +281,6 @@ def sign_in(driver, base_url, key, route="#/"):
 
 
 def h1(driver):
-    from selenium.webdriver.common.by import By
     els = driver.find_elements(By.CSS_SELECTOR, "main h1")
     return els[0].text if els else ""
 
@@ -285,7 +288,6 @@ def h1(driver):
 def wait_h1(driver, pattern, timeout=WAIT_S):
     """Waits for the page heading to match `pattern` (a regex) and the page
     to finish rendering."""
-    from selenium.webdriver.common.by import By
     rx = re.compile(pattern)
     return wait_until(driver, lambda d: rx.search(h1(d)) and
                       d.find_element(By.ID, "main").get_attribute("aria-busy") is None and h1(d),
@@ -295,10 +297,64 @@ def wait_h1(driver, pattern, timeout=WAIT_S):
 BINARY = None  # the syncmgr under test; set by run_tests()
 
 
+class BrowserCase(unittest.TestCase):
+    """A test class with a real server (SERVER_ARGS), what seed() puts in
+    it, and one headless Chromium; every test ends with a clean console."""
+    SERVER_ARGS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(BINARY, cls.SERVER_ARGS)
+        cls.receivers = []
+        cls.tmp = tempfile.mkdtemp(prefix="syncmgr-ui-files-")
+        cls.driver = None
+        try:
+            cls.seed()
+            cls.driver = chrome()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def seed(cls):
+        """Fills cls.server over the API (subclasses)."""
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.driver is not None:
+            quit_chrome(cls.driver)
+        for r in cls.receivers:
+            r.stop()
+        cls.server.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def tearDown(self):
+        self.assertEqual(console_errors(self.driver), [])
+
+    @staticmethod
+    def tenant_with_source_and_target(server, name, source="portal", target="website"):
+        """→ (Api of a new tenant, its source id, its target id)"""
+        _, api = server.admin.new_tenant(name)
+        return (api, api.post("/sources", {"name": source})["id"],
+                api.post("/targets", {"name": target})["id"])
+
+    def css(self, selector):
+        return self.driver.find_elements(By.CSS_SELECTOR, selector)
+
+    def wait_css(self, selector, what=None, text=None):
+        """The first element matching `selector` (whose text matches the
+        regex `text`, if given), once there is one."""
+        def ready(d):
+            for el in d.find_elements(By.CSS_SELECTOR, selector):
+                if text is None or re.search(text, el.text):
+                    return el
+            return None
+        return wait_until(self.driver, ready, what or selector)
+
+
 def run_tests():
     """unittest's main for a test file that ctest runs as
     `python3 FILE --syncmgr PATH [unittest args]`."""
-    import unittest
     global BINARY
     BINARY = syncmgr_path(sys.argv)
     if not BINARY or not os.access(BINARY, os.X_OK):
@@ -314,7 +370,3 @@ def run_tests():
             argv.append(a)
     unittest.main(module="__main__", argv=argv, verbosity=2)
 
-
-# Re-exported for the test files.
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402

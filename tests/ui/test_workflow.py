@@ -6,12 +6,9 @@ history and a diff of two versions, and watch the live feed show an import
 made by another client."""
 import json
 import os
-import re
-import tempfile
-import unittest
 
 import harness
-from harness import By, Keys, wait_until, wait_h1
+from harness import By, wait_until, wait_h1
 
 SRC_ITEMS = [
     {"external_id": "a1", "title": "Flat by the park", "price": 250000, "rooms": 3},
@@ -20,36 +17,13 @@ SRC_ITEMS = [
 ]
 
 
-class DailyWorkflow(unittest.TestCase):
+class DailyWorkflow(harness.BrowserCase):
     @classmethod
-    def setUpClass(cls):
-        cls.server = harness.Server(harness.BINARY)
-        _, cls.api = cls.server.admin.new_tenant("Acme")
-        cls.source = cls.api.post("/sources", {"name": "portal"})["id"]
-        cls.target = cls.api.post("/targets", {"name": "website"})["id"]
-        cls.driver = harness.chrome()
-        cls.tmp = tempfile.mkdtemp(prefix="syncmgr-ui-files-")
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.quit_chrome(cls.driver)
-        cls.server.stop()
-
-    def tearDown(self):
-        self.assertEqual(harness.console_errors(self.driver), [])
+    def seed(cls):
+        cls.api, cls.source, cls.target = cls.tenant_with_source_and_target(cls.server, "Acme")
 
     def find(self, css):
         return self.driver.find_element(By.CSS_SELECTOR, css)
-
-    def wait_css(self, css, what=None, text=None):
-        def ready(d):
-            els = d.find_elements(By.CSS_SELECTOR, css)
-            if not els:
-                return None
-            if text is not None and not re.search(text, els[0].text):
-                return None
-            return els[0]
-        return wait_until(self.driver, ready, what or css)
 
     def stat(self, container, name):
         return container.find_element(By.CSS_SELECTOR, '[data-field="%s"] strong' % name).text

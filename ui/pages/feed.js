@@ -158,28 +158,22 @@ export async function render({main, query, signal}) {
   const connect = async () => {
     if (stopped || paused) return;
     setStatus('connecting', 'Connecting…');
-    let token;
+    let feedQuery;
+    let step = 'Could not get a feed token.';
     try {
-      token = await api('/feed_tokens', {method: 'POST', signal, body: {
+      const token = await api('/feed_tokens', {method: 'POST', signal, body: {
         source_id: filters.source_id ? Number(filters.source_id) : undefined,
         target_id: filters.target_id ? Number(filters.target_id) : undefined, ttl_s: TOKEN_TTL_S}});
-    } catch (e) {
-      if (e.name !== 'AbortError') {
-        setStatus('error', 'Could not get a feed token.');
-        status.appendChild(errorBox(e));
-      }
-      return;
-    }
-    if (stopped || paused) return;
-    const feedQuery = {token: token.token, since: lastSeq, types: filters.types.join(','),
-      fields: filters.fields, source_id: filters.source_id, target_id: filters.target_id};
-    // One small JSON read first: EventSource hides why a server refused it
-    // (a start past the end of the log, an unknown field list), this does not.
-    try {
+      if (stopped || paused) return;
+      feedQuery = {token: token.token, since: lastSeq, types: filters.types.join(','),
+        fields: filters.fields, source_id: filters.source_id, target_id: filters.target_id};
+      // One small JSON read first: EventSource hides why a server refused it
+      // (a start past the end of the log, an unknown field list), this does not.
+      step = 'The feed refused these filters.';
       await api('/feed', {query: {...feedQuery, limit: 1}, key: '', signal});
     } catch (e) {
       if (e.name !== 'AbortError') {
-        setStatus('error', 'The feed refused these filters.');
+        setStatus('error', step);
         status.appendChild(errorBox(e));
       }
       return;
