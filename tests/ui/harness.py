@@ -203,6 +203,7 @@ def chrome(width=1280, height=900):
     for arg in ["--headless=new", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
                 "--disable-extensions", "--disable-default-apps", "--mute-audio",
+                "--disable-dev-shm-usage",  # small /dev/shm in containers crashes tabs
                 "--window-size=%d,%d" % (width, height), "--user-data-dir=" + profile]:
         opts.add_argument(arg)
     if os.geteuid() == 0:
