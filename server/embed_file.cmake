@@ -86,6 +86,9 @@ elseif(DEFINED INPUT_DIR)
     if(NOT rel MATCHES "^[A-Za-z0-9._/-]+$")  # it becomes a C string literal and a URL path
       message(FATAL_ERROR "embed_file.cmake: unsupported file name ${rel}")
     endif()
+    if(rel MATCHES "/.*/")  # server/routes_ui.cc serves /ui/{build}/{file} and /{dir}/{file}
+      message(FATAL_ERROR "embed_file.cmake: ${rel} is more than one folder deep in ${INPUT_DIR}")
+    endif()
     embed_bytes("${INPUT_DIR}/${rel}" bytes size)
     content_type_of("${rel}" type)
     file(SHA256 "${INPUT_DIR}/${rel}" sha)
