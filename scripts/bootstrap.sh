@@ -19,6 +19,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # fuzzing (scripts/fuzz.sh: libFuzzer ships with clang)
   clang-14 libclang-rt-14-dev
+  # the dashboard's browser tests (tests/ui/) and screenshots (scripts/ui-screenshots.sh)
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -132,6 +132,7 @@ const Router& ApiRouter() {
     AddDeliveryRoutes(*r);
     AddBackupRoutes(*r);
     AddFeedRoutes(*r);
+    AddUiRoutes(*r);
     return r;
   }();
   return *router;

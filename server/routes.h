@@ -14,5 +14,6 @@ void AddOpsRoutes(Router& router);       // routes_ops.cc: /health, /metrics, /o
 void AddDeliveryRoutes(Router& router);  // routes_delivery.cc: push delivery, dead letters
 void AddBackupRoutes(Router& router);    // routes_backup.cc: /admin/backup
 void AddFeedRoutes(Router& router);      // routes_feed.cc: /feed, /feed_tokens
+void AddUiRoutes(Router& router);        // routes_ui.cc: /, /ui/ (the dashboard's files)
 
 }  // namespace syncmgr::server

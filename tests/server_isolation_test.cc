@@ -109,6 +109,12 @@ TEST(Isolation, TenantsNeverSeeEachOther) {
       {{"GET", "/health"}, {{"GET", "/health", "", 200}}},
       {{"GET", "/metrics"}, {{"GET", "/metrics", "", 200}}},
       {{"GET", "/openapi.json"}, {{"GET", "/openapi.json", "", 200}}},
+      // The dashboard's static files: the same for everyone, no data in them.
+      {{"GET", "/"}, {{"GET", "/", "", 302}}},
+      {{"GET", "/ui"}, {{"GET", "/ui", "", 302}}},
+      {{"GET", "/ui/"}, {{"GET", "/ui/", "", 200}}},
+      {{"GET", "/ui/{build}/{file}"}, {{"GET", "/ui/0/app.js", "", 404}}},
+      {{"GET", "/ui/{build}/{dir}/{file}"}, {{"GET", "/ui/0/pages/target.js", "", 404}}},
   };
 
   for (const server::RouteInfo& route : server::Server::Routes()) {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "server/server.h"
+#include "server/ui_assets.h"
 #include "tests/support/test_server.h"
 
 namespace syncmgr::testing {
@@ -99,6 +100,71 @@ TEST(Ops, HealthAndMetrics) {
   EXPECT_GT(std::stoull(text.substr(at + 31)), 4u);
   // No key, no payload in the metrics.
   EXPECT_EQ(text.find(t.api_key), std::string::npos);
+}
+
+// The dashboard's files (server/routes_ui.cc): no key, the security headers
+// on every answer, the index naming this build's files, which are cached for
+// good; another build's URL is 404. The browser tests are in tests/ui/.
+TEST(Ops, DashboardFiles) {
+  TestServer server;
+  HttpClient c = server.Client();  // no key
+  constexpr std::string_view kCsp =
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+      "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+  auto expect_security_headers = [&](const HttpResponse& r, const std::string& what) {
+    EXPECT_EQ(r.Header("content-security-policy"), kCsp) << what;
+    EXPECT_EQ(r.Header("x-content-type-options"), "nosniff") << what;
+    EXPECT_EQ(r.Header("x-frame-options"), "DENY") << what;
+  };
+  for (const char* path : {"/", "/ui"}) {
+    HttpResponse r = c.Get(path);
+    EXPECT_EQ(r.status, 302) << path;
+    EXPECT_EQ(r.Header("location"), "/ui/") << path;
+    expect_security_headers(r, path);
+  }
+
+  HttpResponse index = c.Get("/ui/");
+  ASSERT_EQ(index.status, 200);
+  EXPECT_EQ(index.Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(index.Header("cache-control"), "no-cache");
+  expect_security_headers(index, "/ui/");
+  const std::string build(server::UiBuildId());
+  EXPECT_EQ(build.size(), 16u);
+  EXPECT_NE(index.body.find("src=\"" + build + "/app.js\""), std::string::npos) << index.body;
+  EXPECT_EQ(index.body.find("__UI_BUILD__"), std::string::npos);
+  // No inline script or style: every <script> has a src, no style attribute.
+  EXPECT_EQ(index.body.find("<script>"), std::string::npos);
+  EXPECT_EQ(index.body.find("style="), std::string::npos);
+
+  size_t served = 0;
+  for (const server::UiAsset& asset : server::UiAssets()) {
+    if (asset.path == "index.html") continue;
+    const std::string url = "/ui/" + build + "/" + std::string(asset.path);
+    HttpResponse r = c.Get(url);
+    ASSERT_EQ(r.status, 200) << url;
+    EXPECT_EQ(r.body, asset.bytes) << url;
+    EXPECT_EQ(r.Header("content-type"), asset.content_type) << url;
+    EXPECT_EQ(r.Header("cache-control"), "public, max-age=31536000, immutable") << url;
+    expect_security_headers(r, url);
+    ++served;
+  }
+  EXPECT_GE(served, 5u);
+  HttpResponse js = c.Get("/ui/" + build + "/app.js");
+  EXPECT_EQ(js.Header("content-type"), "text/javascript; charset=utf-8");
+
+  // Absent: another build, an unknown file, the raw index, a path out.
+  for (const std::string& path : std::vector<std::string>{
+           "/ui/0123456789abcdef/app.js", "/ui/" + build + "/nope.js",
+           "/ui/" + build + "/index.html", "/ui/" + build + "/..",
+           "/ui/" + build + "/%2e%2e%2fserver.h", "/ui/" + build + "/lib/..%2f..%2fapp.js",
+           "/ui/" + build + "/a/b/c.js"}) {
+    HttpResponse r = c.Get(path);
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_NE(r.Header("content-type").find("application/json"), std::string::npos) << path;
+  }
+  // Only GET; a query is refused as on every route.
+  EXPECT_EQ(c.Post("/ui/", "").status, 405);
+  EXPECT_EQ(c.Get("/ui/?key=x").status, 400);
 }
 
 TEST(Ops, StartFailsCleanlyWhenThePortIsTaken) {
