@@ -50,6 +50,7 @@
 #include "engine/delivery_types.h"
 #include "engine/status.h"
 #include "engine/types.h"
+#include "wire/api_types.h"
 
 namespace syncmgr {
 class Engine;
@@ -75,16 +76,8 @@ struct DeliveryOptions {
   uint32_t scan_budget = 100'000;
 };
 
-// GET /targets/{id}/delivery.
-struct DeliveryStatus {
-  std::string state;  // "idle" | "delivering" | "retrying" | "paused"
-  uint64_t delivered_seq = 0;
-  uint64_t pending_events = 0;
-  std::string last_error;        // "" if none
-  int64_t last_attempt_at_us = 0;  // 0: never
-  int64_t next_attempt_at_us = 0;  // 0: none scheduled
-  uint64_t dead_letters = 0;
-};
+// GET /targets/{id}/delivery: an answer's value, so the wire layer's.
+using DeliveryStatus = wire::DeliveryStatus;
 
 class DeliveryEngine {
  public:

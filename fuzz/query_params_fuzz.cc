@@ -20,7 +20,7 @@
 #include "fuzz/fuzz_util.h"
 #include "server/params.h"
 #include "server/router.h"
-#include "server/time_format.h"
+#include "wire/time_format.h"
 
 namespace {
 
@@ -98,9 +98,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // Times.
-  if (auto t = syncmgr::server::ParseRfc3339(rest)) {
-    const std::string formatted = syncmgr::server::FormatRfc3339(*t);
-    auto back = syncmgr::server::ParseRfc3339(formatted);
+  if (auto t = syncmgr::wire::ParseRfc3339(rest)) {
+    const std::string formatted = syncmgr::wire::FormatRfc3339(*t);
+    auto back = syncmgr::wire::ParseRfc3339(formatted);
     SYNCMGR_FUZZ_CHECK(back && *back == *t, std::string(rest) + " -> " + formatted);
   }
   CheckUint(path);
