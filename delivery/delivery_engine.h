@@ -42,6 +42,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -142,6 +143,25 @@ class DeliveryEngine {
   StepResult Step(const TargetPtr& t);
   StepResult DeliverBatch(const TargetPtr& t);
   StepResult RetryOneDeadLetter(const TargetPtr& t, uint64_t id);
+  // How a step that did not finish leaves its target for the next attempt:
+  // each way DeliverBatch can fail fills in what differs, RetryLaterLocked
+  // does the rest (backoff, schedule, answer).
+  struct RetryLater {
+    // A write of the record failed: put the record back as it was.
+    const DeliveryRecord* restore = nullptr;
+    // The failure, shown as last_error (made one line).
+    std::optional<std::string> error;
+    // The batch to send again; nullopt leaves t.retry as it is.
+    std::optional<Batch> batch;
+    // This attempt counts before the backoff is drawn.
+    bool count_attempt = false;
+    // The receiver's Retry-After (already capped), instead of the backoff.
+    std::optional<int64_t> delay_ms;
+    // Record the record (last_error) too, best effort.
+    bool record_error = false;
+  };
+  // Schedules the target's next attempt as `how` says. REQUIRES: t.mu held.
+  StepResult RetryLaterLocked(Target& t, int64_t now_us, RetryLater how);
   Status EnsureSink(Target& t);  // REQUIRES: t.sink_mu held
   // Writes t.record (and dead letter changes) in one batch. REQUIRES: t.mu held.
   Status PersistLocked(Target& t, std::vector<DeadLetter> put, std::vector<uint64_t> remove,
