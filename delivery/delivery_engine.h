@@ -42,6 +42,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +51,7 @@
 #include "engine/delivery_types.h"
 #include "engine/status.h"
 #include "engine/types.h"
+#include "wire/api_types.h"
 
 namespace syncmgr {
 class Engine;
@@ -75,16 +77,8 @@ struct DeliveryOptions {
   uint32_t scan_budget = 100'000;
 };
 
-// GET /targets/{id}/delivery.
-struct DeliveryStatus {
-  std::string state;  // "idle" | "delivering" | "retrying" | "paused"
-  uint64_t delivered_seq = 0;
-  uint64_t pending_events = 0;
-  std::string last_error;        // "" if none
-  int64_t last_attempt_at_us = 0;  // 0: never
-  int64_t next_attempt_at_us = 0;  // 0: none scheduled
-  uint64_t dead_letters = 0;
-};
+// GET /targets/{id}/delivery: an answer's value, so the wire layer's.
+using DeliveryStatus = wire::DeliveryStatus;
 
 class DeliveryEngine {
  public:
@@ -149,6 +143,25 @@ class DeliveryEngine {
   StepResult Step(const TargetPtr& t);
   StepResult DeliverBatch(const TargetPtr& t);
   StepResult RetryOneDeadLetter(const TargetPtr& t, uint64_t id);
+  // How a step that did not finish leaves its target for the next attempt:
+  // each way DeliverBatch can fail fills in what differs, RetryLaterLocked
+  // does the rest (backoff, schedule, answer).
+  struct RetryLater {
+    // A write of the record failed: put the record back as it was.
+    const DeliveryRecord* restore = nullptr;
+    // The failure, shown as last_error (made one line).
+    std::optional<std::string> error;
+    // The batch to send again; nullopt leaves t.retry as it is.
+    std::optional<Batch> batch;
+    // This attempt counts before the backoff is drawn.
+    bool count_attempt = false;
+    // The receiver's Retry-After (already capped), instead of the backoff.
+    std::optional<int64_t> delay_ms;
+    // Record the record (last_error) too, best effort.
+    bool record_error = false;
+  };
+  // Schedules the target's next attempt as `how` says. REQUIRES: t.mu held.
+  StepResult RetryLaterLocked(Target& t, int64_t now_us, RetryLater how);
   Status EnsureSink(Target& t);  // REQUIRES: t.sink_mu held
   // Writes t.record (and dead letter changes) in one batch. REQUIRES: t.mu held.
   Status PersistLocked(Target& t, std::vector<DeadLetter> put, std::vector<uint64_t> remove,

@@ -179,12 +179,10 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
   if (!local.ok()) {
     // No batch could be formed or no sink made: retry later, no dead letter.
     ++t->failures;
-    t->record.last_error = OneLine(local.ToString());
-    const int64_t delay = BackoffMs(++t->attempts);
-    t->next_attempt_us = now + delay * 1000;
-    Status st = PersistLocked(*t, {}, {}, /*sync=*/false);
-    (void)st;  // last_error is informative; the in-memory copy is answered
-    return {StepResult::kRetryLater, delay};
+    RetryLater how;
+    how.error = local.ToString();
+    how.count_attempt = how.record_error = true;
+    return RetryLaterLocked(*t, now, std::move(how));
   }
 
   if (result.outcome == SendResult::Outcome::kDelivered) {
@@ -193,12 +191,12 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
     Status st = PersistLocked(*t, {}, {}, /*sync=*/false);
     if (!st.ok()) {
       // Not recorded: the batch is sent again later (at least once).
-      t->record = before;
-      t->record.last_error = OneLine("recording the cursor failed: " + st.ToString());
-      t->retry = std::move(batch);
-      const int64_t delay = BackoffMs(++t->attempts);
-      t->next_attempt_us = now + delay * 1000;
-      return {StepResult::kRetryLater, delay};
+      RetryLater how;
+      how.restore = &before;
+      how.error = "recording the cursor failed: " + st.ToString();
+      how.batch = std::move(batch);
+      how.count_attempt = true;
+      return RetryLaterLocked(*t, now, std::move(how));
     }
     AdvancedLocked(*t, *batch, /*delivered=*/true, now);
     t->retry.reset();
@@ -212,15 +210,13 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
   const bool give_up = result.outcome == SendResult::Outcome::kRefused ||
                        t->attempts >= t->policy.max_attempts;
   if (!give_up) {
-    int64_t delay = BackoffMs(t->attempts);
+    RetryLater how;
+    how.batch = std::move(batch);
     if (result.retry_after_ms) {
-      delay = std::clamp<int64_t>(*result.retry_after_ms, 0, options_.backoff_cap_ms);
+      how.delay_ms = std::clamp<int64_t>(*result.retry_after_ms, 0, options_.backoff_cap_ms);
     }
-    t->retry = std::move(batch);
-    t->next_attempt_us = now + delay * 1000;
-    Status st = PersistLocked(*t, {}, {}, /*sync=*/false);
-    (void)st;  // informative only (last_error); the retry does not depend on it
-    return {StepResult::kRetryLater, delay};
+    how.record_error = true;
+    return RetryLaterLocked(*t, now, std::move(how));
   }
 
   if (t->policy.pause_on_failure) {
@@ -228,11 +224,10 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
     t->record.paused = true;
     Status st = PersistLocked(*t, {}, {}, /*sync=*/true);
     if (!st.ok()) {
-      t->record = before;
-      const int64_t delay = BackoffMs(t->attempts);
-      t->retry = std::move(batch);
-      t->next_attempt_us = now + delay * 1000;
-      return {StepResult::kRetryLater, delay};
+      RetryLater how;
+      how.restore = &before;
+      how.batch = std::move(batch);
+      return RetryLaterLocked(*t, now, std::move(how));
     }
     t->retry.reset();
     t->attempts = 0;
@@ -252,18 +247,33 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
   t->record.delivered_seq = batch->last_seq;
   Status st = PersistLocked(*t, {dead}, {}, /*sync=*/true);
   if (!st.ok()) {
-    t->record = before;
-    t->record.last_error = OneLine("recording a dead letter failed: " + st.ToString());
-    const int64_t delay = BackoffMs(t->attempts);
-    t->retry = std::move(batch);
-    t->next_attempt_us = now + delay * 1000;
-    return {StepResult::kRetryLater, delay};
+    RetryLater how;
+    how.restore = &before;
+    how.error = "recording a dead letter failed: " + st.ToString();
+    how.batch = std::move(batch);
+    return RetryLaterLocked(*t, now, std::move(how));
   }
   ++t->dead_lettered;
   AdvancedLocked(*t, *batch, /*delivered=*/false, now);
   t->retry.reset();
   t->attempts = 0;
   return {StepResult::kMore, 0};
+}
+
+DeliveryEngine::StepResult DeliveryEngine::RetryLaterLocked(Target& t, int64_t now_us,
+                                                            RetryLater how) {
+  if (how.restore != nullptr) t.record = *how.restore;
+  if (how.error) t.record.last_error = OneLine(std::move(*how.error));
+  if (how.batch) t.retry = std::move(how.batch);
+  if (how.count_attempt) ++t.attempts;
+  const int64_t delay = how.delay_ms ? *how.delay_ms : BackoffMs(t.attempts);
+  t.next_attempt_us = now_us + delay * 1000;
+  if (how.record_error) {
+    // last_error is informative: GetStatus answers the in-memory copy, and the
+    // retry does not depend on it being on disk.
+    PersistLocked(t, {}, {}, /*sync=*/false).IgnoreError();
+  }
+  return {StepResult::kRetryLater, delay};
 }
 
 DeliveryEngine::StepResult DeliveryEngine::RetryOneDeadLetter(const TargetPtr& t, uint64_t id) {

@@ -142,10 +142,6 @@ Status ValidateFileConfig(std::string_view config_json, const SinkEnv& env) {
   return Status::Ok();
 }
 
-std::string RedactFileConfig(std::string_view config_json) {
-  return std::string(config_json);  // no secrets
-}
-
 StatusOr<std::unique_ptr<Sink>> MakeFileSink(std::string_view config_json, const SinkEnv& env) {
   (void)env;
   SYNCMGR_ASSIGN_OR_RETURN(std::string dir, ParseFileConfig(config_json));

@@ -408,10 +408,6 @@ Status ValidateFtpConfig(std::string_view config_json, const SinkEnv& env) {
   return CheckPublicHost(config.host, "url");
 }
 
-std::string RedactFtpConfig(std::string_view config_json) {
-  return RedactStringMember(config_json, "password");
-}
-
 StatusOr<std::unique_ptr<Sink>> MakeFtpSink(std::string_view config_json, const SinkEnv& env) {
   SYNCMGR_ASSIGN_OR_RETURN(FtpConfig config, ParseFtpConfig(config_json));
   return std::unique_ptr<Sink>(std::make_unique<FtpSink>(std::move(config), env));

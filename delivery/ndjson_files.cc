@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "server/feed_json.h"
-#include "server/json_render.h"
-#include "server/json_writer.h"
+#include "wire/api_render.h"
+#include "wire/feed_json.h"
+#include "wire/json_writer.h"
 
 namespace syncmgr::delivery {
 namespace {
@@ -81,16 +81,16 @@ bool IsTempFileName(std::string_view name) {
 std::string ChangeFileBody(const Batch& batch) {
   std::string out;
   for (const LogEvent& event : batch.events) {
-    server::JsonWriter w(&out);
-    server::WriteFeedEvent(w, event);
+    wire::JsonWriter w(&out);
+    wire::WriteFeedEvent(w, event);
     out += '\n';
   }
   return out;
 }
 
 void AppendSnapshotLine(std::string* out, const PropertyRecord& record) {
-  server::JsonWriter w(out);
-  server::WriteProperty(w, record, StreamKind::kTarget);
+  wire::JsonWriter w(out);
+  wire::WriteProperty(w, record, StreamKind::kTarget);
   *out += '\n';
 }
 

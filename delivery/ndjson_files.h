@@ -4,11 +4,11 @@
 //
 //   changes-<first seq>-<last seq>.ndjson   one batch: one feed event per line,
 //                                           exactly as GET /feed shows it
-//                                           (server/feed_json.h), seq order
+//                                           (wire/feed_json.h), seq order
 //   snapshot-<seq>.ndjson                   the whole state as of <seq>: one
 //                                           line per live property, exactly as
 //                                           GET /targets/{id}/properties shows
-//                                           it (server/json_render.h
+//                                           it (wire/api_render.h
 //                                           WriteProperty), external_id order
 //   .<final name>.tmp                       a file being written (or uploaded);
 //                                           renamed to its final name when

@@ -9,8 +9,7 @@
 //                  until POST .../delivery/resume.
 //
 // sink.cc strips these members before calling a type's Validate<T>Config /
-// Make<T>Sink / Redact<T>Config (delivery/sinks.h), and merges them back
-// into the redacted config.
+// Make<T>Sink (delivery/sinks.h).
 //
 // Thread-safety: pure functions.
 #pragma once

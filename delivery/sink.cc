@@ -1,35 +1,50 @@
-// Dispatch of sink.h's ValidateConfig / RedactConfig / MakeSink to the four
-// push types (delivery/sinks.h), and the members all of them share
-// (delivery/policy.h).
+// Dispatch of sink.h's ValidateConfig / MakeSink to the four push types
+// (delivery/sinks.h), and the members all of them share (delivery/policy.h).
+// Redaction is the wire layer's (wire/redact.h): one rule for every type.
 #include <simdjson.h>
 
 #include <algorithm>
-#include <utility>
-#include <vector>
 
 #include "delivery/policy.h"
 #include "delivery/sink.h"
 #include "delivery/sinks.h"
-#include "server/json_writer.h"
+#include "wire/json_writer.h"
 
 namespace syncmgr::delivery {
 
 namespace {
 
 constexpr std::string_view kCommonMembers[] = {"batch_size", "max_attempts", "on_failure"};
-// Member names whose string values are secrets, whatever the type: redacted
-// again after the type's own Redact<T>Config, as a second line of defence.
-constexpr std::string_view kSecretMembers[] = {"secret", "bearer_token", "password"};
-constexpr std::string_view kRedacted = "***";
+
+// The four push types' own functions (delivery/sinks.h).
+struct PushType {
+  std::string_view name;
+  Status (*validate)(std::string_view config_json, const SinkEnv& env);
+  StatusOr<std::unique_ptr<Sink>> (*make)(std::string_view config_json, const SinkEnv& env);
+};
+constexpr PushType kPushTypes[] = {
+    {"webhook", ValidateWebhookConfig, MakeWebhookSink},
+    {"postgres", ValidatePostgresConfig, MakePostgresSink},
+    {"file", ValidateFileConfig, MakeFileSink},
+    {"ftp", ValidateFtpConfig, MakeFtpSink},
+};
+
+// The push type named `type`, or null.
+const PushType* FindType(std::string_view type) {
+  for (const PushType& t : kPushTypes) {
+    if (t.name == type) return &t;
+  }
+  return nullptr;
+}
+
+StatusOr<const PushType*> RequireType(std::string_view type) {
+  if (const PushType* t = FindType(type)) return t;
+  return Status::InvalidArgument("unknown push target type '" + std::string(type) + "'");
+}
 
 bool IsCommon(std::string_view key) {
   return std::find(std::begin(kCommonMembers), std::end(kCommonMembers), key) !=
          std::end(kCommonMembers);
-}
-
-bool IsSecret(std::string_view key) {
-  return std::find(std::begin(kSecretMembers), std::end(kSecretMembers), key) !=
-         std::end(kSecretMembers);
 }
 
 // Parses a config object. The parser must outlive the object.
@@ -60,9 +75,7 @@ StatusOr<uint32_t> BoundedInt(simdjson::dom::element value, std::string_view nam
 
 }  // namespace
 
-bool IsPushType(std::string_view type) {
-  return type == "webhook" || type == "postgres" || type == "file" || type == "ftp";
-}
+bool IsPushType(std::string_view type) { return FindType(type) != nullptr; }
 
 StatusOr<DeliveryPolicy> ParsePolicy(std::string_view config_json) {
   simdjson::dom::parser parser;
@@ -92,7 +105,7 @@ StatusOr<std::string> TypeConfig(std::string_view config_json) {
   simdjson::dom::parser parser;
   SYNCMGR_ASSIGN_OR_RETURN(simdjson::dom::object object, ParseObject(parser, config_json));
   std::string out;
-  server::JsonWriter w(&out);
+  wire::JsonWriter w(&out);
   w.BeginObject();
   for (auto field : object) {
     if (IsCommon(field.key)) continue;
@@ -105,72 +118,15 @@ StatusOr<std::string> TypeConfig(std::string_view config_json) {
 Status ValidateConfig(std::string_view type, std::string_view config_json, const SinkEnv& env) {
   SYNCMGR_RETURN_IF_ERROR(ParsePolicy(config_json).status());
   SYNCMGR_ASSIGN_OR_RETURN(std::string own, TypeConfig(config_json));
-  if (type == "webhook") return ValidateWebhookConfig(own, env);
-  if (type == "postgres") return ValidatePostgresConfig(own, env);
-  if (type == "file") return ValidateFileConfig(own, env);
-  if (type == "ftp") return ValidateFtpConfig(own, env);
-  return Status::InvalidArgument("unknown push target type '" + std::string(type) + "'");
-}
-
-std::string RedactConfig(std::string_view type, std::string_view config_json) {
-  simdjson::dom::parser parser;
-  StatusOr<simdjson::dom::object> full = ParseObject(parser, config_json);
-  if (!full.ok()) return "{}";  // never echo what could not be parsed: it may hold a secret
-  // (key, JSON value) of the common members, then of the type's redacted config.
-  std::vector<std::pair<std::string, std::string>> members;
-  std::string own;
-  {
-    server::JsonWriter w(&own);
-    w.BeginObject();
-    for (auto field : *full) {
-      if (IsCommon(field.key)) {
-        members.emplace_back(std::string(field.key), simdjson::minify(field.value));
-      } else {
-        w.Key(field.key).Raw(simdjson::minify(field.value));
-      }
-    }
-    w.EndObject();
-  }
-  std::string redacted;
-  if (type == "webhook") {
-    redacted = RedactWebhookConfig(own);
-  } else if (type == "postgres") {
-    redacted = RedactPostgresConfig(own);
-  } else if (type == "file") {
-    redacted = RedactFileConfig(own);
-  } else if (type == "ftp") {
-    redacted = RedactFtpConfig(own);
-  } else {
-    redacted = own;
-  }
-  simdjson::dom::parser parser2;
-  StatusOr<simdjson::dom::object> typed = ParseObject(parser2, redacted);
-  if (!typed.ok()) return "{}";
-  std::string quoted_redacted;
-  server::AppendJsonString(&quoted_redacted, kRedacted);
-  for (auto field : *typed) {
-    std::string value = simdjson::minify(field.value);
-    if (IsSecret(field.key) && field.value.is_string()) value = quoted_redacted;
-    members.emplace_back(std::string(field.key), std::move(value));
-  }
-  // Stored configs are canonical (keys in byte order): keep that order.
-  std::sort(members.begin(), members.end());
-  std::string out;
-  server::JsonWriter w(&out);
-  w.BeginObject();
-  for (const auto& [key, value] : members) w.Key(key).Raw(value);
-  w.EndObject();
-  return out;
+  SYNCMGR_ASSIGN_OR_RETURN(const PushType* push_type, RequireType(type));
+  return push_type->validate(own, env);
 }
 
 StatusOr<std::unique_ptr<Sink>> MakeSink(std::string_view type, std::string_view config_json,
                                          const SinkEnv& env) {
   SYNCMGR_ASSIGN_OR_RETURN(std::string own, TypeConfig(config_json));
-  if (type == "webhook") return MakeWebhookSink(own, env);
-  if (type == "postgres") return MakePostgresSink(own, env);
-  if (type == "file") return MakeFileSink(own, env);
-  if (type == "ftp") return MakeFtpSink(own, env);
-  return Status::InvalidArgument("unknown push target type '" + std::string(type) + "'");
+  SYNCMGR_ASSIGN_OR_RETURN(const PushType* push_type, RequireType(type));
+  return push_type->make(own, env);
 }
 
 }  // namespace syncmgr::delivery

@@ -98,10 +98,6 @@ struct SinkEnv {
 // URL / DSN host unless env.allow_private.
 Status ValidateConfig(std::string_view type, std::string_view config_json, const SinkEnv& env);
 
-// The config as answers show it: every secret (`secret`, `bearer_token`,
-// `password`, a DSN's password) replaced by "***".
-std::string RedactConfig(std::string_view type, std::string_view config_json);
-
 // Builds the sink of a push target. REQUIRES: ValidateConfig passed.
 StatusOr<std::unique_ptr<Sink>> MakeSink(std::string_view type, std::string_view config_json,
                                          const SinkEnv& env);

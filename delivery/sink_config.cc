@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "delivery/outbound.h"
-#include "server/json_writer.h"
+#include "wire/request_json.h"
 
 namespace syncmgr::delivery {
 
@@ -29,14 +29,7 @@ Status ConfigObject::Parse(std::string_view json, const std::vector<std::string_
   if (root.get(doc_->object) != simdjson::SUCCESS) {
     return Status::InvalidArgument("'config' must be a JSON object");
   }
-  for (auto field : doc_->object) {
-    if (std::find(allowed.begin(), allowed.end(), field.key) == allowed.end()) {
-      std::string list;
-      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      return Status::InvalidArgument("unknown member '" + std::string(field.key) +
-                                     "' in config (allowed: " + list + ")");
-    }
-  }
+  SYNCMGR_RETURN_IF_ERROR(wire::CheckMembers(doc_->object, "config", allowed));
   doc_->parsed = true;
   return Status::Ok();
 }
@@ -52,41 +45,6 @@ StatusOr<std::optional<std::string>> ConfigObject::String(std::string_view key) 
     return Status::InvalidArgument("config '" + std::string(key) + "' must be a string");
   }
   return std::optional<std::string>(std::string(s));
-}
-
-std::string RewriteStringMembers(
-    std::string_view json,
-    const std::function<std::optional<std::string>(std::string_view key, std::string_view value)>&
-        rewrite) {
-  simdjson::dom::parser parser;
-  simdjson::dom::object object;
-  if (parser.parse(json.data(), json.size()).get(object) != simdjson::SUCCESS) {
-    return "{}";  // not an object: show nothing rather than something secret
-  }
-  std::string out;
-  server::JsonWriter w(&out);
-  w.BeginObject();
-  for (auto field : object) {
-    w.Key(field.key);
-    std::string_view s;
-    std::optional<std::string> replaced;
-    if (field.value.get(s) == simdjson::SUCCESS) replaced = rewrite(field.key, s);
-    if (replaced) {
-      w.String(*replaced);
-    } else {
-      w.Raw(simdjson::minify(field.value));
-    }
-  }
-  w.EndObject();
-  return out;
-}
-
-std::string RedactStringMember(std::string_view json, std::string_view key) {
-  return RewriteStringMembers(
-      json, [&](std::string_view k, std::string_view) -> std::optional<std::string> {
-        if (k == key) return std::string("***");
-        return std::nullopt;
-      });
 }
 
 StatusOr<std::vector<std::string>> ResolveDestination(const std::string& host, bool allow_private) {

@@ -1,13 +1,12 @@
 // Helpers the postgres, file and ftp sinks share: reading a target's config
-// object, rewriting string members (redaction), and resolving a destination
-// under the outbound-safety rule of delivery/outbound.h.
+// object, and resolving a destination under the outbound-safety rule of
+// delivery/outbound.h.
 //
 // Thread-safety: a ConfigObject is used from one thread; the free functions
 // are safe from any thread (getaddrinfo is).
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,16 +41,6 @@ class ConfigObject {
   struct Doc;
   std::unique_ptr<Doc> doc_;
 };
-
-// The JSON object `json` with each string member for which `rewrite`
-// answers a value replaced by that value; everything else as it was
-// (minified). Not an object: "{}".
-std::string RewriteStringMembers(
-    std::string_view json,
-    const std::function<std::optional<std::string>(std::string_view key, std::string_view value)>&
-        rewrite);
-// The string member `key` replaced by "***".
-std::string RedactStringMember(std::string_view json, std::string_view key);
 
 // Resolves `host` (a name or a numeric address, no brackets) and applies the
 // outbound-safety rule (outbound.h IsPrivateAddress) to every address it

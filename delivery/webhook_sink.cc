@@ -1,5 +1,5 @@
 // The `webhook` push target (SPEC §4 "Push delivery"): each batch is one
-// HTTP POST of {"target_id", "events": [feed events]} (server/feed_json.h),
+// HTTP POST of {"target_id", "events": [feed events]} (wire/feed_json.h),
 // sent with libcurl.
 //
 // Config (after sink.cc took out batch_size / max_attempts / on_failure):
@@ -27,8 +27,8 @@
 
 #include "delivery/outbound.h"
 #include "delivery/sinks.h"
-#include "server/feed_json.h"
-#include "server/json_writer.h"
+#include "wire/feed_json.h"
+#include "wire/json_writer.h"
 
 namespace syncmgr::delivery {
 
@@ -242,11 +242,11 @@ StatusOr<SendResult> WebhookSink::Send(const Batch& batch) {
   // The body: {"target_id", "events": [...]}.
   std::string body;
   {
-    server::JsonWriter w(&body);
+    wire::JsonWriter w(&body);
     w.BeginObject();
     w.Key("target_id").Uint(batch.target_id);
     w.Key("events").BeginArray();
-    for (const LogEvent& e : batch.events) server::WriteFeedEvent(w, e);
+    for (const LogEvent& e : batch.events) wire::WriteFeedEvent(w, e);
     w.EndArray();
     w.EndObject();
   }
@@ -346,29 +346,6 @@ Status ValidateWebhookConfig(std::string_view config_json, const SinkEnv& env) {
   SYNCMGR_RETURN_IF_ERROR(UrlHost(config.url, &host));
   if (!env.allow_private) SYNCMGR_RETURN_IF_ERROR(CheckPublicHost(host, "url"));
   return Status::Ok();
-}
-
-std::string RedactWebhookConfig(std::string_view config_json) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  simdjson::dom::object object;
-  if (parser.parse(config_json.data(), config_json.size(), true).get(root) != simdjson::SUCCESS ||
-      root.get_object().get(object) != simdjson::SUCCESS) {
-    return "{}";
-  }
-  std::string out;
-  server::JsonWriter w(&out);
-  w.BeginObject();
-  for (auto field : object) {
-    w.Key(field.key);
-    if (field.key == "secret" || field.key == "bearer_token") {
-      w.String("***");
-    } else {
-      w.Raw(simdjson::minify(field.value));
-    }
-  }
-  w.EndObject();
-  return out;
 }
 
 StatusOr<std::unique_ptr<Sink>> MakeWebhookSink(std::string_view config_json, const SinkEnv& env) {

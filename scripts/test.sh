@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds everything with ASan + UBSan and
-# -Wall -Wextra -Werror, and runs every test; then the server, feed and
-# engine concurrency tests under ThreadSanitizer, then each fuzz harness for
-# a few seconds. This is the README's test
-# command; .ci/run calls it.
+# Installs what is needed, checks the layer order (scripts/check-layers.sh),
+# builds everything with ASan + UBSan and -Wall -Wextra -Werror, and runs
+# every test; then the server, feed and engine concurrency tests under
+# ThreadSanitizer, then each fuzz harness for a few seconds. This is the
+# README's test command; .ci/run calls it.
 #
 #   BUILD_DIR   build directory            (default: build-test)
 #   JOBS        parallel build/test jobs   (default: number of cores)
@@ -13,6 +13,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
+
+# Folders depend one way (docs/architecture.md): checked before anything is
+# built, so a wrong include fails in a second, not after the build.
+bash scripts/check-layers.sh
 
 BUILD_DIR=${BUILD_DIR:-build-test}
 JOBS=${JOBS:-$(nproc)}

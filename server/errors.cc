@@ -1,6 +1,6 @@
 #include "server/errors.h"
 
-#include "server/json_writer.h"
+#include "wire/api_render.h"
 
 namespace syncmgr::server {
 
@@ -42,12 +42,9 @@ ErrorInfo ErrorFor(Code code) {
 
 std::string ErrorBody(ErrorInfo info, std::string_view message) {
   std::string out;
-  JsonWriter w(&out);
-  w.BeginObject().Key("error").BeginObject();
-  w.Key("code").String(info.code);
+  wire::JsonWriter w(&out);
   // A 500 never shows engine internals (paths, RocksDB messages).
-  w.Key("message").String(info.http_status == 500 ? "internal error" : message);
-  w.EndObject().EndObject();
+  wire::WriteError(w, info.code, info.http_status == 500 ? "internal error" : message);
   return out;
 }
 

@@ -5,8 +5,8 @@
 #include <string_view>
 
 #include "engine/engine.h"
-#include "server/feed_json.h"
 #include "server/params.h"
+#include "wire/feed_json.h"
 
 namespace syncmgr::server {
 
@@ -111,7 +111,7 @@ StatusOr<FeedRequest> ParseFeedRequest(const ApiRequest& req, Engine& engine,
     SYNCMGR_ASSIGN_OR_RETURN(std::vector<std::string> names, SplitList("types", *types));
     for (const std::string& name : names) {
       EventType type;
-      if (!ParseEventType(name, &type)) {
+      if (!wire::ParseEventType(name, &type)) {
         return Status::InvalidArgument(
             "'types': unknown event type '" + name +
             "' (known: property.created, property.updated, property.removed, "

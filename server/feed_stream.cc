@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "engine/engine.h"
-#include "server/feed_json.h"
-#include "server/json_writer.h"
+#include "wire/feed_json.h"
+#include "wire/json_writer.h"
 
 namespace syncmgr::server {
 
@@ -38,9 +38,9 @@ std::chrono::milliseconds AtLeastOneMs(std::chrono::steady_clock::duration d) {
 }  // namespace
 
 void WriteFeedPage(std::string* out, const FeedPage& page) {
-  JsonWriter w(out);
+  wire::JsonWriter w(out);
   w.BeginObject().Key("events").BeginArray();
-  for (const LogEvent& e : page.events) WriteFeedEvent(w, e);
+  for (const LogEvent& e : page.events) wire::WriteFeedEvent(w, e);
   w.EndArray().Key("last_seq").Uint(page.last_seq).EndObject();
 }
 
@@ -93,7 +93,7 @@ Status SseStream::Next(std::string* out, bool* done) {
                                                    options_.filter, position_, limits));
   const Clock::time_point now = Clock::now();
   for (const LogEvent& e : page.events) {
-    AppendFrame(out, e.seq, EventTypeName(e.type), FeedEventJson(e));
+    AppendFrame(out, e.seq, wire::EventTypeName(e.type), wire::FeedEventJson(e));
     last_id_ = e.seq;
     last_id_time_ = now;
   }

@@ -3,7 +3,7 @@
 #include <limits>
 
 #include "engine/engine.h"
-#include "server/time_format.h"
+#include "wire/time_format.h"
 
 namespace syncmgr::server {
 namespace {
@@ -99,7 +99,7 @@ StatusOr<uint32_t> PathId32(const ApiRequest& request, std::string_view name,
 StatusOr<std::optional<uint64_t>> QueryAsOf(const ApiRequest& request, Engine& engine) {
   const std::optional<std::string_view> text = request.query.Get("as_of");
   if (!text) return std::optional<uint64_t>();
-  if (const std::optional<int64_t> time_us = ParseRfc3339(*text)) {
+  if (const std::optional<int64_t> time_us = wire::ParseRfc3339(*text)) {
     StatusOr<uint64_t> seq = engine.SeqAtTime(request.caller.tenant, *time_us);
     if (!seq.ok()) return seq.status();
     return std::optional<uint64_t>(*seq);

@@ -5,13 +5,13 @@
 #include <cstdio>
 #include <mutex>
 
-#include "server/json_writer.h"
+#include "wire/json_writer.h"
 
 namespace syncmgr::server {
 
 std::string FormatRequestLog(const RequestLogRecord& r, int64_t now_unix_micros) {
   std::string out;
-  JsonWriter w(&out);
+  wire::JsonWriter w(&out);
   w.BeginObject();
   w.Key("time").Time(now_unix_micros);
   w.Key("method").String(r.method);
@@ -42,7 +42,7 @@ void WriteLogLineToStderr(std::string_view line) {
 
 void LogServerError(std::string_view message) {
   std::string line = R"({"level":"error","message":)";
-  AppendJsonString(&line, message);
+  wire::AppendJsonString(&line, message);
   line.push_back('}');
   WriteLogLineToStderr(line);
 }

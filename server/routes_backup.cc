@@ -7,17 +7,17 @@
 #include <filesystem>
 
 #include "engine/engine.h"
-#include "server/json_writer.h"
-#include "server/request_json.h"
 #include "server/routes.h"
+#include "wire/api_render.h"
+#include "wire/request_json.h"
 
 namespace syncmgr::server {
 namespace {
 
 ApiResponse CreateBackup(const ApiRequest& req, HandlerContext& ctx) {
-  SYNCMGR_ASSIGN_OR_RESPOND(simdjson::dom::object body, ParseObjectBody(req.body));
-  SYNCMGR_RESPOND_IF_ERROR(CheckMembers(body, "the backup request", {"out"}));
-  SYNCMGR_ASSIGN_OR_RESPOND(std::optional<std::string> out, OptionalString(body, "out"));
+  SYNCMGR_ASSIGN_OR_RESPOND(simdjson::dom::object body, wire::ParseObjectBody(req.body));
+  SYNCMGR_RESPOND_IF_ERROR(wire::CheckMembers(body, "the backup request", {"out"}));
+  SYNCMGR_ASSIGN_OR_RESPOND(std::optional<std::string> out, wire::OptionalString(body, "out"));
   if (!out || out->empty()) {
     return ErrorResponse(Status::InvalidArgument("'out' (the backup directory) is required"));
   }
@@ -27,16 +27,7 @@ ApiResponse CreateBackup(const ApiRequest& req, HandlerContext& ctx) {
     return ErrorResponse(Status::InvalidArgument("'out' must be an absolute path"));
   }
   SYNCMGR_ASSIGN_OR_RESPOND(BackupInfo info, ctx.engine.Backup(*out));
-  std::string text;
-  JsonWriter w(&text);
-  w.BeginObject();
-  w.Key("status").String("success");
-  w.Key("out").String(info.path);
-  w.Key("files").Uint(info.files);
-  w.Key("bytes").Uint(info.bytes);
-  w.Key("linked_files").Uint(info.linked_files);
-  w.EndObject();
-  return JsonResponse(201, std::move(text));
+  return JsonResponse(201, wire::ToJson(info, wire::WriteBackupInfo));
 }
 
 }  // namespace

@@ -4,9 +4,9 @@
 // (delivery/delivery_engine.h); these handlers run on the worker pool.
 #include "delivery/delivery_engine.h"
 #include "engine/engine.h"
-#include "server/json_writer.h"
 #include "server/params.h"
 #include "server/routes.h"
+#include "wire/api_render.h"
 
 namespace syncmgr::server {
 namespace {
@@ -14,50 +14,9 @@ namespace {
 // Dead letters listed per request at most.
 constexpr uint64_t kMaxDeadLetterLimit = 1000;
 
-void WriteTimeOrNull(JsonWriter& w, int64_t us) {
-  if (us == 0) {
-    w.Null();
-  } else {
-    w.Time(us);
-  }
-}
-
-// {"state", "delivered_seq", "pending_events", "last_error", "last_attempt_at",
-//  "next_attempt_at", "dead_letters"}
-ApiResponse StatusResponse(const StatusOr<delivery::DeliveryStatus>& status) {
+ApiResponse StatusResponse(const StatusOr<wire::DeliveryStatus>& status) {
   if (!status.ok()) return ErrorResponse(status.status());
-  const delivery::DeliveryStatus& s = *status;
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginObject();
-  w.Key("state").String(s.state);
-  w.Key("delivered_seq").Uint(s.delivered_seq);
-  w.Key("pending_events").Uint(s.pending_events);
-  w.Key("last_error");
-  if (s.last_error.empty()) {
-    w.Null();
-  } else {
-    w.String(s.last_error);
-  }
-  w.Key("last_attempt_at");
-  WriteTimeOrNull(w, s.last_attempt_at_us);
-  w.Key("next_attempt_at");
-  WriteTimeOrNull(w, s.next_attempt_at_us);
-  w.Key("dead_letters").Uint(s.dead_letters);
-  w.EndObject();
-  return JsonResponse(200, std::move(out));
-}
-
-// {"id", "first_seq", "last_seq", "attempts", "last_error", "failed_at"}
-void WriteDeadLetter(JsonWriter& w, const DeadLetter& d) {
-  w.BeginObject();
-  w.Key("id").Uint(d.id);
-  w.Key("first_seq").Uint(d.first_seq);
-  w.Key("last_seq").Uint(d.last_seq);
-  w.Key("attempts").Uint(d.attempts);
-  w.Key("last_error").String(d.last_error);
-  w.Key("failed_at").Time(d.failed_at_us);
-  w.EndObject();
+  return JsonResponse(200, wire::ToJson(*status, wire::WriteDeliveryStatus));
 }
 
 StatusOr<delivery::DeliveryEngine*> Delivery(HandlerContext& ctx) {
@@ -100,7 +59,7 @@ ApiResponse Snapshot(const ApiRequest& req, HandlerContext& ctx) {
   SYNCMGR_ASSIGN_OR_RESPOND(delivery::DeliveryEngine * d, Delivery(ctx));
   SYNCMGR_ASSIGN_OR_RESPOND(uint64_t seq, d->Snapshot(req.caller.tenant, id));
   std::string out;
-  JsonWriter w(&out);
+  wire::JsonWriter w(&out);
   w.BeginObject().Key("seq").Uint(seq).EndObject();
   return JsonResponse(200, std::move(out));
 }
@@ -118,12 +77,7 @@ ApiResponse ListDeadLetters(const ApiRequest& req, HandlerContext& ctx) {
       std::vector<DeadLetter> list,
       ctx.engine.ListDeadLetters(req.caller.tenant, id, after.value_or(0),
                                  static_cast<uint32_t>(limit.value_or(kMaxDeadLetterLimit))));
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginArray();
-  for (const DeadLetter& dead : list) WriteDeadLetter(w, dead);
-  w.EndArray();
-  return JsonResponse(200, std::move(out));
+  return JsonResponse(200, wire::ToJsonArray(list, wire::WriteDeadLetter));
 }
 
 ApiResponse RetryDeadLetter(const ApiRequest& req, HandlerContext& ctx) {
@@ -131,10 +85,8 @@ ApiResponse RetryDeadLetter(const ApiRequest& req, HandlerContext& ctx) {
   SYNCMGR_ASSIGN_OR_RESPOND(uint64_t dead_id, PathId64(req, "dead_letter_id", "dead letter"));
   SYNCMGR_ASSIGN_OR_RESPOND(delivery::DeliveryEngine * d, Delivery(ctx));
   SYNCMGR_ASSIGN_OR_RESPOND(DeadLetter dead, d->RetryDeadLetter(req.caller.tenant, id, dead_id));
-  std::string out;
-  JsonWriter w(&out);
-  WriteDeadLetter(w, dead);
-  return JsonResponse(202, std::move(out));  // queued: removed once delivered
+  // Queued: removed once delivered.
+  return JsonResponse(202, wire::ToJson(dead, wire::WriteDeadLetter));
 }
 
 }  // namespace

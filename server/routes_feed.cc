@@ -10,10 +10,10 @@
 #include "server/feed_hub.h"
 #include "server/feed_request.h"
 #include "server/feed_stream.h"
-#include "server/json_writer.h"
-#include "server/request_json.h"
 #include "server/routes.h"
 #include "server/server.h"
+#include "wire/json_writer.h"
+#include "wire/request_json.h"
 
 namespace syncmgr::server {
 namespace {
@@ -75,7 +75,7 @@ ApiResponse GetFeed(const ApiRequest& req, HandlerContext& ctx) {
 
 // A stream id member: an integer in [1, 2^32-1] (400 otherwise); 0 if absent.
 StatusOr<uint32_t> StreamMember(simdjson::dom::object body, std::string_view key) {
-  StatusOr<std::optional<double>> v = OptionalNumber(body, key);
+  StatusOr<std::optional<double>> v = wire::OptionalNumber(body, key);
   if (!v.ok()) return v.status();
   if (!*v) return uint32_t{0};
   const double d = **v;
@@ -86,14 +86,15 @@ StatusOr<uint32_t> StreamMember(simdjson::dom::object body, std::string_view key
 }
 
 ApiResponse CreateFeedToken(const ApiRequest& req, HandlerContext& ctx) {
-  SYNCMGR_ASSIGN_OR_RESPOND(simdjson::dom::object body,
-                            ParseObjectBody(req.body.empty() ? std::string_view("{}") : req.body));
+  SYNCMGR_ASSIGN_OR_RESPOND(
+      simdjson::dom::object body,
+      wire::ParseObjectBody(req.body.empty() ? std::string_view("{}") : req.body));
   SYNCMGR_RESPOND_IF_ERROR(
-      CheckMembers(body, "the feed token request", {"source_id", "target_id", "ttl_s"}));
+      wire::CheckMembers(body, "the feed token request", {"source_id", "target_id", "ttl_s"}));
   FeedTokenSpec spec;
   SYNCMGR_ASSIGN_OR_RESPOND(spec.source_id, StreamMember(body, "source_id"));
   SYNCMGR_ASSIGN_OR_RESPOND(spec.target_id, StreamMember(body, "target_id"));
-  SYNCMGR_ASSIGN_OR_RESPOND(std::optional<double> ttl, OptionalNumber(body, "ttl_s"));
+  SYNCMGR_ASSIGN_OR_RESPOND(std::optional<double> ttl, wire::OptionalNumber(body, "ttl_s"));
   if (ttl) {
     if (!(*ttl >= 1 && *ttl <= kMaxFeedTokenTtlS) || std::floor(*ttl) != *ttl) {
       return ErrorResponse(Status::InvalidArgument(
@@ -104,7 +105,7 @@ ApiResponse CreateFeedToken(const ApiRequest& req, HandlerContext& ctx) {
   SYNCMGR_ASSIGN_OR_RESPOND(FeedTokenIssued issued,
                             ctx.engine.CreateFeedToken(req.caller.tenant, spec));
   std::string out;
-  JsonWriter w(&out);
+  wire::JsonWriter w(&out);
   w.BeginObject();
   w.Key("token").String(issued.token);
   w.Key("expires_at").Time(issued.info.expires_at_us);

@@ -3,11 +3,11 @@
 #include <limits>
 
 #include "engine/engine.h"
-#include "server/json_render.h"
 #include "server/metrics.h"
 #include "server/params.h"
 #include "server/routes.h"
 #include "server/server.h"
+#include "wire/api_render.h"
 
 namespace syncmgr::server {
 namespace {
@@ -38,10 +38,7 @@ class ImportSink : public RequestBodySink {
     StatusOr<ImportResult> result = session_->Finish();
     metrics_.ImportFinished(result.ok());
     if (!result.ok()) return ErrorResponse(result.status());
-    std::string out;
-    JsonWriter w(&out);
-    WriteImportResult(w, *result);
-    return JsonResponse(200, std::move(out));
+    return JsonResponse(200, wire::ToJson(*result, wire::WriteImportResult));
   }
 
  private:
@@ -105,21 +102,13 @@ ApiResponse ListImports(const ApiRequest& req, HandlerContext& ctx) {
   }
   SYNCMGR_ASSIGN_OR_RESPOND(std::vector<ImportLogEntry> entries,
                             ctx.engine.ListImports(req.caller.tenant, source, limit));
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginArray();
-  for (const ImportLogEntry& e : entries) WriteImportLog(w, e);
-  w.EndArray();
-  return JsonResponse(200, std::move(out));
+  return JsonResponse(200, wire::ToJsonArray(entries, wire::WriteImportLog));
 }
 
 ApiResponse GetImport(const ApiRequest& req, HandlerContext& ctx) {
   SYNCMGR_ASSIGN_OR_RESPOND(uint64_t id, PathId64(req, "id", "import"));
   SYNCMGR_ASSIGN_OR_RESPOND(ImportLogEntry entry, ctx.engine.GetImport(req.caller.tenant, id));
-  std::string out;
-  JsonWriter w(&out);
-  WriteImportLog(w, entry);
-  return JsonResponse(200, std::move(out));
+  return JsonResponse(200, wire::ToJson(entry, wire::WriteImportLog));
 }
 
 }  // namespace

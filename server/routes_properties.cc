@@ -4,13 +4,20 @@
 
 #include "engine/engine.h"
 #include "engine/import_parser.h"
-#include "server/json_render.h"
 #include "server/params.h"
 #include "server/routes.h"
 #include "server/server.h"
+#include "wire/api_render.h"
 
 namespace syncmgr::server {
 namespace {
+
+ApiResponse PropertyResponse(const PropertyRecord& record, StreamKind kind) {
+  std::string out;
+  wire::JsonWriter w(&out);
+  wire::WriteProperty(w, record, kind);
+  return JsonResponse(200, std::move(out));
+}
 
 // A property list as a JSON array, pulled from the engine cursor one piece
 // (~stream_chunk_bytes) at a time: memory stays bounded however long the
@@ -33,8 +40,8 @@ class PropertyListStream : public ResponseStream {
         return Status::Ok();
       }
       if (count_++ > 0) out->push_back(',');
-      JsonWriter item(out);
-      WriteProperty(item, record_, kind_);
+      wire::JsonWriter item(out);
+      wire::WriteProperty(item, record_, kind_);
     }
     *done = false;
     return Status::Ok();
@@ -88,10 +95,7 @@ ApiResponse GetProperty(const ApiRequest& req, HandlerContext& ctx, StreamKind k
   SYNCMGR_ASSIGN_OR_RESPOND(
       PropertyRecord record,
       ctx.engine.GetProperty(req.caller.tenant, stream, req.path.Get("external_id"), options));
-  std::string out;
-  JsonWriter w(&out);
-  WriteProperty(w, record, kind);
-  return JsonResponse(200, std::move(out));
+  return PropertyResponse(record, kind);
 }
 
 ApiResponse GetHistory(const ApiRequest& req, HandlerContext& ctx, StreamKind kind) {
@@ -99,12 +103,7 @@ ApiResponse GetHistory(const ApiRequest& req, HandlerContext& ctx, StreamKind ki
   SYNCMGR_ASSIGN_OR_RESPOND(
       std::vector<HistoryEntry> history,
       ctx.engine.History(req.caller.tenant, stream, req.path.Get("external_id")));
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginArray();
-  for (const HistoryEntry& e : history) WriteHistoryEntry(w, e);
-  w.EndArray();
-  return JsonResponse(200, std::move(out));
+  return JsonResponse(200, wire::ToJsonArray(history, wire::WriteHistoryEntry));
 }
 
 ApiResponse PutProperty(const ApiRequest& req, HandlerContext& ctx) {
@@ -120,10 +119,7 @@ ApiResponse PutProperty(const ApiRequest& req, HandlerContext& ctx) {
   SYNCMGR_ASSIGN_OR_RESPOND(
       PropertyRecord record,
       ctx.engine.PutTargetProperty(req.caller.tenant, target, external_id, req.body));
-  std::string out;
-  JsonWriter w(&out);
-  WriteProperty(w, record, StreamKind::kTarget);
-  return JsonResponse(200, std::move(out));
+  return PropertyResponse(record, StreamKind::kTarget);
 }
 
 ApiResponse DeleteProperty(const ApiRequest& req, HandlerContext& ctx) {
@@ -131,10 +127,7 @@ ApiResponse DeleteProperty(const ApiRequest& req, HandlerContext& ctx) {
   SYNCMGR_ASSIGN_OR_RESPOND(
       PropertyRecord record,
       ctx.engine.DeleteTargetProperty(req.caller.tenant, target, req.path.Get("external_id")));
-  std::string out;
-  JsonWriter w(&out);
-  WriteProperty(w, record, StreamKind::kTarget);
-  return JsonResponse(200, std::move(out));
+  return PropertyResponse(record, StreamKind::kTarget);
 }
 
 }  // namespace

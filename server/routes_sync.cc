@@ -3,10 +3,10 @@
 #include <limits>
 
 #include "engine/engine.h"
-#include "server/json_render.h"
 #include "server/metrics.h"
 #include "server/params.h"
 #include "server/routes.h"
+#include "wire/api_render.h"
 
 namespace syncmgr::server {
 namespace {
@@ -30,8 +30,8 @@ ApiResponse RunSync(const ApiRequest& req, HandlerContext& ctx) {
   ctx.metrics.SyncFinished(result.ok(), options.dry_run, result.ok() ? result->stats.conflicts : 0);
   if (!result.ok()) return ErrorResponse(result.status());
   std::string out;
-  JsonWriter w(&out);
-  WriteSyncResult(w, *result, options.dry_run);
+  wire::JsonWriter w(&out);
+  wire::WriteSyncResult(w, *result, options.dry_run);
   return JsonResponse(200, std::move(out));
 }
 
@@ -61,21 +61,13 @@ ApiResponse ListSyncLogs(const ApiRequest& req, HandlerContext& ctx) {
   }
   SYNCMGR_ASSIGN_OR_RESPOND(std::vector<SyncLogEntry> entries,
                             ctx.engine.ListSyncLogs(req.caller.tenant, filter));
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginArray();
-  for (const SyncLogEntry& e : entries) WriteSyncLog(w, e);
-  w.EndArray();
-  return JsonResponse(200, std::move(out));
+  return JsonResponse(200, wire::ToJsonArray(entries, wire::WriteSyncLog));
 }
 
 ApiResponse GetSyncLog(const ApiRequest& req, HandlerContext& ctx) {
   SYNCMGR_ASSIGN_OR_RESPOND(uint64_t id, PathId64(req, "id", "sync run"));
   SYNCMGR_ASSIGN_OR_RESPOND(SyncLogEntry entry, ctx.engine.GetSyncLog(req.caller.tenant, id));
-  std::string out;
-  JsonWriter w(&out);
-  WriteSyncLog(w, entry);
-  return JsonResponse(200, std::move(out));
+  return JsonResponse(200, wire::ToJson(entry, wire::WriteSyncLog));
 }
 
 }  // namespace

@@ -7,11 +7,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tools/api_json.h"
 #include "tools/args.h"
 #include "tools/import_input.h"
-#include "tools/json_writer.h"
 #include "tools/ndjson_convert.h"
+#include "wire/api_parse.h"
+#include "wire/api_render.h"
+#include "wire/json_writer.h"
+#include "wire/redact.h"
+#include "wire/time_format.h"
 
 namespace syncmgr::cli {
 namespace {
@@ -236,7 +239,8 @@ TEST(CliArgParser, HelpTexts) {
 }
 
 TEST(CliJsonWriter, NestedValuesAndEscaping) {
-  JsonWriter w;
+  std::string out;
+  wire::JsonWriter w(&out);
   w.BeginObject();
   w.Key("a");
   w.BeginArray();
@@ -251,30 +255,37 @@ TEST(CliJsonWriter, NestedValuesAndEscaping) {
   w.Key("raw");
   w.Raw("{\"x\":1}");
   w.EndObject();
-  EXPECT_EQ(w.str(),
-            "{\"a\":[1,-2,0.5,true,null],\"s\":\"q\\\"\\\\\\n\\u0001é\",\"raw\":{\"x\":1}}");
+  EXPECT_EQ(out, "{\"a\":[1,-2,0.5,true,null],\"s\":\"q\\\"\\\\\\n\\u0001é\",\"raw\":{\"x\":1}}");
 }
 
+// The command line shows configs with the wire layer's one redactor, the
+// server's rule (tests/wire/redact_test.cc has the whole of it): a DSN's
+// key=value password is shown as '***', and a config that is not an object
+// is never echoed.
 TEST(CliApiJson, RedactsSecrets) {
-  std::string out = RedactTargetConfig(
-      R"({"url":"http://x","secret":"whsec_abc","bearer_token":"t","batch_size":5})");
+  std::string out =
+      wire::RedactConfig(
+          R"({"url":"http://x","secret":"whsec_abc","bearer_token":"t","batch_size":5})")
+          .json;
   EXPECT_EQ(out, R"({"url":"http://x","secret":"***","bearer_token":"***","batch_size":5})");
-  EXPECT_EQ(RedactTargetConfig(R"({"dsn":"postgresql://u:pw@h/db"})"),
+  EXPECT_EQ(wire::RedactConfig(R"({"dsn":"postgresql://u:pw@h/db"})").json,
             R"({"dsn":"postgresql://u:***@h/db"})");
-  EXPECT_EQ(RedactTargetConfig(R"({"dsn":"host=h password=pw dbname=d"})"),
-            R"({"dsn":"host=h password=*** dbname=d"})");
-  EXPECT_EQ(RedactTargetConfig("not json"), "not json");
+  EXPECT_EQ(wire::RedactConfig(R"({"dsn":"host=h password=pw dbname=d"})").json,
+            R"({"dsn":"host=h password='***' dbname=d"})");
+  EXPECT_EQ(wire::RedactConfig("not json").json, "{}");
+  EXPECT_TRUE(wire::RedactConfig("not json").unreadable);
 }
 
 TEST(CliApiJson, ErrorAnswers) {
-  Status st = ParseApiError(404, R"({"error":{"code":"not_found","message":"source 3"}})");
+  Status st = wire::ParseApiError(404, R"({"error":{"code":"not_found","message":"source 3"}})");
   EXPECT_EQ(st.code(), Code::kNotFound);
   EXPECT_EQ(st.ToString(), "not_found: source 3");
-  EXPECT_EQ(ParseApiError(409, R"({"error":{"code":"mass_removal","message":"m"}})").code(),
+  EXPECT_EQ(wire::ParseApiError(409, R"({"error":{"code":"mass_removal","message":"m"}})").code(),
             Code::kMassRemoval);
-  Status other = ParseApiError(431, R"({"error":{"code":"headers_too_large","message":"h"}})");
+  Status other =
+      wire::ParseApiError(431, R"({"error":{"code":"headers_too_large","message":"h"}})");
   EXPECT_EQ(other.message(), "headers_too_large: h");
-  Status proxy = ParseApiError(502, "<html>Bad Gateway</html>\nmore");
+  Status proxy = wire::ParseApiError(502, "<html>Bad Gateway</html>\nmore");
   EXPECT_EQ(proxy.message(), "server answered HTTP 502: <html>Bad Gateway</html>");
 }
 
@@ -287,7 +298,7 @@ TEST(CliApiJson, RoundTripsAnswers) {
                     .max_removal_ratio = 0.5,
                     .created_at_us = 0};
   SourceInfo back;
-  ASSERT_TRUE(ParseSource(SourceJson(source), &back).ok());
+  ASSERT_TRUE(wire::ParseSource(wire::ToJson(source, wire::WriteSource), &back).ok());
   EXPECT_EQ(back.id, 2u);
   EXPECT_EQ(back.ignore_fields, std::vector<std::string>{"a"});
   EXPECT_EQ(back.max_removal_ratio, 0.5);
@@ -297,21 +308,23 @@ TEST(CliApiJson, RoundTripsAnswers) {
                   .stats = {1, 2, 3, 4, 5},
                   .warnings = {{"x", "manual_change", "kept"}}};
   SyncResult sync_back;
-  ASSERT_TRUE(ParseSyncResult(SyncResultJson(sync, false), &sync_back).ok());
+  const std::string sync_json = wire::ToJson(
+      sync, [](wire::JsonWriter& w, const SyncResult& r) { wire::WriteSyncResult(w, r, false); });
+  ASSERT_TRUE(wire::ParseSyncResult(sync_json, &sync_back).ok());
   EXPECT_EQ(sync_back.stats.conflicts, 5u);
   ASSERT_EQ(sync_back.warnings.size(), 1u);
   EXPECT_EQ(sync_back.warnings[0].message, "kept");
 
   ImportResult imp{.import_id = 3, .seq = 7, .stats = {5, 4, 3, 2, 1}};
   ImportResult imp_back;
-  ASSERT_TRUE(ParseImportResult(ImportResultJson(imp), &imp_back).ok());
+  ASSERT_TRUE(wire::ParseImportResult(wire::ToJson(imp, wire::WriteImportResult), &imp_back).ok());
   EXPECT_EQ(imp_back.stats.received, 5u);
   EXPECT_EQ(imp_back.import_id, 3u);
 }
 
 TEST(CliApiJson, Rfc3339) {
-  EXPECT_EQ(Rfc3339(0), "1970-01-01T00:00:00.000000Z");
-  EXPECT_EQ(Rfc3339(1'700'000'000'123'456), "2023-11-14T22:13:20.123456Z");
+  EXPECT_EQ(wire::FormatRfc3339(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(wire::FormatRfc3339(1'700'000'000'123'456), "2023-11-14T22:13:20.123456Z");
 }
 
 }  // namespace

@@ -16,9 +16,10 @@
 
 #include "delivery/ndjson_files.h"
 #include "delivery/sinks.h"
-#include "server/json_render.h"
 #include "tests/push_workload.h"
 #include "tests/support/test_server.h"
+#include "wire/api_render.h"
+#include "wire/redact.h"
 
 namespace syncmgr::testing {
 namespace {
@@ -157,8 +158,8 @@ TEST(PushFileTest, SnapshotEqualsTheCurrentStateAndFoldsWithLaterChanges) {
   // One line per live property, as GET /targets/{id}/properties shows it.
   std::string expected;
   for (const PropertyRecord& r : w.TargetRecords()) {
-    server::JsonWriter jw(&expected);
-    server::WriteProperty(jw, r, StreamKind::kTarget);
+    wire::JsonWriter jw(&expected);
+    wire::WriteProperty(jw, r, StreamKind::kTarget);
     expected += '\n';
   }
   EXPECT_EQ(snapshot, expected);
@@ -309,7 +310,7 @@ TEST(PushFileTest, BadConfigsAreRefusedAndCreateNothing) {
   EXPECT_TRUE(delivery::ValidateFileConfig(FileConfig(tmp.path() + "/later/"), env).ok());
   EXPECT_TRUE(delivery::ValidateFileConfig(FileConfig(tmp.path()), env).ok());
   EXPECT_EQ(ListDir(tmp.path()), std::vector<std::string>{"a-file"});
-  EXPECT_EQ(delivery::RedactFileConfig(FileConfig("/x")), FileConfig("/x"));
+  EXPECT_EQ(wire::RedactConfig(FileConfig("/x")).json, FileConfig("/x"));
 }
 
 // On a shared server (--file-push-root ROOT) tenant 7's file targets must

@@ -12,10 +12,11 @@
 
 #include "delivery/ndjson_files.h"
 #include "delivery/sinks.h"
-#include "server/json_writer.h"
 #include "tests/push_workload.h"
 #include "tests/support/ftp_server.h"
 #include "tests/support/test_server.h"
+#include "wire/json_writer.h"
+#include "wire/redact.h"
 
 namespace syncmgr::testing {
 namespace {
@@ -51,11 +52,11 @@ class PushFtpTest : public ::testing::Test {
 
   std::string Config(const std::string& path, const std::string& password = "") const {
     std::string out = R"({"url":)";
-    server::AppendJsonString(&out, ftp_.Url(path));
+    wire::AppendJsonString(&out, ftp_.Url(path));
     out += R"(,"username":)";
-    server::AppendJsonString(&out, ftp_.user());
+    wire::AppendJsonString(&out, ftp_.user());
     out += R"(,"password":)";
-    server::AppendJsonString(&out, password.empty() ? ftp_.password() : password);
+    wire::AppendJsonString(&out, password.empty() ? ftp_.password() : password);
     out += "}";
     return out;
   }
@@ -218,9 +219,10 @@ TEST(PushFtpConfigTest, BadConfigsAreRefused) {
     EXPECT_EQ(st.code(), Code::kInvalidArgument) << config;
     EXPECT_TRUE(delivery::ValidateFtpConfig(config, open_env).ok()) << config;
   }
-  EXPECT_EQ(delivery::RedactFtpConfig(
-                R"({"password":"hunter2","url":"ftp://h.example.com/d/","username":"u"})"),
-            R"({"password":"***","url":"ftp://h.example.com/d/","username":"u"})");
+  EXPECT_EQ(
+      wire::RedactConfig(R"({"password":"hunter2","url":"ftp://h.example.com/d/","username":"u"})")
+          .json,
+      R"({"password":"***","url":"ftp://h.example.com/d/","username":"u"})");
 }
 
 // ---- End to end: the real server, its delivery engine and routes ----------------

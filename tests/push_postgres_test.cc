@@ -19,11 +19,12 @@
 #include <thread>
 
 #include "delivery/sinks.h"
-#include "server/json_writer.h"
 #include "tests/cli_process.h"
 #include "tests/push_workload.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/test_server.h"
+#include "wire/json_writer.h"
+#include "wire/redact.h"
 
 namespace syncmgr::testing {
 namespace {
@@ -43,7 +44,7 @@ class PushPostgresTest : public ::testing::Test {
   std::string Config(const std::string& table = "") const {
     std::string out = "{";
     out += R"("dsn":)";
-    server::AppendJsonString(&out, pg_->Dsn(db_));
+    wire::AppendJsonString(&out, pg_->Dsn(db_));
     if (!table.empty()) out += R"(,"table":")" + table + "\"";
     out += "}";
     return out;
@@ -71,7 +72,7 @@ class PushPostgresTest : public ::testing::Test {
     std::string json = "[";
     for (const auto& [id, p] : expected) {
       if (json.size() > 1) json += ",";
-      server::JsonWriter w(&json);
+      wire::JsonWriter w(&json);
       w.BeginObject();
       w.Key("i").String(id);
       w.Key("v").Uint(p.version);
@@ -389,12 +390,12 @@ TEST(PushPostgresRedactTest, TheDsnPasswordIsNeverShown) {
   };
   for (const Case& c : cases) {
     std::string config = R"({"dsn":)";
-    server::AppendJsonString(&config, c.dsn);
+    wire::AppendJsonString(&config, c.dsn);
     config += R"(,"table":"t"})";
-    std::string redacted = delivery::RedactPostgresConfig(config);
+    std::string redacted = wire::RedactConfig(config).json;
     EXPECT_EQ(redacted.find("hunter2"), std::string::npos) << redacted;
     std::string expected = R"({"dsn":)";
-    server::AppendJsonString(&expected, c.shown);
+    wire::AppendJsonString(&expected, c.shown);
     expected += R"(,"table":"t"})";
     EXPECT_EQ(redacted, expected) << c.dsn;
   }
@@ -402,9 +403,9 @@ TEST(PushPostgresRedactTest, TheDsnPasswordIsNeverShown) {
   for (const char* dsn :
        {"password='unterminated", "password", "x=1 password=", "postgresql://u:unterminated@"}) {
     std::string config = R"({"dsn":)";
-    server::AppendJsonString(&config, dsn);
+    wire::AppendJsonString(&config, dsn);
     config += "}";
-    const std::string redacted = delivery::RedactPostgresConfig(config);
+    const std::string redacted = wire::RedactConfig(config).json;
     EXPECT_EQ(redacted.find("unterminated"), std::string::npos) << redacted;
   }
 }

@@ -15,11 +15,11 @@
 #include <filesystem>
 
 #include "engine/engine.h"
-#include "tools/api_json.h"
 #include "tools/cli.h"
 #include "tools/http_client.h"
-#include "tools/json_writer.h"
 #include "tools/progress.h"
+#include "wire/api_parse.h"
+#include "wire/api_render.h"
 
 namespace syncmgr::cli {
 
@@ -46,23 +46,6 @@ int PrintResult(Context& ctx, const std::string& from, const BackupInfo& info,
   return kExitOk;
 }
 
-std::string InfoJson(const BackupInfo& info) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("status");
-  w.String("success");
-  w.Key("out");
-  w.String(info.path);
-  w.Key("files");
-  w.Uint(info.files);
-  w.Key("bytes");
-  w.Uint(info.bytes);
-  w.Key("linked_files");
-  w.Uint(info.linked_files);
-  w.EndObject();
-  return w.Take();
-}
-
 int RemoteBackup(Context& ctx, const std::string& url, const std::string& out) {
   // The admin key: --api-key, then SYNCMGR_ADMIN_KEY, then SYNCMGR_API_KEY
   // (docs/cli.md "Remote mode").
@@ -73,32 +56,20 @@ int RemoteBackup(Context& ctx, const std::string& url, const std::string& out) {
                                  "SYNCMGR_ADMIN_KEY)");
   auto client = HttpClient::Create(HttpClientOptions{.url = url, .api_key = *key});
   if (!client.ok()) return ctx.UsageFail(client.status().message());
-  JsonWriter body;
-  body.BeginObject();
-  body.Key("out");
-  body.String(out);
-  body.EndObject();
-  StatusOr<HttpResponse> response = client->Send("POST", "/admin/backup", body.str());
+  StatusOr<HttpResponse> response = client->Send(
+      "POST", "/admin/backup", wire::ToJson(std::string_view(out), wire::WriteBackupRequest));
   if (!response.ok()) {
     ctx.Fail(response.status());
     return client->transport_failed() ? kExitUnreachable : kExitFailed;
   }
   if (response->status < 200 || response->status > 299) {
-    return ctx.Fail(ParseApiError(response->status, response->body));
+    return ctx.Fail(wire::ParseApiError(response->status, response->body));
   }
   BackupInfo info;
   info.path = out;
-  // The counts are for the human summary only; an answer without them is
-  // still a successful backup.
-  auto number = [&](std::string_view name) -> uint64_t {
-    std::string needle = "\"" + std::string(name) + "\":";
-    size_t pos = response->body.find(needle);
-    if (pos == std::string::npos) return 0;
-    return std::strtoull(response->body.c_str() + pos + needle.size(), nullptr, 10);
-  };
-  info.files = number("files");
-  info.bytes = number("bytes");
-  info.linked_files = number("linked_files");
+  // The counts are for the human summary only: an answer without them (or
+  // not JSON) is still a successful backup, shown with zero counts.
+  wire::ParseBackupInfo(response->body, &info).IgnoreError();
   return PrintResult(ctx, client->origin(), info, response->body);
 }
 
@@ -149,7 +120,7 @@ int Backup(Context& ctx) {
   }
   StatusOr<BackupInfo> info = (*engine)->Backup(out);
   if (!info.ok()) return ctx.Fail(info.status());
-  return PrintResult(ctx, dir, *info, InfoJson(*info));
+  return PrintResult(ctx, dir, *info, wire::ToJson(*info, wire::WriteBackupInfo));
 }
 
 }  // namespace

@@ -2,9 +2,9 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "tools/api_json.h"
 #include "tools/cli.h"
 #include "tools/output.h"
+#include "wire/api_parse.h"
 
 namespace syncmgr::cli {
 
@@ -70,7 +70,7 @@ int TargetCreate(Context& ctx) {
   spec.name = ctx.args().positionals()[0];
   spec.type = ctx.args().Get("type", spec.type);
   if (auto config = ctx.args().GetOptional("config")) {
-    if (Status st = CheckJsonObject(*config); !st.ok()) {
+    if (Status st = wire::CheckJsonObject(*config); !st.ok()) {
       return ctx.UsageFail("--config must be a JSON object: " + st.message());
     }
     spec.config_json = *config;

@@ -6,88 +6,19 @@
 #include <charconv>
 #include <cstdio>
 
-#include <simdjson.h>
-
-#include "tools/api_json.h"
+#include "delivery/offline.h"
 #include "tools/cli.h"
-#include "tools/json_writer.h"
 #include "tools/local_backend.h"
 #include "tools/remote_backend.h"
-
-#ifdef SYNCMGR_HAVE_DELIVERY
-#include "delivery/offline.h"
-#endif
+#include "wire/api_parse.h"
+#include "wire/api_render.h"
 
 namespace syncmgr::cli {
 
 namespace {
 
-// GET /targets/{id}/delivery, as the command line reads it.
-struct DeliveryAnswer {
-  std::string state;
-  uint64_t delivered_seq = 0;
-  uint64_t pending_events = 0;
-  uint64_t dead_letters = 0;
-  std::string last_error;
-};
-
-Status ParseDeliveryAnswer(std::string_view json, DeliveryAnswer* out) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(json.data(), json.size(), true).get(root) != simdjson::SUCCESS) {
-    return Status::Internal("the server's delivery answer is not JSON");
-  }
-  std::string_view text;
-  if (root["state"].get_string().get(text) != simdjson::SUCCESS) {
-    return Status::Internal("the server's delivery answer has no state");
-  }
-  out->state = std::string(text);
-  if (root["delivered_seq"].get_uint64().get(out->delivered_seq)) {
-  }
-  if (root["pending_events"].get_uint64().get(out->pending_events)) {
-  }
-  if (root["dead_letters"].get_uint64().get(out->dead_letters)) {
-  }
-  if (root["last_error"].get_string().get(text) == simdjson::SUCCESS) out->last_error = text;
-  return Status::Ok();
-}
-
-#ifdef SYNCMGR_HAVE_DELIVERY
-Answer<DeliveryAnswer> Render(const delivery::DeliveryStatus& s) {
-  Answer<DeliveryAnswer> a;
-  a.value = {s.state, s.delivered_seq, s.pending_events, s.dead_letters, s.last_error};
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("state");
-  w.String(s.state);
-  w.Key("delivered_seq");
-  w.Uint(s.delivered_seq);
-  w.Key("pending_events");
-  w.Uint(s.pending_events);
-  w.Key("last_error");
-  if (s.last_error.empty()) {
-    w.Null();
-  } else {
-    w.String(s.last_error);
-  }
-  w.Key("last_attempt_at");
-  if (s.last_attempt_at_us == 0) {
-    w.Null();
-  } else {
-    w.String(Rfc3339(s.last_attempt_at_us));
-  }
-  w.Key("next_attempt_at");
-  w.Null();  // nothing is scheduled without a server
-  w.Key("dead_letters");
-  w.Uint(s.dead_letters);
-  w.EndObject();
-  a.json = w.Take();
-  return a;
-}
-#endif
-
-StatusOr<Answer<DeliveryAnswer>> RunAction(Backend& backend, TenantId tenant, uint32_t target,
-                                           std::string_view action, uint64_t from_seq) {
+StatusOr<Answer<wire::DeliveryStatus>> RunAction(Backend& backend, TenantId tenant, uint32_t target,
+                                                 std::string_view action, uint64_t from_seq) {
   if (auto* remote = dynamic_cast<RemoteBackend*>(&backend)) {
     std::string path = "/targets/" + std::to_string(target) + "/delivery";
     std::string method = "POST";
@@ -100,13 +31,12 @@ StatusOr<Answer<DeliveryAnswer>> RunAction(Backend& backend, TenantId tenant, ui
     }
     StatusOr<HttpResponse> r = remote->client().Send(method, path);
     if (!r.ok()) return r.status();
-    if (r->status < 200 || r->status > 299) return ParseApiError(r->status, r->body);
-    Answer<DeliveryAnswer> a;
-    SYNCMGR_RETURN_IF_ERROR(ParseDeliveryAnswer(r->body, &a.value));
+    if (r->status < 200 || r->status > 299) return wire::ParseApiError(r->status, r->body);
+    Answer<wire::DeliveryStatus> a;
+    SYNCMGR_RETURN_IF_ERROR(wire::ParseDeliveryStatus(r->body, &a.value));
     a.json = std::move(r->body);
     return a;
   }
-#ifdef SYNCMGR_HAVE_DELIVERY
   auto* local = dynamic_cast<LocalBackend*>(&backend);
   if (local == nullptr) return Status::Internal("unknown backend");
   Engine& engine = local->engine();
@@ -116,12 +46,10 @@ StatusOr<Answer<DeliveryAnswer>> RunAction(Backend& backend, TenantId tenant, ui
       : action == "resume" ? delivery::OfflineResume(engine, tenant, target)
                            : delivery::OfflineRedeliver(engine, tenant, target, from_seq);
   if (!s.ok()) return s.status();
-  return Render(*s);
-#else
-  (void)tenant;
-  (void)from_seq;
-  return Status::Unavailable("this syncmgr was built without push delivery");
-#endif
+  // Without a server nothing is scheduled: next_attempt_at is null.
+  Answer<wire::DeliveryStatus> a{std::move(*s), {}};
+  a.json = wire::ToJson(a.value, wire::WriteDeliveryStatus);
+  return a;
 }
 
 int Run(Context& ctx, std::string_view action) {
@@ -147,7 +75,7 @@ int Run(Context& ctx, std::string_view action) {
   auto answer = RunAction(*backend, *tenant, *target, action, from_seq);
   if (!answer.ok()) return ctx.Fail(answer.status());
   const uint32_t id = *target;
-  return ctx.Print(*answer, [&](const DeliveryAnswer& a) {
+  return ctx.Print(*answer, [&](const wire::DeliveryStatus& a) {
     std::printf("Target %u delivery: %s, delivered_seq %llu, pending %llu, dead letters %llu\n",
                 id, a.state.c_str(), static_cast<unsigned long long>(a.delivered_seq),
                 static_cast<unsigned long long>(a.pending_events),

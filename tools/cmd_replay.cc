@@ -21,10 +21,10 @@
 
 #include "delivery/policy.h"
 #include "engine/engine.h"
-#include "server/time_format.h"
 #include "tools/cli.h"
-#include "tools/json_writer.h"
 #include "tools/progress.h"
+#include "wire/json_writer.h"
+#include "wire/time_format.h"
 
 namespace syncmgr::cli {
 
@@ -99,7 +99,7 @@ bool ParseAsOf(const std::string& text, ReplayOptions* options) {
     options->as_of_seq = v;
     return true;
   }
-  if (std::optional<int64_t> t = server::ParseRfc3339(text)) {
+  if (std::optional<int64_t> t = wire::ParseRfc3339(text)) {
     options->as_of_time_us = *t;
     return true;
   }
@@ -180,18 +180,11 @@ int Replay(Context& ctx) {
     bar.Clear();
     const double seconds = Seconds(start);
     if (ctx.json()) {
-      JsonWriter w;
-      w.BeginObject();
-      w.Key("ok");
-      w.Bool(st.ok());
-      w.Key("events");
-      w.Uint(events);
-      w.Key("seconds");
-      w.Double(seconds);
-      w.Key("differences");
-      w.StringArray(diffs);
-      w.EndObject();
-      std::printf("%s\n", w.str().c_str());
+      std::string json;
+      wire::JsonWriter w(&json);
+      w.BeginObject().Key("ok").Bool(st.ok()).Key("events").Uint(events);
+      w.Key("seconds").Double(seconds).Key("differences").StringArray(diffs).EndObject();
+      std::printf("%s\n", json.c_str());
     } else {
       for (const std::string& d : diffs) std::printf("differs: %s\n", d.c_str());
       if (st.ok()) {
@@ -218,16 +211,11 @@ int Replay(Context& ctx) {
   if (!parked.ok()) return ctx.Fail(parked.status());
   const double seconds = Seconds(start);
   if (ctx.json()) {
-    JsonWriter w;
-    w.BeginObject();
-    w.Key("out");
-    w.String(*out);
-    w.Key("events");
-    w.Uint(events);
-    w.Key("seconds");
-    w.Double(seconds);
-    w.EndObject();
-    std::printf("%s\n", w.str().c_str());
+    std::string json;
+    wire::JsonWriter w(&json);
+    w.BeginObject().Key("out").String(*out).Key("events").Uint(events);
+    w.Key("seconds").Double(seconds).EndObject();
+    std::printf("%s\n", json.c_str());
   } else {
     std::printf("Replayed %llu events as of %s into %s in %.2f s (%s events/s).\n",
                 static_cast<unsigned long long>(events), as_of->c_str(), out->c_str(), seconds,

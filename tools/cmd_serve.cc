@@ -3,11 +3,8 @@
 #include <charconv>
 #include <cstdio>
 
-#include "tools/cli.h"
-
-#ifdef SYNCMGR_HAVE_SERVE
 #include "server/serve.h"
-#endif
+#include "tools/cli.h"
 
 namespace syncmgr::cli {
 
@@ -31,7 +28,6 @@ int Serve(Context& ctx) {
     }
     port = static_cast<uint16_t>(value);
   }
-#ifdef SYNCMGR_HAVE_SERVE
   server::ServeConfig config;
   config.db_path = ctx.data_dir();
   config.host = host;
@@ -46,10 +42,6 @@ int Serve(Context& ctx) {
   if (st.code() == Code::kInvalidArgument) return ctx.UsageFail(st.message());
   ctx.Fail(st);  // prints the one error line
   return kExitUnreachable;
-#else
-  (void)port;
-  return ctx.Fail(Status::Unavailable("this syncmgr was built without the HTTP server"));
-#endif
 }
 
 }  // namespace

@@ -1,11 +1,8 @@
 #include "tools/local_backend.h"
 
-#include "tools/api_json.h"
-
-#ifdef SYNCMGR_HAVE_DELIVERY
 #include "delivery/policy.h"
 #include "delivery/sink.h"
-#endif
+#include "wire/api_render.h"
 
 namespace syncmgr::cli {
 
@@ -14,34 +11,44 @@ namespace {
 // Pieces of the input handed to the engine at a time. Default: 1 MiB.
 constexpr size_t kReadChunkBytes = 1 << 20;
 
-template <typename T, typename RenderFn>
-StatusOr<Answer<T>> Render(StatusOr<T> value, RenderFn render) {
+// The value and its JSON, the bytes a server would answer: `write` is the
+// shape's wire::Write* function.
+template <typename T, typename WriteFn>
+StatusOr<Answer<T>> Render(StatusOr<T> value, WriteFn write) {
   if (!value.ok()) return value.status();
   Answer<T> answer{std::move(*value), {}};
-  answer.json = render(answer.value);
+  answer.json = wire::ToJson(answer.value, write);
+  return answer;
+}
+
+// The same for a list: a JSON array.
+template <typename T, typename WriteFn>
+StatusOr<Answer<std::vector<T>>> RenderList(StatusOr<std::vector<T>> list, WriteFn write) {
+  if (!list.ok()) return list.status();
+  Answer<std::vector<T>> answer{std::move(*list), {}};
+  answer.json = wire::ToJsonArray(answer.value, write);
   return answer;
 }
 
 }  // namespace
 
 StatusOr<Answer<TenantCreatedInfo>> LocalBackend::CreateTenant(std::string_view name) {
-  return Render(engine_->CreateTenant(name), TenantCreatedJson);
+  return Render(engine_->CreateTenant(name), wire::WriteTenantCreated);
 }
 
 StatusOr<Answer<std::vector<TenantInfo>>> LocalBackend::ListTenants() {
-  return Render(StatusOr<std::vector<TenantInfo>>(engine_->ListTenants()), TenantListJson);
+  return RenderList(StatusOr<std::vector<TenantInfo>>(engine_->ListTenants()), wire::WriteTenant);
 }
 
 StatusOr<Answer<SourceInfo>> LocalBackend::CreateSource(TenantId tenant, const SourceSpec& spec) {
-  return Render(engine_->CreateSource(tenant, spec), SourceJson);
+  return Render(engine_->CreateSource(tenant, spec), wire::WriteSource);
 }
 
 StatusOr<Answer<std::vector<SourceInfo>>> LocalBackend::ListSources(TenantId tenant) {
-  return Render(engine_->ListSources(tenant), SourceListJson);
+  return RenderList(engine_->ListSources(tenant), wire::WriteSource);
 }
 
 StatusOr<Answer<TargetInfo>> LocalBackend::CreateTarget(TenantId tenant, const TargetSpec& spec) {
-#ifdef SYNCMGR_HAVE_DELIVERY
   // The same config check as POST /targets. The outbound-safety rule is the
   // delivering server's (--allow-private-push), which re-checks every
   // address it connects to; here only the config's shape is checked.
@@ -53,12 +60,11 @@ StatusOr<Answer<TargetInfo>> LocalBackend::CreateTarget(TenantId tenant, const T
     env.allow_private = true;
     SYNCMGR_RETURN_IF_ERROR(delivery::ValidateConfig(spec.type, spec.config_json, env));
   }
-#endif
-  return Render(engine_->CreateTarget(tenant, spec), TargetJson);
+  return Render(engine_->CreateTarget(tenant, spec), wire::WriteTarget);
 }
 
 StatusOr<Answer<std::vector<TargetInfo>>> LocalBackend::ListTargets(TenantId tenant) {
-  return Render(engine_->ListTargets(tenant), TargetListJson);
+  return RenderList(engine_->ListTargets(tenant), wire::WriteTarget);
 }
 
 StatusOr<Answer<ImportResult>> LocalBackend::Import(TenantId tenant, uint32_t source_id,
@@ -77,13 +83,15 @@ StatusOr<Answer<ImportResult>> LocalBackend::Import(TenantId tenant, uint32_t so
     if (progress) progress(input->bytes_read(), input->size_hint(), false);
   }
   if (progress) progress(input->bytes_read(), input->size_hint(), true);
-  return Render((*session)->Finish(), ImportResultJson);
+  return Render((*session)->Finish(), wire::WriteImportResult);
 }
 
 StatusOr<Answer<SyncResult>> LocalBackend::Sync(TenantId tenant, uint32_t source_id,
                                                 uint32_t target_id, const SyncOptions& options) {
   return Render(engine_->Sync(tenant, source_id, target_id, options),
-                [&](const SyncResult& r) { return SyncResultJson(r, options.dry_run); });
+                [&](wire::JsonWriter& w, const SyncResult& r) {
+                  wire::WriteSyncResult(w, r, options.dry_run);
+                });
 }
 
 }  // namespace syncmgr::cli

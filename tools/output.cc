@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "tools/api_json.h"
+#include "wire/redact.h"
 
 namespace syncmgr::cli {
 
@@ -99,8 +99,9 @@ void PrintTargetCreated(const TargetInfo& t) {
 void PrintTargets(const std::vector<TargetInfo>& targets) {
   std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "TYPE", "CONFIG"}};
   for (const auto& t : targets) {
-    std::string config = t.config_json.empty() ? "{}" : RedactTargetConfig(t.config_json);
-    rows.push_back({std::to_string(t.id), t.name, t.type, config});
+    const wire::RedactedConfig config = wire::RedactConfig(t.config_json);
+    rows.push_back({std::to_string(t.id), t.name, t.type,
+                    config.unreadable ? config.json + " (unreadable, not shown)" : config.json});
   }
   Out(FormatTable(rows));
 }

@@ -1,6 +1,7 @@
 #include "tools/remote_backend.h"
 
-#include "tools/api_json.h"
+#include "wire/api_parse.h"
+#include "wire/api_render.h"
 
 namespace syncmgr::cli {
 
@@ -13,7 +14,7 @@ constexpr size_t kUploadChunkBytes = 256 << 10;
 StatusOr<std::string> BodyOf(StatusOr<HttpResponse> response) {
   if (!response.ok()) return response.status();
   if (response->status < 200 || response->status > 299) {
-    return ParseApiError(response->status, response->body);
+    return wire::ParseApiError(response->status, response->body);
   }
   return std::move(response->body);
 }
@@ -28,31 +29,40 @@ StatusOr<Answer<T>> Decode(StatusOr<HttpResponse> response, ParseFn parse) {
   return answer;
 }
 
+// POST `path` with `value` rendered by `write` (a wire::WriteCreate*) as its body.
+template <typename T, typename WriteFn>
+StatusOr<HttpResponse> Post(HttpClient& client, std::string_view path, const T& value,
+                            WriteFn write) {
+  return client.Send("POST", path, wire::ToJson(value, write));
+}
+
 }  // namespace
 
 StatusOr<Answer<TenantCreatedInfo>> RemoteBackend::CreateTenant(std::string_view name) {
-  return Decode<TenantCreatedInfo>(client_.Send("POST", "/tenants", CreateTenantBody(name)),
-                                   ParseTenantCreated);
+  return Decode<TenantCreatedInfo>(Post(client_, "/tenants", name, wire::WriteCreateTenant),
+                                   wire::ParseTenantCreated);
 }
 
 StatusOr<Answer<std::vector<TenantInfo>>> RemoteBackend::ListTenants() {
-  return Decode<std::vector<TenantInfo>>(client_.Send("GET", "/tenants"), ParseTenantList);
+  return Decode<std::vector<TenantInfo>>(client_.Send("GET", "/tenants"), wire::ParseTenantList);
 }
 
 StatusOr<Answer<SourceInfo>> RemoteBackend::CreateSource(TenantId, const SourceSpec& spec) {
-  return Decode<SourceInfo>(client_.Send("POST", "/sources", CreateSourceBody(spec)), ParseSource);
+  auto answer = Post(client_, "/sources", spec, wire::WriteCreateSource);
+  return Decode<SourceInfo>(std::move(answer), wire::ParseSource);
 }
 
 StatusOr<Answer<std::vector<SourceInfo>>> RemoteBackend::ListSources(TenantId) {
-  return Decode<std::vector<SourceInfo>>(client_.Send("GET", "/sources"), ParseSourceList);
+  return Decode<std::vector<SourceInfo>>(client_.Send("GET", "/sources"), wire::ParseSourceList);
 }
 
 StatusOr<Answer<TargetInfo>> RemoteBackend::CreateTarget(TenantId, const TargetSpec& spec) {
-  return Decode<TargetInfo>(client_.Send("POST", "/targets", CreateTargetBody(spec)), ParseTarget);
+  auto answer = Post(client_, "/targets", spec, wire::WriteCreateTarget);
+  return Decode<TargetInfo>(std::move(answer), wire::ParseTarget);
 }
 
 StatusOr<Answer<std::vector<TargetInfo>>> RemoteBackend::ListTargets(TenantId) {
-  return Decode<std::vector<TargetInfo>>(client_.Send("GET", "/targets"), ParseTargetList);
+  return Decode<std::vector<TargetInfo>>(client_.Send("GET", "/targets"), wire::ParseTargetList);
 }
 
 StatusOr<Answer<ImportResult>> RemoteBackend::Import(TenantId, uint32_t source_id,
@@ -75,7 +85,7 @@ StatusOr<Answer<ImportResult>> RemoteBackend::Import(TenantId, uint32_t source_i
     return Status::Ok();
   };
   return Decode<ImportResult>(client_.SendStreamed("POST", target, content_type, next),
-                              ParseImportResult);
+                              wire::ParseImportResult);
 }
 
 StatusOr<Answer<SyncResult>> RemoteBackend::Sync(TenantId, uint32_t source_id, uint32_t target_id,
@@ -85,7 +95,7 @@ StatusOr<Answer<SyncResult>> RemoteBackend::Sync(TenantId, uint32_t source_id, u
   if (options.on_conflict == OnConflict::kOverwrite) query += "on_conflict=overwrite";
   if (options.dry_run) query += (query.empty() ? "" : "&") + std::string("dry_run=true");
   if (!query.empty()) target += "?" + query;
-  return Decode<SyncResult>(client_.Send("POST", target), ParseSyncResult);
+  return Decode<SyncResult>(client_.Send("POST", target), wire::ParseSyncResult);
 }
 
 }  // namespace syncmgr::cli

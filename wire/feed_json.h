@@ -14,9 +14,9 @@
 #include <string_view>
 
 #include "engine/types.h"
-#include "server/json_writer.h"
+#include "wire/json_writer.h"
 
-namespace syncmgr::server {
+namespace syncmgr::wire {
 
 // "property.created", "import.completed", ... ("" for kCatalog).
 std::string_view EventTypeName(EventType type);
@@ -28,4 +28,4 @@ void WriteFeedEvent(JsonWriter& w, const LogEvent& event);
 // One event as a standalone JSON object (SSE data lines, NDJSON files).
 std::string FeedEventJson(const LogEvent& event);
 
-}  // namespace syncmgr::server
+}  // namespace syncmgr::wire

@@ -1,10 +1,11 @@
-// Reading half of api_json.h: a server's JSON answers as engine values.
+#include "wire/api_parse.h"
+
 #include <simdjson.h>
 
-#include "tools/api_json.h"
-#include "tools/json_writer.h"
+#include <array>
+#include <utility>
 
-namespace syncmgr::cli {
+namespace syncmgr::wire {
 
 namespace {
 
@@ -50,20 +51,26 @@ Status RequireId(object o, T* out) {
   return Status::Ok();
 }
 
+// {"id", "name", "type"?}: how the catalog's tenants, sources and targets
+// begin. `what` names the value in the error ("a tenant").
+template <typename Id>
+Status ReadCatalogEntry(element e, const char* what, object* o, Id* id, std::string* name,
+                        std::string* type = nullptr) {
+  if (e.get_object().get(*o)) return Unexpected(std::string(what) + " is not an object");
+  SYNCMGR_RETURN_IF_ERROR(RequireId(*o, id));
+  GetString(*o, "name", name);
+  if (type != nullptr) GetString(*o, "type", type);
+  return Status::Ok();
+}
+
 Status ReadTenant(element e, TenantInfo* out) {
   object o;
-  if (e.get_object().get(o)) return Unexpected("a tenant is not an object");
-  SYNCMGR_RETURN_IF_ERROR(RequireId(o, &out->id));
-  GetString(o, "name", &out->name);
-  return Status::Ok();
+  return ReadCatalogEntry(e, "a tenant", &o, &out->id, &out->name);
 }
 
 Status ReadSource(element e, SourceInfo* out) {
   object o;
-  if (e.get_object().get(o)) return Unexpected("a source is not an object");
-  SYNCMGR_RETURN_IF_ERROR(RequireId(o, &out->id));
-  GetString(o, "name", &out->name);
-  GetString(o, "type", &out->type);
+  SYNCMGR_RETURN_IF_ERROR(ReadCatalogEntry(e, "a source", &o, &out->id, &out->name, &out->type));
   object config;
   if (o["config"].get_object().get(config) == simdjson::SUCCESS) {
     GetString(config, "id_field", &out->id_field);
@@ -84,12 +91,13 @@ Status ReadSource(element e, SourceInfo* out) {
 
 Status ReadTarget(element e, TargetInfo* out) {
   object o;
-  if (e.get_object().get(o)) return Unexpected("a target is not an object");
-  SYNCMGR_RETURN_IF_ERROR(RequireId(o, &out->id));
-  GetString(o, "name", &out->name);
-  GetString(o, "type", &out->type);
+  SYNCMGR_RETURN_IF_ERROR(ReadCatalogEntry(e, "a target", &o, &out->id, &out->name, &out->type));
   element config;
   if (o["config"].get(config) == simdjson::SUCCESS) out->config_json = simdjson::minify(config);
+  bool unreadable = false;
+  if (o["config_unreadable"].get_bool().get(unreadable) == simdjson::SUCCESS && unreadable) {
+    out->config_json = "null";
+  }
   return Status::Ok();
 }
 
@@ -127,49 +135,32 @@ Code CodeFromName(std::string_view name) {
   return Code::kOk;  // unknown to this client
 }
 
+// What an HTTP status stands for when the answer is not our error shape.
 Code CodeFromHttpStatus(int status) {
-  switch (status) {
-    case 400:
-      return Code::kInvalidArgument;
-    case 401:
-      return Code::kUnauthorized;
-    case 403:
-      return Code::kForbidden;
-    case 404:
-      return Code::kNotFound;
-    case 409:
-      return Code::kConflict;
-    case 413:
-      return Code::kPayloadTooLarge;
-    case 415:
-      return Code::kUnsupportedMediaType;
-    case 503:
-      return Code::kUnavailable;
-    case 507:
-      return Code::kNoSpace;
-    default:
-      return Code::kInternal;
+  static constexpr std::array<std::pair<int, Code>, 9> kCodes{{
+      {400, Code::kInvalidArgument},
+      {401, Code::kUnauthorized},
+      {403, Code::kForbidden},
+      {404, Code::kNotFound},
+      {409, Code::kConflict},
+      {413, Code::kPayloadTooLarge},
+      {415, Code::kUnsupportedMediaType},
+      {503, Code::kUnavailable},
+      {507, Code::kNoSpace},
+  }};
+  for (const auto& [http, code] : kCodes) {
+    if (http == status) return code;
   }
+  return Code::kInternal;
 }
 
-// "user:secret@host" -> "user:***@host" in a URI DSN; "password=x" -> "password=***".
-std::string RedactDsn(std::string_view dsn) {
-  std::string out(dsn);
-  if (size_t scheme = out.find("://"); scheme != std::string::npos) {
-    size_t at = out.find('@', scheme + 3);
-    size_t colon = out.find(':', scheme + 3);
-    if (at != std::string::npos && colon != std::string::npos && colon < at) {
-      out.replace(colon + 1, at - colon - 1, "***");
-    }
-  }
-  for (size_t pos = out.find("password="); pos != std::string::npos;
-       pos = out.find("password=", pos + 1)) {
-    size_t start = pos + 9;
-    size_t end = out.find_first_of(" &", start);
-    if (end == std::string::npos) end = out.size();
-    out.replace(start, end - start, "***");
-  }
-  return out;
+// The counts an import and a sync both report.
+void ReadChangeCounts(object stats, uint64_t* created, uint64_t* updated, uint64_t* unchanged,
+                      uint64_t* removed) {
+  GetUint(stats, "created", created);
+  GetUint(stats, "updated", updated);
+  GetUint(stats, "unchanged", unchanged);
+  GetUint(stats, "removed", removed);
 }
 
 }  // namespace
@@ -210,10 +201,8 @@ Status ParseImportResult(std::string_view json, ImportResult* out) {
     SYNCMGR_RETURN_IF_ERROR(RequireUint(o, "import_id", &r->import_id));
     GetUint(o, "seq", &r->seq);
     GetUint(stats, "received", &r->stats.received);
-    GetUint(stats, "created", &r->stats.created);
-    GetUint(stats, "updated", &r->stats.updated);
-    GetUint(stats, "unchanged", &r->stats.unchanged);
-    GetUint(stats, "removed", &r->stats.removed);
+    ReadChangeCounts(stats, &r->stats.created, &r->stats.updated, &r->stats.unchanged,
+                     &r->stats.removed);
     return Status::Ok();
   });
 }
@@ -226,10 +215,8 @@ Status ParseSyncResult(std::string_view json, SyncResult* out) {
     }
     GetUint(o, "sync_id", &r->sync_id);  // a dry run may answer null
     GetUint(o, "seq", &r->seq);
-    GetUint(stats, "created", &r->stats.created);
-    GetUint(stats, "updated", &r->stats.updated);
-    GetUint(stats, "unchanged", &r->stats.unchanged);
-    GetUint(stats, "removed", &r->stats.removed);
+    ReadChangeCounts(stats, &r->stats.created, &r->stats.updated, &r->stats.unchanged,
+                     &r->stats.removed);
     GetUint(stats, "conflicts", &r->stats.conflicts);
     array warnings;
     if (o["warnings"].get_array().get(warnings) == simdjson::SUCCESS) {
@@ -245,6 +232,35 @@ Status ParseSyncResult(std::string_view json, SyncResult* out) {
     }
     return Status::Ok();
   });
+}
+
+Status ParseBackupInfo(std::string_view json, BackupInfo* out) {
+  return ReadOne(json, out, [](element e, BackupInfo* info) {
+    object o;
+    if (e.get_object().get(o) == simdjson::SUCCESS) {
+      GetUint(o, "files", &info->files);
+      GetUint(o, "bytes", &info->bytes);
+      GetUint(o, "linked_files", &info->linked_files);
+    }
+    return Status::Ok();
+  });
+}
+
+Status ParseDeliveryStatus(std::string_view json, DeliveryStatus* out) {
+  simdjson::dom::parser parser;
+  element root;
+  object o;
+  if (parser.parse(json.data(), json.size(), true).get(root) != simdjson::SUCCESS) {
+    return Status::Internal("the server's delivery answer is not JSON");
+  }
+  if (root.get_object().get(o) != simdjson::SUCCESS || !GetString(o, "state", &out->state)) {
+    return Status::Internal("the server's delivery answer has no state");
+  }
+  GetUint(o, "delivered_seq", &out->delivered_seq);
+  GetUint(o, "pending_events", &out->pending_events);
+  GetUint(o, "dead_letters", &out->dead_letters);
+  GetString(o, "last_error", &out->last_error);
+  return Status::Ok();
 }
 
 Status ParseApiError(int http_status, std::string_view body) {
@@ -278,31 +294,4 @@ Status CheckJsonObject(std::string_view json) {
   return Status::Ok();
 }
 
-std::string RedactTargetConfig(std::string_view config_json) {
-  simdjson::dom::parser parser;
-  element root;
-  object o;
-  if (parser.parse(config_json.data(), config_json.size(), true).get(root) ||
-      root.get_object().get(o)) {
-    return std::string(config_json);
-  }
-  JsonWriter w;
-  w.BeginObject();
-  for (auto field : o) {
-    w.Key(field.key);
-    std::string_view text;
-    bool is_string = field.value.get_string().get(text) == simdjson::SUCCESS;
-    if (is_string &&
-        (field.key == "secret" || field.key == "bearer_token" || field.key == "password")) {
-      w.String("***");
-    } else if (is_string && field.key == "dsn") {
-      w.String(RedactDsn(text));
-    } else {
-      w.Raw(simdjson::minify(field.value));
-    }
-  }
-  w.EndObject();
-  return w.Take();
-}
-
-}  // namespace syncmgr::cli
+}  // namespace syncmgr::wire

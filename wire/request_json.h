@@ -14,7 +14,7 @@
 
 #include "engine/status.h"
 
-namespace syncmgr::server {
+namespace syncmgr::wire {
 
 // Deepest nesting of a request body (the outermost object or array is level
 // 1); deeper is InvalidArgument, 400 (SPEC §4).
@@ -53,4 +53,4 @@ StatusOr<std::string> RequiredName(simdjson::dom::object object);
 // Minified JSON text of an object.
 std::string ToJsonText(simdjson::dom::object object);
 
-}  // namespace syncmgr::server
+}  // namespace syncmgr::wire

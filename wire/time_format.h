@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace syncmgr::server {
+namespace syncmgr::wire {
 
 // Microseconds since the Unix epoch → "YYYY-MM-DDTHH:MM:SS.ffffffZ".
 std::string FormatRfc3339(int64_t unix_micros);
@@ -19,4 +19,4 @@ std::string FormatRfc3339(int64_t unix_micros);
 // microseconds) into microseconds since the epoch. nullopt if malformed.
 std::optional<int64_t> ParseRfc3339(std::string_view text);
 
-}  // namespace syncmgr::server
+}  // namespace syncmgr::wire

@@ -11,10 +11,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
-namespace syncmgr::server {
+namespace syncmgr::wire {
 
 class JsonWriter {
  public:
@@ -37,8 +39,23 @@ class JsonWriter {
   // An RFC 3339 UTC time with microseconds ("2026-11-25T13:09:08.123456Z").
   JsonWriter& Time(int64_t unix_micros);
 
+  // Shorthands for shapes the API repeats.
+  // An array of strings.
+  JsonWriter& StringArray(const std::vector<std::string>& values);
+  // null for "" (a hash or an error that is not there), else the string.
+  JsonWriter& StringOrNull(std::string_view value);
+  // null for 0 (a time that is not there), else Time.
+  JsonWriter& TimeOrNull(int64_t unix_micros);
+  // null for nullopt, else Raw / StringArray.
+  JsonWriter& RawOrNull(const std::optional<std::string>& json);
+  JsonWriter& StringArrayOrNull(const std::optional<std::vector<std::string>>& values);
+
  private:
   void BeforeValue();
+  JsonWriter& Open(char bracket);
+  JsonWriter& Close(char bracket);
+  template <typename T>
+  JsonWriter& Integer(T value);
 
   std::string* out_;
   bool need_comma_ = false;
@@ -47,4 +64,4 @@ class JsonWriter {
 // Appends `s` as a quoted JSON string (the escaping JsonWriter uses).
 void AppendJsonString(std::string* out, std::string_view s);
 
-}  // namespace syncmgr::server
+}  // namespace syncmgr::wire

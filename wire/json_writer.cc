@@ -1,13 +1,15 @@
-#include "server/json_writer.h"
+#include "wire/json_writer.h"
 
 #include <fmt/format.h>
 
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <utility>
 
-#include "server/time_format.h"
+#include "wire/time_format.h"
 
-namespace syncmgr::server {
+namespace syncmgr::wire {
 namespace {
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid
@@ -31,6 +33,19 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
     return 4;
   }
   return 0;
+}
+
+// The two-character escape of `c` (\n, \", ...), or "" when it has none
+// (then it is written as \u00XX).
+std::string_view ShortEscape(unsigned char c) {
+  static constexpr std::array<std::pair<char, std::string_view>, 7> kEscapes{{
+      {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\r', "\\r"},
+      {'\t', "\\t"}, {'\b', "\\b"}, {'\f', "\\f"},
+  }};
+  for (const auto& [ch, escape] : kEscapes) {
+    if (static_cast<unsigned char>(ch) == c) return escape;
+  }
+  return {};
 }
 
 }  // namespace
@@ -59,32 +74,12 @@ void AppendJsonString(std::string* out, std::string_view s) {
       continue;
     }
     flush(i);
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default:
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 0xF]);
+    if (const std::string_view escape = ShortEscape(c); !escape.empty()) {
+      out->append(escape);
+    } else {
+      out->append("\\u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0xF]);
     }
     run_start = ++i;
   }
@@ -97,31 +92,23 @@ void JsonWriter::BeforeValue() {
   need_comma_ = true;
 }
 
-JsonWriter& JsonWriter::BeginObject() {
+JsonWriter& JsonWriter::Open(char bracket) {
   BeforeValue();
-  out_->push_back('{');
-  need_comma_ = false;
+  out_->push_back(bracket);
+  need_comma_ = false;  // the first member or element follows without a comma
   return *this;
 }
 
-JsonWriter& JsonWriter::EndObject() {
-  out_->push_back('}');
+JsonWriter& JsonWriter::Close(char bracket) {
+  out_->push_back(bracket);
   need_comma_ = true;
   return *this;
 }
 
-JsonWriter& JsonWriter::BeginArray() {
-  BeforeValue();
-  out_->push_back('[');
-  need_comma_ = false;
-  return *this;
-}
-
-JsonWriter& JsonWriter::EndArray() {
-  out_->push_back(']');
-  need_comma_ = true;
-  return *this;
-}
+JsonWriter& JsonWriter::BeginObject() { return Open('{'); }
+JsonWriter& JsonWriter::EndObject() { return Close('}'); }
+JsonWriter& JsonWriter::BeginArray() { return Open('['); }
+JsonWriter& JsonWriter::EndArray() { return Close(']'); }
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
   BeforeValue();
@@ -137,21 +124,15 @@ JsonWriter& JsonWriter::String(std::string_view value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::Uint(uint64_t value) {
-  BeforeValue();
-  char buf[24];
+template <typename T>
+JsonWriter& JsonWriter::Integer(T value) {
+  char buf[24];  // any 64-bit integer
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  out_->append(buf, end);
-  return *this;
+  return Raw(std::string_view(buf, end - buf));
 }
 
-JsonWriter& JsonWriter::Int(int64_t value) {
-  BeforeValue();
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  out_->append(buf, end);
-  return *this;
-}
+JsonWriter& JsonWriter::Uint(uint64_t value) { return Integer(value); }
+JsonWriter& JsonWriter::Int(int64_t value) { return Integer(value); }
 
 JsonWriter& JsonWriter::Double(double value) {
   if (!std::isfinite(value)) return Null();
@@ -160,17 +141,9 @@ JsonWriter& JsonWriter::Double(double value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::Bool(bool value) {
-  BeforeValue();
-  out_->append(value ? "true" : "false");
-  return *this;
-}
+JsonWriter& JsonWriter::Bool(bool value) { return Raw(value ? "true" : "false"); }
 
-JsonWriter& JsonWriter::Null() {
-  BeforeValue();
-  out_->append("null");
-  return *this;
-}
+JsonWriter& JsonWriter::Null() { return Raw("null"); }
 
 JsonWriter& JsonWriter::Raw(std::string_view json) {
   BeforeValue();
@@ -179,11 +152,29 @@ JsonWriter& JsonWriter::Raw(std::string_view json) {
 }
 
 JsonWriter& JsonWriter::Time(int64_t unix_micros) {
-  BeforeValue();
-  out_->push_back('"');
-  out_->append(FormatRfc3339(unix_micros));
-  out_->push_back('"');
-  return *this;
+  return String(FormatRfc3339(unix_micros));  // digits, '-', ':', '.', 'T', 'Z': no escapes
 }
 
-}  // namespace syncmgr::server
+JsonWriter& JsonWriter::StringArray(const std::vector<std::string>& values) {
+  BeginArray();
+  for (const std::string& value : values) String(value);
+  return EndArray();
+}
+
+JsonWriter& JsonWriter::StringOrNull(std::string_view value) {
+  return value.empty() ? Null() : String(value);
+}
+
+JsonWriter& JsonWriter::TimeOrNull(int64_t unix_micros) {
+  return unix_micros == 0 ? Null() : Time(unix_micros);
+}
+
+JsonWriter& JsonWriter::RawOrNull(const std::optional<std::string>& json) {
+  return json ? Raw(*json) : Null();
+}
+
+JsonWriter& JsonWriter::StringArrayOrNull(const std::optional<std::vector<std::string>>& values) {
+  return values ? StringArray(*values) : Null();
+}
+
+}  // namespace syncmgr::wire

@@ -1,10 +1,10 @@
-#include "server/time_format.h"
+#include "wire/time_format.h"
 
 #include <fmt/format.h>
 
 #include <chrono>
 
-namespace syncmgr::server {
+namespace syncmgr::wire {
 namespace {
 
 using std::chrono::days;
@@ -79,4 +79,4 @@ std::optional<int64_t> ParseRfc3339(std::string_view s) {
   return secs * 1'000'000 + frac_us;
 }
 
-}  // namespace syncmgr::server
+}  // namespace syncmgr::wire

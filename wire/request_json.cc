@@ -1,9 +1,9 @@
-#include "server/request_json.h"
+#include "wire/request_json.h"
 
 #include <algorithm>
 #include <cstdlib>
 
-namespace syncmgr::server {
+namespace syncmgr::wire {
 namespace {
 
 // ThreadParser's first allocation, bytes; it grows to the largest body.
@@ -114,4 +114,4 @@ StatusOr<std::string> RequiredName(simdjson::dom::object object) {
 
 std::string ToJsonText(simdjson::dom::object object) { return simdjson::minify(object); }
 
-}  // namespace syncmgr::server
+}  // namespace syncmgr::wire

@@ -1,9 +1,9 @@
-#include "server/feed_json.h"
+#include "wire/feed_json.h"
 
 #include <array>
 #include <utility>
 
-namespace syncmgr::server {
+namespace syncmgr::wire {
 namespace {
 
 constexpr std::array<std::pair<EventType, std::string_view>, 6> kTypeNames{{
@@ -47,23 +47,9 @@ void WriteFeedEvent(JsonWriter& w, const LogEvent& event) {
   if (property) {
     w.Key("external_id").String(event.external_id);
     w.Key("version").Uint(event.version);
-    if (event.hash.empty()) {
-      w.Key("hash").Null();
-    } else {
-      w.Key("hash").String(event.hash);
-    }
-    if (event.data) {
-      w.Key("data").Raw(*event.data);
-    } else {
-      w.Key("data").Null();
-    }
-    if (event.changed_fields) {
-      w.Key("changed_fields").BeginArray();
-      for (const std::string& field : *event.changed_fields) w.String(field);
-      w.EndArray();
-    } else {
-      w.Key("changed_fields").Null();
-    }
+    w.Key("hash").StringOrNull(event.hash);
+    w.Key("data").RawOrNull(event.data);
+    w.Key("changed_fields").StringArrayOrNull(event.changed_fields);
   } else {
     w.Key("external_id").Null();
     w.Key("version").Null();
@@ -81,4 +67,4 @@ std::string FeedEventJson(const LogEvent& event) {
   return out;
 }
 
-}  // namespace syncmgr::server
+}  // namespace syncmgr::wire

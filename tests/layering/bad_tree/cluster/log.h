@@ -1,0 +1,3 @@
+// cluster/ sits below server/.
+#pragma once
+#include "server/server.h"

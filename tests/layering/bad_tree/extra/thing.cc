@@ -1,0 +1,2 @@
+// A folder that is not in the layer table.
+int Thing() { return 1; }

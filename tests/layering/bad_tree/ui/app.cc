@@ -1,0 +1,2 @@
+// ui/ holds web assets only.
+int main() { return 0; }

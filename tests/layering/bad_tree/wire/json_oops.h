@@ -1,0 +1,4 @@
+// wire/ sits below delivery/.
+#pragma once
+#include "engine/types.h"
+#include "delivery/sink.h"
