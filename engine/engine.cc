@@ -2,8 +2,6 @@
 // edits, reads and replay live in their own files.
 #include "engine/engine.h"
 
-#include <rocksdb/iterator.h>
-
 #include <cmath>
 
 #include <fmt/format.h>
@@ -67,12 +65,13 @@ StatusOr<TenantCreatedInfo> Engine::CreateTenant(std::string_view name) {
 
 std::vector<TenantInfo> Engine::ListTenants() {
   std::vector<TenantInfo> out;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->store().db()->NewIterator(
-      rocksdb::ReadOptions(), impl_->store().cf(Cf::kCatalog)));
+  // Tenant records sit among every tenant's sources and targets: a scan of
+  // the whole catalog.
+  std::unique_ptr<StoreIterator> it = impl_->store().NewPrefixIterator(Cf::kCatalog, "");
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    rocksdb::Slice k = it->key();
-    if (k.size() != 5 || k[4] != 'N') continue;
-    std::string value = it->value().ToString();  // aligned copy for FlatBuffers
+    TenantId tenant;
+    if (!keys::DecodeTenantRecord(it->key(), &tenant)) continue;
+    std::string value(it->value());  // aligned copy for FlatBuffers
     const auto* r = flatbuffers::GetRoot<fb::TenantRecord>(value.data());
     out.push_back(TenantInfo{r->id(), std::string(Sv(r->name())), r->created_at_us()});
   }
@@ -83,7 +82,7 @@ StatusOr<TenantId> Engine::Authenticate(std::string_view api_key) {
   if (!ApiKeyWellFormed(api_key)) return Status::Unauthorized("invalid API key");
   std::string value;
   // Looked up by its SHA-256: the key itself is never compared or stored.
-  Status s = impl_->store().Get(Cf::kAuth, HashApiKey(api_key), &value);
+  Status s = impl_->store().Get(Cf::kAuth, keys::ApiKeyRecord(HashApiKey(api_key)), &value);
   if (s.code() == Code::kNotFound) return Status::Unauthorized("invalid API key");
   SYNCMGR_RETURN_IF_ERROR(s);
   const auto* r = flatbuffers::GetRoot<fb::ApiKeyRecord>(value.data());
@@ -129,14 +128,18 @@ StatusOr<SourceInfo> Engine::GetSource(TenantId tenant, uint32_t source_id) {
 StatusOr<std::vector<SourceInfo>> Engine::ListSources(TenantId tenant) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
   std::vector<SourceInfo> out;
-  std::string prefix = keys::CatalogPrefix(tenant, 'S');
-  std::unique_ptr<rocksdb::Iterator> it(impl_->store().db()->NewIterator(
-      rocksdb::ReadOptions(), impl_->store().cf(Cf::kCatalog)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint32_t id = keys::GetU32({it->key().data() + prefix.size(), 4});
+  std::unique_ptr<StoreIterator> it =
+      impl_->store().NewPrefixIterator(Cf::kCatalog, keys::SourceRecordPrefix(tenant));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    TenantId owner;
+    uint32_t id;
+    if (!keys::DecodeSourceRecord(it->key(), &owner, &id)) {
+      return Status::Corruption("malformed source record key");
+    }
     SYNCMGR_ASSIGN_OR_RETURN(SourceInfo info, impl_->ReadSource(tenant, id));
     out.push_back(std::move(info));
   }
+  SYNCMGR_RETURN_IF_ERROR(it->status("list sources"));
   return out;
 }
 
@@ -174,14 +177,18 @@ StatusOr<TargetInfo> Engine::GetTarget(TenantId tenant, uint32_t target_id) {
 StatusOr<std::vector<TargetInfo>> Engine::ListTargets(TenantId tenant) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
   std::vector<TargetInfo> out;
-  std::string prefix = keys::CatalogPrefix(tenant, 'T');
-  std::unique_ptr<rocksdb::Iterator> it(impl_->store().db()->NewIterator(
-      rocksdb::ReadOptions(), impl_->store().cf(Cf::kCatalog)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint32_t id = keys::GetU32({it->key().data() + prefix.size(), 4});
+  std::unique_ptr<StoreIterator> it =
+      impl_->store().NewPrefixIterator(Cf::kCatalog, keys::TargetRecordPrefix(tenant));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    TenantId owner;
+    uint32_t id;
+    if (!keys::DecodeTargetRecord(it->key(), &owner, &id)) {
+      return Status::Corruption("malformed target record key");
+    }
     SYNCMGR_ASSIGN_OR_RETURN(TargetInfo info, impl_->ReadTarget(tenant, id));
     out.push_back(std::move(info));
   }
+  SYNCMGR_RETURN_IF_ERROR(it->status("list targets"));
   return out;
 }
 

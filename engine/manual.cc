@@ -4,7 +4,7 @@
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
 #include "engine/import_parser.h"
-#include "engine/keys.h"
+#include "engine/state_read.h"
 #include "views_generated.h"
 
 namespace syncmgr {
@@ -20,17 +20,6 @@ Status CheckExternalId(std::string_view ext) {
   return Status::Ok();
 }
 
-// The target state of `ext`, or null; `value` owns the bytes.
-StatusOr<const fb::PropertyState*> ReadTargetState(EngineImpl* e, TenantId tenant,
-                                                   uint32_t target_id, std::string_view ext,
-                                                   std::string* value) {
-  Status s = e->store().Get(Cf::kState,
-                            keys::State(tenant, {StreamKind::kTarget, target_id}, ext), value);
-  if (s.code() == Code::kNotFound) return static_cast<const fb::PropertyState*>(nullptr);
-  SYNCMGR_RETURN_IF_ERROR(s);
-  return flatbuffers::GetRoot<fb::PropertyState>(value->data());
-}
-
 }  // namespace
 
 StatusOr<PropertyRecord> Engine::PutTargetProperty(TenantId tenant, uint32_t target_id,
@@ -42,7 +31,8 @@ StatusOr<PropertyRecord> Engine::PutTargetProperty(TenantId tenant, uint32_t tar
   SYNCMGR_RETURN_IF_ERROR(impl_->ReadTarget(tenant, target_id).status());
   std::string value;
   SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* old,
-                           ReadTargetState(impl_.get(), tenant, target_id, external_id, &value));
+                           ReadStateRecord(impl_->store(), tenant, {StreamKind::kTarget, target_id},
+                                           external_id, &value));
   bool old_live = old != nullptr && !old->removed();
   // Hash with the ignore_fields of the source the copy came from, so that a
   // manual edit and the source's version compare like for like.
@@ -102,7 +92,8 @@ StatusOr<PropertyRecord> Engine::DeleteTargetProperty(TenantId tenant, uint32_t 
   SYNCMGR_RETURN_IF_ERROR(impl_->ReadTarget(tenant, target_id).status());
   std::string value;
   SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* old,
-                           ReadTargetState(impl_.get(), tenant, target_id, external_id, &value));
+                           ReadStateRecord(impl_->store(), tenant, {StreamKind::kTarget, target_id},
+                                           external_id, &value));
   if (old == nullptr || old->removed()) {
     return Status::NotFound(
         fmt::format("property \"{}\" not found in target {}", external_id, target_id));
