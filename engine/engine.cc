@@ -27,6 +27,25 @@ Status CheckName(std::string_view what, std::string_view name) {
   return Status::Ok();
 }
 
+// Every record of one kind (sources or targets) of a tenant, by id: the
+// keys under `prefix`, taken apart by `decode`, each record read by `read`.
+template <typename Info>
+StatusOr<std::vector<Info>> ListCatalog(EngineImpl* impl, TenantId tenant, std::string_view prefix,
+                                        bool (*decode)(std::string_view, TenantId*, uint32_t*),
+                                        StatusOr<Info> (EngineImpl::*read)(TenantId, uint32_t)) {
+  std::vector<Info> out;
+  std::unique_ptr<StoreIterator> it = impl->store().NewPrefixIterator(Cf::kCatalog, prefix);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    TenantId owner;
+    uint32_t id;
+    if (!decode(it->key(), &owner, &id)) return Status::Corruption("malformed catalog key");
+    SYNCMGR_ASSIGN_OR_RETURN(Info info, (impl->*read)(tenant, id));
+    out.push_back(std::move(info));
+  }
+  SYNCMGR_RETURN_IF_ERROR(it->status("list catalog"));
+  return out;
+}
+
 }  // namespace
 
 Engine::Engine(std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) {}
@@ -127,20 +146,8 @@ StatusOr<SourceInfo> Engine::GetSource(TenantId tenant, uint32_t source_id) {
 
 StatusOr<std::vector<SourceInfo>> Engine::ListSources(TenantId tenant) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
-  std::vector<SourceInfo> out;
-  std::unique_ptr<StoreIterator> it =
-      impl_->store().NewPrefixIterator(Cf::kCatalog, keys::SourceRecordPrefix(tenant));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    TenantId owner;
-    uint32_t id;
-    if (!keys::DecodeSourceRecord(it->key(), &owner, &id)) {
-      return Status::Corruption("malformed source record key");
-    }
-    SYNCMGR_ASSIGN_OR_RETURN(SourceInfo info, impl_->ReadSource(tenant, id));
-    out.push_back(std::move(info));
-  }
-  SYNCMGR_RETURN_IF_ERROR(it->status("list sources"));
-  return out;
+  return ListCatalog<SourceInfo>(impl_.get(), tenant, keys::SourceRecordPrefix(tenant),
+                                 keys::DecodeSourceRecord, &EngineImpl::ReadSource);
 }
 
 StatusOr<TargetInfo> Engine::CreateTarget(TenantId tenant, const TargetSpec& spec) {
@@ -176,20 +183,8 @@ StatusOr<TargetInfo> Engine::GetTarget(TenantId tenant, uint32_t target_id) {
 
 StatusOr<std::vector<TargetInfo>> Engine::ListTargets(TenantId tenant) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
-  std::vector<TargetInfo> out;
-  std::unique_ptr<StoreIterator> it =
-      impl_->store().NewPrefixIterator(Cf::kCatalog, keys::TargetRecordPrefix(tenant));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    TenantId owner;
-    uint32_t id;
-    if (!keys::DecodeTargetRecord(it->key(), &owner, &id)) {
-      return Status::Corruption("malformed target record key");
-    }
-    SYNCMGR_ASSIGN_OR_RETURN(TargetInfo info, impl_->ReadTarget(tenant, id));
-    out.push_back(std::move(info));
-  }
-  SYNCMGR_RETURN_IF_ERROR(it->status("list targets"));
-  return out;
+  return ListCatalog<TargetInfo>(impl_.get(), tenant, keys::TargetRecordPrefix(tenant),
+                                 keys::DecodeTargetRecord, &EngineImpl::ReadTarget);
 }
 
 StatusOr<uint64_t> Engine::LastSeq(TenantId tenant) {
@@ -199,21 +194,9 @@ StatusOr<uint64_t> Engine::LastSeq(TenantId tenant) {
 
 StatusOr<uint64_t> Engine::SeqAtTime(TenantId tenant, int64_t time_us) {
   SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->Slot(tenant));
-  uint64_t lo = 0, hi = slot->last_seq.load(std::memory_order_acquire);
-  // Invariant: event lo is at or before time_us (0 stands for "none");
-  // every event after hi is after it.
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo + 1) / 2;
-    std::string bytes;
-    SYNCMGR_RETURN_IF_ERROR(impl_->ReadLogRecord(tenant, mid, &bytes));
-    SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
-    if (ev->time_us() <= time_us) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return lo;
+  return LastSeqAtTime(
+      slot->last_seq.load(std::memory_order_acquire), time_us,
+      [&](uint64_t seq, std::string* bytes) { return impl_->ReadLogRecord(tenant, seq, bytes); });
 }
 
 uint64_t Engine::SubscribeCommits(std::function<void(TenantId, uint64_t)> fn) {

@@ -19,6 +19,25 @@ int64_t NowMicros() {
       .count();
 }
 
+StatusOr<uint64_t> LastSeqAtTime(uint64_t last_seq, int64_t time_us,
+                                 const std::function<Status(uint64_t, std::string*)>& read_log) {
+  uint64_t lo = 0, hi = last_seq;
+  // Invariant: event lo is at or before time_us (0 stands for "none");
+  // every event after hi is after it.
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo + 1) / 2;
+    std::string bytes;
+    SYNCMGR_RETURN_IF_ERROR(read_log(mid, &bytes));
+    SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
+    if (ev->time_us() <= time_us) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
 // ---- WriteOp ----------------------------------------------------------------
 
 WriteOp::WriteOp(EngineImpl* engine, TenantId tenant, TenantSlot* slot)

@@ -36,27 +36,16 @@ uint64_t CommittedSeq(Store& src, const rocksdb::ReadOptions& ro, TenantId tenan
 }
 
 // The seq of the tenant's last event at or before `time_us` among seqs
-// 1..committed (0 if none). Event times never go backwards within a tenant,
-// so this is a binary search: O(log n) point reads, as Engine::SeqAtTime.
+// 1..committed (0 if none), as seen by `ro`.
 StatusOr<uint64_t> SeqAtTimeIn(Store& src, const rocksdb::ReadOptions& ro, TenantId tenant,
                                uint64_t committed, int64_t time_us) {
-  uint64_t lo = 0, hi = committed;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo + 1) / 2;
-    std::string bytes;
-    rocksdb::Status s = src.db()->Get(ro, src.cf(Cf::kLog), keys::Log(tenant, mid), &bytes);
+  return LastSeqAtTime(committed, time_us, [&](uint64_t seq, std::string* bytes) {
+    rocksdb::Status s = src.db()->Get(ro, src.cf(Cf::kLog), keys::Log(tenant, seq), bytes);
     if (s.IsNotFound()) {
-      return Status::Corruption(fmt::format("tenant {}: log record {} is missing", tenant, mid));
+      return Status::Corruption(fmt::format("tenant {}: log record {} is missing", tenant, seq));
     }
-    SYNCMGR_RETURN_IF_ERROR(FromRocks(s, "replay bound"));
-    SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
-    if (ev->time_us() <= time_us) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return lo;
+    return FromRocks(s, "replay bound");
+  });
 }
 
 // The iterator options matching `ro` (a snapshot, no cache fill).
@@ -149,6 +138,28 @@ Status Fold(Store& src, const rocksdb::ReadOptions& ro, Store* out, const Replay
   return Status::Ok();
 }
 
+// The reads of a fold: at one snapshot of the engine's store, released on
+// destruction, without filling the block cache. A secondary instance has no
+// snapshots, but is frozen between catch-ups anyway.
+class FoldSnapshot {
+ public:
+  explicit FoldSnapshot(EngineImpl* engine) : store_(engine->store()) {
+    if (engine->options().secondary_path.empty()) ro_.snapshot = store_.db()->GetSnapshot();
+    ro_.fill_cache = false;
+  }
+  ~FoldSnapshot() {
+    if (ro_.snapshot != nullptr) store_.db()->ReleaseSnapshot(ro_.snapshot);
+  }
+  FoldSnapshot(const FoldSnapshot&) = delete;
+  FoldSnapshot& operator=(const FoldSnapshot&) = delete;
+
+  const rocksdb::ReadOptions& read_options() const { return ro_; }
+
+ private:
+  Store& store_;
+  rocksdb::ReadOptions ro_;
+};
+
 std::string Printable(std::string_view key) {
   std::string out;
   for (unsigned char c : key) {
@@ -192,16 +203,9 @@ Status Engine::ReplayInto(const std::string& out_path, const ReplayOptions& opti
       return opened.status();
     }
     std::unique_ptr<Store> dest = std::move(*opened);
-    Store& src = impl_->store();
-    // A secondary instance is frozen between catch-ups and has no snapshots.
-    bool secondary = !impl_->options().secondary_path.empty();
-    const rocksdb::Snapshot* snap = secondary ? nullptr : src.db()->GetSnapshot();
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snap;
-    ro.fill_cache = false;
-    s = Fold(src, ro, dest.get(), ReplayBounds{options.as_of_seq, options.as_of_time_us},
-             options.progress);
-    if (snap != nullptr) src.db()->ReleaseSnapshot(snap);
+    FoldSnapshot snap(impl_.get());
+    s = Fold(impl_->store(), snap.read_options(), dest.get(),
+             ReplayBounds{options.as_of_seq, options.as_of_time_us}, options.progress);
   }  // the output store is closed here, before the rename
   if (s.ok()) {
     fs::rename(staging, out, ec);
@@ -229,11 +233,8 @@ Status Engine::VerifyViews(std::vector<std::string>* diffs, size_t max_diffs,
     Store& live = impl_->store();
     // One snapshot for both the fold and the comparison: a consistent view
     // even while writers go on.
-    bool secondary = !impl_->options().secondary_path.empty();
-    const rocksdb::Snapshot* snap = secondary ? nullptr : live.db()->GetSnapshot();
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snap;
-    ro.fill_cache = false;
+    FoldSnapshot snap(impl_.get());
+    const rocksdb::ReadOptions& ro = snap.read_options();
     result = Fold(live, ro, fresh.get(), {}, progress);
     for (Cf cf : kViewCfs) {
       if (!result.ok() || diffs->size() >= max_diffs) break;
@@ -263,7 +264,6 @@ Status Engine::VerifyViews(std::vector<std::string>* diffs, size_t max_diffs,
       if (!a->status("verify").ok()) result = a->status("verify");
       if (!b->status("verify").ok()) result = b->status("verify");
     }
-    if (snap != nullptr) live.db()->ReleaseSnapshot(snap);
   }
   std::filesystem::remove_all(scratch);
   SYNCMGR_RETURN_IF_ERROR(result);
