@@ -2,7 +2,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <rocksdb/iterator.h>
 
 #include <cstdlib>
 #include <zlib.h>
@@ -10,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "engine/event_codec.h"
+#include "engine/keys.h"
 #include "engine/store.h"
 #include "views_generated.h"
 
@@ -92,10 +92,13 @@ std::string HashApiKey(std::string_view key) {
 StatusOr<std::vector<StoredApiKey>> FindApiKeys(Store& store, std::string_view prefix,
                                                 TenantId tenant) {
   std::vector<StoredApiKey> out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kAuth)));
+  std::unique_ptr<StoreIterator> it = store.NewPrefixIterator(Cf::kAuth, "");
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string value = it->value().ToString();  // aligned copy for FlatBuffers
+    std::string_view key_hash;
+    if (!keys::DecodeApiKeyRecord(it->key(), &key_hash)) {
+      return Status::Corruption("api key record key is not a SHA-256");
+    }
+    const std::string value(it->value());  // aligned copy for FlatBuffers
     flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(value.data()), value.size());
     if (!verifier.VerifyBuffer<fb::ApiKeyRecord>(nullptr)) {
       return Status::Corruption("api key record fails verification");
@@ -104,14 +107,14 @@ StatusOr<std::vector<StoredApiKey>> FindApiKeys(Store& store, std::string_view p
     if (!prefix.empty() && Sv(r->prefix()) != prefix) continue;
     if (tenant != 0 && r->tenant_id() != tenant) continue;
     StoredApiKey k;
-    k.key_hash = it->key().ToString();
+    k.key_hash = std::string(key_hash);
     k.info.prefix = std::string(Sv(r->prefix()));
     k.info.tenant = r->tenant_id();
     k.info.revoked = r->revoked();
     k.info.time_us = r->created_at_us();
     out.push_back(std::move(k));
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "scan api keys");
+  SYNCMGR_RETURN_IF_ERROR(it->status("scan api keys"));
   return out;
 }
 

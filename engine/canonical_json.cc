@@ -38,6 +38,8 @@
 #define XXH_INLINE_ALL  // lets the compiler inline the hash into the hot path
 #include <xxhash.h>
 
+#include "engine/json_scan.h"
+
 namespace syncmgr {
 namespace {
 
@@ -356,68 +358,6 @@ Hash128 HashMembers(std::string_view text, const std::vector<MemberSpan>& spans)
   return FromXxh(XXH3_128bits_digest(&state));
 }
 
-// ---- Scanning canonical text (no reparse: the form has no whitespace). ----
-
-// One past the end of the string starting at text[pos] == '"', or npos.
-size_t StringEnd(std::string_view text, size_t pos) {
-  for (size_t i = pos + 1; i < text.size();) {
-    // memchr is vectorized; a quote closes the string unless an odd run of
-    // backslashes precedes it.
-    const void* q = std::memchr(text.data() + i, '"', text.size() - i);
-    if (q == nullptr) break;
-    const size_t quote = static_cast<size_t>(static_cast<const char*>(q) - text.data());
-    size_t backslashes = 0;
-    while (quote - backslashes > i && text[quote - backslashes - 1] == '\\') ++backslashes;
-    i = quote + 1;
-    if (backslashes % 2 == 0) return i;
-  }
-  return std::string_view::npos;
-}
-
-// One past the end of the canonical value starting at text[pos], or npos.
-size_t ValueEnd(std::string_view text, size_t pos) {
-  size_t depth = 0;
-  for (size_t i = pos; i < text.size();) {
-    const char c = text[i];
-    if (c == '"') {
-      i = StringEnd(text, i);
-      if (i == std::string_view::npos || depth == 0) return i;
-      continue;
-    }
-    if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']' || c == ',') {
-      if (depth == 0) return i == pos ? std::string_view::npos : i;  // end of a scalar
-      if (c != ',' && --depth == 0) return i + 1;
-    }
-    ++i;
-  }
-  return std::string_view::npos;
-}
-
-// Decodes the escapes the canonical form uses (and the other JSON ones).
-std::string Unescape(std::string_view raw) {
-  std::string s;
-  s.reserve(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] != '\\' || i + 1 >= raw.size()) {
-      s.push_back(raw[i]);
-      continue;
-    }
-    const char e = raw[++i];
-    if (e == 'u') {
-      unsigned cp = 0;
-      if (i + 4 < raw.size()) std::from_chars(raw.data() + i + 1, raw.data() + i + 5, cp, 16);
-      i += 4;
-      s.push_back(static_cast<char>(cp));  // canonical text \u-escapes only bytes < 0x20
-      continue;
-    }
-    const size_t k = std::string_view("bfnrt").find(e);
-    s.push_back(k == std::string_view::npos ? e : "\b\f\n\r\t"[k]);  // else '"', '\\', '/'
-  }
-  return s;
-}
-
 struct ScannedMember {
   std::string key;  // unescaped
   std::string_view value;
@@ -433,14 +373,13 @@ std::vector<ScannedMember> ScanMembers(std::string_view text) {
   size_t pos = 1;
   while (pos < text.size() && text[pos] == '"') {
     const size_t begin = pos;
-    const size_t key_end = StringEnd(text, pos);
+    const size_t key_end = json_scan::StringEnd(text, pos);
     if (key_end == std::string_view::npos || key_end >= text.size() || text[key_end] != ':') break;
-    const size_t end = ValueEnd(text, key_end + 1);
+    const size_t end = json_scan::ValueEnd(text, key_end + 1);
     if (end == std::string_view::npos) break;
     const std::string_view raw_key = text.substr(begin + 1, key_end - begin - 2);
     members.push_back(
-        {raw_key.find('\\') == std::string_view::npos ? std::string(raw_key) : Unescape(raw_key),
-         text.substr(key_end + 1, end - key_end - 1), begin, end});
+        {json_scan::Unescape(raw_key), text.substr(key_end + 1, end - key_end - 1), begin, end});
     pos = end + 1;  // past ',' (or '}')
   }
   return members;
@@ -467,7 +406,7 @@ bool RewriteBigIntegers(std::string_view json, std::string* rewritten) {
   size_t copied = 0;  // json[0, copied) is in *rewritten already
   for (size_t i = 0; i < json.size();) {
     if (json[i] == '"') {
-      i = StringEnd(json, i);
+      i = json_scan::StringEnd(json, i);
       if (i == std::string_view::npos) break;
       continue;
     }

@@ -7,7 +7,6 @@
 //   DeadLetter     := version:u8 (=1) first_seq:u64 last_seq:u64 attempts:u32
 //                     failed_at_us:u64 error_len:u32 error
 // Readers refuse other versions with Corruption; fields are only appended.
-#include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
 
 #include <fmt/format.h>
@@ -22,45 +21,6 @@ namespace {
 
 constexpr uint8_t kFormatVersion = 1;
 
-void PutString(std::string* out, std::string_view s) {
-  keys::PutU32(out, static_cast<uint32_t>(s.size()));
-  out->append(s);
-}
-
-// A bounds-checked reader of the values above.
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  bool U8(uint8_t* v) {
-    if (in_.size() < 1) return false;
-    *v = static_cast<uint8_t>(in_[0]);
-    in_.remove_prefix(1);
-    return true;
-  }
-  bool U32(uint32_t* v) {
-    if (in_.size() < 4) return false;
-    *v = keys::GetU32(in_);
-    in_.remove_prefix(4);
-    return true;
-  }
-  bool U64(uint64_t* v) {
-    if (in_.size() < 8) return false;
-    *v = keys::GetU64(in_);
-    in_.remove_prefix(8);
-    return true;
-  }
-  bool String(std::string* s) {
-    uint32_t n = 0;
-    if (!U32(&n) || in_.size() < n) return false;
-    s->assign(in_.data(), n);
-    in_.remove_prefix(n);
-    return true;
-  }
-
- private:
-  std::string_view in_;
-};
-
 std::string EncodeRecord(const DeliveryRecord& r) {
   std::string out;
   out.push_back(static_cast<char>(kFormatVersion));
@@ -69,17 +29,17 @@ std::string EncodeRecord(const DeliveryRecord& r) {
   keys::PutU64(&out, r.next_dead_letter_id);
   keys::PutU64(&out, r.dead_letters);
   keys::PutU64(&out, static_cast<uint64_t>(r.last_attempt_at_us));
-  PutString(&out, r.last_error);
+  keys::PutLengthPrefixed(&out, r.last_error);
   return out;
 }
 
 Status DecodeRecord(std::string_view in, DeliveryRecord* r) {
-  Reader rd(in);
+  keys::Reader rd(in);
   uint8_t version = 0, flags = 0;
   uint64_t at = 0;
   if (!rd.U8(&version) || version != kFormatVersion || !rd.U64(&r->delivered_seq) ||
       !rd.U8(&flags) || !rd.U64(&r->next_dead_letter_id) || !rd.U64(&r->dead_letters) ||
-      !rd.U64(&at) || !rd.String(&r->last_error)) {
+      !rd.U64(&at) || !rd.LengthPrefixed(&r->last_error)) {
     return Status::Corruption("malformed delivery record");
   }
   r->paused = (flags & 1) != 0;
@@ -94,17 +54,17 @@ std::string EncodeDeadLetter(const DeadLetter& d) {
   keys::PutU64(&out, d.last_seq);
   keys::PutU32(&out, d.attempts);
   keys::PutU64(&out, static_cast<uint64_t>(d.failed_at_us));
-  PutString(&out, d.last_error);
+  keys::PutLengthPrefixed(&out, d.last_error);
   return out;
 }
 
 Status DecodeDeadLetter(uint64_t id, std::string_view in, DeadLetter* d) {
-  Reader rd(in);
+  keys::Reader rd(in);
   uint8_t version = 0;
   uint64_t at = 0;
   if (!rd.U8(&version) || version != kFormatVersion || !rd.U64(&d->first_seq) ||
       !rd.U64(&d->last_seq) || !rd.U32(&d->attempts) || !rd.U64(&at) ||
-      !rd.String(&d->last_error)) {
+      !rd.LengthPrefixed(&d->last_error)) {
     return Status::Corruption("malformed dead letter");
   }
   d->id = id;
@@ -148,23 +108,22 @@ Status Engine::WriteDelivery(TenantId tenant, uint32_t target_id, const Delivery
 StatusOr<std::vector<DeadLetter>> Engine::ListDeadLetters(TenantId tenant, uint32_t target_id,
                                                           uint64_t after_id, uint32_t limit) {
   SYNCMGR_RETURN_IF_ERROR(impl_->ReadTarget(tenant, target_id).status());
-  Store& store = impl_->store();
-  const std::string prefix = keys::DeadLetterPrefix(tenant, target_id);
-  const std::string end = keys::PrefixEnd(prefix);
-  rocksdb::Slice upper(end);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(Cf::kDelivery)));
+  std::unique_ptr<StoreIterator> it =
+      impl_->store().NewPrefixIterator(Cf::kDelivery, keys::DeadLetterPrefix(tenant, target_id));
   std::vector<DeadLetter> out;
   for (it->Seek(keys::DeadLetterKey(tenant, target_id, after_id + 1));
        it->Valid() && (limit == 0 || out.size() < limit); it->Next()) {
-    if (it->key().size() != prefix.size() + 8) return Status::Corruption("bad dead letter key");
-    const uint64_t id = keys::GetU64({it->key().data() + prefix.size(), 8});
+    TenantId owner;
+    uint32_t target;
+    uint64_t id;
+    if (!keys::DecodeDeadLetterKey(it->key(), &owner, &target, &id)) {
+      return Status::Corruption("bad dead letter key");
+    }
     DeadLetter d;
-    SYNCMGR_RETURN_IF_ERROR(DecodeDeadLetter(id, it->value().ToString(), &d));
+    SYNCMGR_RETURN_IF_ERROR(DecodeDeadLetter(id, it->value(), &d));
     out.push_back(std::move(d));
   }
-  SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "read dead letters"));
+  SYNCMGR_RETURN_IF_ERROR(it->status("read dead letters"));
   return out;
 }
 
@@ -187,16 +146,14 @@ StatusOr<uint64_t> Engine::CountStreamEvents(TenantId tenant, StreamRef stream,
   SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->Slot(tenant));
   upto_seq = std::min(upto_seq, slot->last_seq.load(std::memory_order_acquire));
   if (after_seq >= upto_seq) return uint64_t{0};
-  Store& store = impl_->store();
-  const std::string end = keys::StreamIndex(tenant, stream, upto_seq + 1);
-  rocksdb::Slice upper(end);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper;
-  ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(Cf::kStream)));
+  IteratorOptions io;
+  io.fill_cache = false;
+  std::unique_ptr<StoreIterator> it =
+      impl_->store().NewRangeIterator(Cf::kStream, keys::StreamIndex(tenant, stream, after_seq + 1),
+                                      keys::StreamIndex(tenant, stream, upto_seq + 1), io);
   uint64_t n = 0;
-  for (it->Seek(keys::StreamIndex(tenant, stream, after_seq + 1)); it->Valid(); it->Next()) ++n;
-  SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "count stream events"));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  SYNCMGR_RETURN_IF_ERROR(it->status("count stream events"));
   return n;
 }
 

@@ -2,8 +2,6 @@
 // edits, reads and replay live in their own files.
 #include "engine/engine.h"
 
-#include <rocksdb/iterator.h>
-
 #include <cmath>
 
 #include <fmt/format.h>
@@ -27,6 +25,25 @@ Status CheckName(std::string_view what, std::string_view name) {
         fmt::format("{} name is longer than {} bytes", what, kMaxNameBytes));
   }
   return Status::Ok();
+}
+
+// Every record of one kind (sources or targets) of a tenant, by id: the
+// keys under `prefix`, taken apart by `decode`, each record read by `read`.
+template <typename Info>
+StatusOr<std::vector<Info>> ListCatalog(EngineImpl* impl, TenantId tenant, std::string_view prefix,
+                                        bool (*decode)(std::string_view, TenantId*, uint32_t*),
+                                        StatusOr<Info> (EngineImpl::*read)(TenantId, uint32_t)) {
+  std::vector<Info> out;
+  std::unique_ptr<StoreIterator> it = impl->store().NewPrefixIterator(Cf::kCatalog, prefix);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    TenantId owner;
+    uint32_t id;
+    if (!decode(it->key(), &owner, &id)) return Status::Corruption("malformed catalog key");
+    SYNCMGR_ASSIGN_OR_RETURN(Info info, (impl->*read)(tenant, id));
+    out.push_back(std::move(info));
+  }
+  SYNCMGR_RETURN_IF_ERROR(it->status("list catalog"));
+  return out;
 }
 
 }  // namespace
@@ -67,12 +84,13 @@ StatusOr<TenantCreatedInfo> Engine::CreateTenant(std::string_view name) {
 
 std::vector<TenantInfo> Engine::ListTenants() {
   std::vector<TenantInfo> out;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->store().db()->NewIterator(
-      rocksdb::ReadOptions(), impl_->store().cf(Cf::kCatalog)));
+  // Tenant records sit among every tenant's sources and targets: a scan of
+  // the whole catalog.
+  std::unique_ptr<StoreIterator> it = impl_->store().NewPrefixIterator(Cf::kCatalog, "");
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    rocksdb::Slice k = it->key();
-    if (k.size() != 5 || k[4] != 'N') continue;
-    std::string value = it->value().ToString();  // aligned copy for FlatBuffers
+    TenantId tenant;
+    if (!keys::DecodeTenantRecord(it->key(), &tenant)) continue;
+    std::string value(it->value());  // aligned copy for FlatBuffers
     const auto* r = flatbuffers::GetRoot<fb::TenantRecord>(value.data());
     out.push_back(TenantInfo{r->id(), std::string(Sv(r->name())), r->created_at_us()});
   }
@@ -83,7 +101,7 @@ StatusOr<TenantId> Engine::Authenticate(std::string_view api_key) {
   if (!ApiKeyWellFormed(api_key)) return Status::Unauthorized("invalid API key");
   std::string value;
   // Looked up by its SHA-256: the key itself is never compared or stored.
-  Status s = impl_->store().Get(Cf::kAuth, HashApiKey(api_key), &value);
+  Status s = impl_->store().Get(Cf::kAuth, keys::ApiKeyRecord(HashApiKey(api_key)), &value);
   if (s.code() == Code::kNotFound) return Status::Unauthorized("invalid API key");
   SYNCMGR_RETURN_IF_ERROR(s);
   const auto* r = flatbuffers::GetRoot<fb::ApiKeyRecord>(value.data());
@@ -128,16 +146,8 @@ StatusOr<SourceInfo> Engine::GetSource(TenantId tenant, uint32_t source_id) {
 
 StatusOr<std::vector<SourceInfo>> Engine::ListSources(TenantId tenant) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
-  std::vector<SourceInfo> out;
-  std::string prefix = keys::CatalogPrefix(tenant, 'S');
-  std::unique_ptr<rocksdb::Iterator> it(impl_->store().db()->NewIterator(
-      rocksdb::ReadOptions(), impl_->store().cf(Cf::kCatalog)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint32_t id = keys::GetU32({it->key().data() + prefix.size(), 4});
-    SYNCMGR_ASSIGN_OR_RETURN(SourceInfo info, impl_->ReadSource(tenant, id));
-    out.push_back(std::move(info));
-  }
-  return out;
+  return ListCatalog<SourceInfo>(impl_.get(), tenant, keys::SourceRecordPrefix(tenant),
+                                 keys::DecodeSourceRecord, &EngineImpl::ReadSource);
 }
 
 StatusOr<TargetInfo> Engine::CreateTarget(TenantId tenant, const TargetSpec& spec) {
@@ -173,16 +183,8 @@ StatusOr<TargetInfo> Engine::GetTarget(TenantId tenant, uint32_t target_id) {
 
 StatusOr<std::vector<TargetInfo>> Engine::ListTargets(TenantId tenant) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
-  std::vector<TargetInfo> out;
-  std::string prefix = keys::CatalogPrefix(tenant, 'T');
-  std::unique_ptr<rocksdb::Iterator> it(impl_->store().db()->NewIterator(
-      rocksdb::ReadOptions(), impl_->store().cf(Cf::kCatalog)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint32_t id = keys::GetU32({it->key().data() + prefix.size(), 4});
-    SYNCMGR_ASSIGN_OR_RETURN(TargetInfo info, impl_->ReadTarget(tenant, id));
-    out.push_back(std::move(info));
-  }
-  return out;
+  return ListCatalog<TargetInfo>(impl_.get(), tenant, keys::TargetRecordPrefix(tenant),
+                                 keys::DecodeTargetRecord, &EngineImpl::ReadTarget);
 }
 
 StatusOr<uint64_t> Engine::LastSeq(TenantId tenant) {
@@ -192,21 +194,9 @@ StatusOr<uint64_t> Engine::LastSeq(TenantId tenant) {
 
 StatusOr<uint64_t> Engine::SeqAtTime(TenantId tenant, int64_t time_us) {
   SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->Slot(tenant));
-  uint64_t lo = 0, hi = slot->last_seq.load(std::memory_order_acquire);
-  // Invariant: event lo is at or before time_us (0 stands for "none");
-  // every event after hi is after it.
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo + 1) / 2;
-    std::string bytes;
-    SYNCMGR_RETURN_IF_ERROR(impl_->ReadLogRecord(tenant, mid, &bytes));
-    SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
-    if (ev->time_us() <= time_us) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return lo;
+  return LastSeqAtTime(
+      slot->last_seq.load(std::memory_order_acquire), time_us,
+      [&](uint64_t seq, std::string* bytes) { return impl_->ReadLogRecord(tenant, seq, bytes); });
 }
 
 uint64_t Engine::SubscribeCommits(std::function<void(TenantId, uint64_t)> fn) {

@@ -1,6 +1,5 @@
 #include "engine/engine_impl.h"
 
-#include <rocksdb/iterator.h>
 #include <rocksdb/env.h>
 #include <rocksdb/options.h>
 
@@ -18,6 +17,25 @@ int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+StatusOr<uint64_t> LastSeqAtTime(uint64_t last_seq, int64_t time_us,
+                                 const std::function<Status(uint64_t, std::string*)>& read_log) {
+  uint64_t lo = 0, hi = last_seq;
+  // Invariant: event lo is at or before time_us (0 stands for "none");
+  // every event after hi is after it.
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo + 1) / 2;
+    std::string bytes;
+    SYNCMGR_RETURN_IF_ERROR(read_log(mid, &bytes));
+    SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
+    if (ev->time_us() <= time_us) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
 }
 
 // ---- WriteOp ----------------------------------------------------------------
@@ -175,14 +193,13 @@ Status EngineImpl::Open() {
   SYNCMGR_ASSIGN_OR_RETURN(store_, Store::Open(so));
 
   // Every tenant has a catalog record; its meta holds the committed seq.
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->cf(Cf::kCatalog)));
+  std::unique_ptr<StoreIterator> it = store_->NewPrefixIterator(Cf::kCatalog, "");
   std::vector<TenantId> tenants;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    rocksdb::Slice k = it->key();
-    if (k.size() == 5 && k[4] == 'N') tenants.push_back(keys::GetU32({k.data(), 4}));
+    TenantId tenant;
+    if (keys::DecodeTenantRecord(it->key(), &tenant)) tenants.push_back(tenant);
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "scan catalog");
+  SYNCMGR_RETURN_IF_ERROR(it->status("scan catalog"));
   std::lock_guard<std::mutex> lock(tenants_mu_);
   for (TenantId t : tenants) {
     std::string value;
@@ -204,12 +221,11 @@ Status EngineImpl::Open() {
 Status EngineImpl::RecoverTenant(TenantId tenant, uint64_t committed_seq) {
   // Log records above the commit record belong to an operation that never
   // committed (a crash after writing ahead): they were never acknowledged.
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->cf(Cf::kLog)));
+  std::unique_ptr<StoreIterator> it = store_->NewPrefixIterator(Cf::kLog, keys::LogPrefix(tenant));
   std::string from = keys::Log(tenant, committed_seq + 1);
-  std::string to = keys::LogPrefix(tenant + 1);
   it->Seek(from);
-  if (!it->Valid() || it->key().compare(to) >= 0) return FromRocks(it->status(), "recover");
+  if (!it->Valid()) return it->status("recover");
+  std::string to = keys::LogPrefix(tenant + 1);
   rocksdb::WriteBatch batch;
   batch.DeleteRange(store_->cf(Cf::kLog), from, to);
   return store_->Write(&batch, /*sync=*/true);

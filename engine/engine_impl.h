@@ -159,4 +159,13 @@ class EngineImpl {
 // Current time in microseconds since the epoch.
 int64_t NowMicros();
 
+// The seq of a tenant's last event at or before `time_us` among seqs
+// 1..last_seq (0 if none): what "as of a time" means. Event times never go
+// backwards within a tenant, so this is a binary search: O(log n) calls of
+// `read_log(seq, &bytes)`, which reads one log record (Corruption if it is
+// missing).
+StatusOr<uint64_t> LastSeqAtTime(
+    uint64_t last_seq, int64_t time_us,
+    const std::function<Status(uint64_t seq, std::string* bytes)>& read_log);
+
 }  // namespace syncmgr

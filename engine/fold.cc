@@ -1,7 +1,5 @@
 #include "engine/fold.h"
 
-#include <rocksdb/iterator.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -23,12 +21,6 @@ rocksdb::Slice S(const flatbuffers::FlatBufferBuilder& b) {
 std::string U32Value(uint32_t v) {
   std::string s;
   keys::PutU32(&s, v);
-  return s;
-}
-
-std::string U64Value(uint64_t v) {
-  std::string s;
-  keys::PutU64(&s, v);
   return s;
 }
 
@@ -165,25 +157,29 @@ StatusOr<TenantViews> LoadTenantViews(const Store& store, TenantId tenant) {
     v.next_import_id = m->next_import_id();
     v.next_sync_id = m->next_sync_id();
   }
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kMeta)));
   // Stream counters.
-  std::string prefix = keys::CatalogPrefix(tenant, 'D');
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string_view k(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-    if (k.size() != 5) return Status::Corruption("stream meta key");
-    StreamRef st{static_cast<StreamKind>(k[0]), keys::GetU32(k.substr(1))};
-    std::string sv = it->value().ToString();  // aligned copy for FlatBuffers
+  std::unique_ptr<StoreIterator> it =
+      store.NewPrefixIterator(Cf::kMeta, keys::StreamMetaPrefix(tenant));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    TenantId owner;
+    StreamRef st;
+    if (!keys::DecodeStreamMeta(it->key(), &owner, &st)) {
+      return Status::Corruption("stream meta key");
+    }
+    std::string sv(it->value());  // aligned copy for FlatBuffers
     const auto* sm = flatbuffers::GetRoot<fb::StreamMeta>(sv.data());
     v.next_dense[StreamKey(st)] = sm->next_dense_id();
   }
+  SYNCMGR_RETURN_IF_ERROR(it->status("load tenant views"));
   // Sync pairs and their changed-since-last-sync sets.
-  prefix = keys::PairPrefix(tenant);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string_view k(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-    if (k.size() != 8) return Status::Corruption("pair key");
-    uint32_t source = keys::GetU32(k), target = keys::GetU32(k.substr(4));
-    std::string pv = it->value().ToString();  // aligned copy for FlatBuffers
+  it = store.NewPrefixIterator(Cf::kMeta, keys::PairPrefix(tenant));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    TenantId owner;
+    uint32_t source, target;
+    if (!keys::DecodePair(it->key(), &owner, &source, &target)) {
+      return Status::Corruption("pair key");
+    }
+    std::string pv(it->value());  // aligned copy for FlatBuffers
     const auto* pr = flatbuffers::GetRoot<fb::PairRecord>(pv.data());
     PairState ps;
     ps.last_sync_id = pr->last_sync_id();
@@ -203,7 +199,7 @@ StatusOr<TenantViews> LoadTenantViews(const Store& store, TenantId tenant) {
     }
     v.pairs[{source, target}] = std::move(ps);
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "load tenant views");
+  SYNCMGR_RETURN_IF_ERROR(it->status("load tenant views"));
   return v;
 }
 
@@ -261,7 +257,7 @@ Status ViewFolder::Apply(const fb::Event& ev) {
     case fb::EventBody::ImportCompleted: {
       const auto* ic = ev.body_as_ImportCompleted();
       batch_->Put(store_cf(Cf::kOpLog), S(keys::ImportLog(tenant_, ic->import_id())),
-                  S(U64Value(ev.seq())));
+                  S(keys::OpLogValue(ev.seq())));
       batch_->Put(store_cf(Cf::kStream),
                   S(keys::StreamIndex(tenant_, {StreamKind::kSource, ic->source_id()}, ev.seq())),
                   S(std::string(1, static_cast<char>(IndexTag(EventType::kImportCompleted)))));
@@ -280,8 +276,8 @@ Status ViewFolder::Apply(const fb::Event& ev) {
       if (kc->key_hash() == nullptr) return Status::Corruption("api key event without hash");
       auto prefix = b.CreateString(Sv(kc->prefix()));
       b.Finish(fb::CreateApiKeyRecord(b, tenant_, prefix, false, ev.time_us()));
-      std::string key(reinterpret_cast<const char*>(kc->key_hash()->data()),
-                      kc->key_hash()->size());
+      std::string key = keys::ApiKeyRecord(
+          {reinterpret_cast<const char*>(kc->key_hash()->data()), kc->key_hash()->size()});
       batch_->Put(store_cf(Cf::kAuth), S(key), S(b));
       return Status::Ok();
     }
@@ -290,8 +286,8 @@ Status ViewFolder::Apply(const fb::Event& ev) {
       if (kr->key_hash() == nullptr) return Status::Corruption("api key event without hash");
       auto prefix = b.CreateString(Sv(kr->prefix()));
       b.Finish(fb::CreateApiKeyRecord(b, tenant_, prefix, true, ev.time_us()));
-      std::string key(reinterpret_cast<const char*>(kr->key_hash()->data()),
-                      kr->key_hash()->size());
+      std::string key = keys::ApiKeyRecord(
+          {reinterpret_cast<const char*>(kr->key_hash()->data()), kr->key_hash()->size()});
       batch_->Put(store_cf(Cf::kAuth), S(key), S(b));
       return Status::Ok();
     }
@@ -396,7 +392,7 @@ Status ViewFolder::ApplyProperty(const fb::Event& ev, const fb::PropertyChanged&
 
 Status ViewFolder::ApplySyncCompleted(const fb::Event& ev, const fb::SyncCompleted& s) {
   batch_->Put(store_cf(Cf::kOpLog), S(keys::SyncLog(tenant_, s.sync_id())),
-              S(U64Value(ev.seq())));
+              S(keys::OpLogValue(ev.seq())));
   std::string tag(1, static_cast<char>(IndexTag(EventType::kSyncCompleted)));
   batch_->Put(store_cf(Cf::kStream),
               S(keys::StreamIndex(tenant_, {StreamKind::kSource, s.source_id()}, ev.seq())), S(tag));

@@ -30,6 +30,7 @@
 #include "engine/engine_impl.h"
 #include "engine/import_parser.h"
 #include "engine/keys.h"
+#include "engine/state_read.h"
 #include "views_generated.h"
 
 namespace syncmgr {
@@ -237,10 +238,8 @@ class ImportSessionImpl final : public ImportSession {
     std::string aligned;
     for (size_t i = 0; i < batch.size(); ++i) {
       if (!statuses[i].ok() && !statuses[i].IsNotFound()) return FromRocks(statuses[i], "import");
-      // FlatBuffers wants aligned bytes; pinned block-cache memory is not.
-      if (statuses[i].ok()) aligned.assign(values[i].data(), values[i].size());
       const fb::PropertyState* state =
-          statuses[i].ok() ? flatbuffers::GetRoot<fb::PropertyState>(aligned.data()) : nullptr;
+          statuses[i].ok() ? ParseStateRecord(values[i].ToStringView(), &aligned) : nullptr;
       ParsedItem& item = batch[i];
       if (item.deferred) {
         // Raw-bytes fast path: well-formed, and the same bytes (ignored
@@ -319,8 +318,12 @@ class ImportSessionImpl final : public ImportSession {
     for (uint32_t dense : absent) {
       std::string ext, value;
       SYNCMGR_RETURN_IF_ERROR(store.Get(Cf::kDense, keys::Dense(tenant_, stream(), dense), &ext));
-      SYNCMGR_RETURN_IF_ERROR(store.Get(Cf::kState, keys::State(tenant_, stream(), ext), &value));
-      const auto* state = flatbuffers::GetRoot<fb::PropertyState>(value.data());
+      SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* state,
+                               ReadStateRecord(store, tenant_, stream(), ext, &value));
+      if (state == nullptr) {
+        return Status::Corruption(
+            fmt::format("live id {} of source {} has no state record", dense, source_.id));
+      }
       PropertyEventSpec spec;
       spec.change = fb::PropertyChange::Removed;
       spec.stream = stream();
@@ -392,12 +395,10 @@ class ImportSessionImpl final : public ImportSession {
 // parsed for the raw-bytes fast path. A hint read without the lock: the
 // choice affects only speed.
 bool HasState(EngineImpl* engine, TenantId tenant, StreamRef stream) {
-  const std::string prefix = keys::StatePrefix(tenant, stream);
-  std::unique_ptr<rocksdb::Iterator> it(
-      engine->store().db()->NewIterator(rocksdb::ReadOptions(), engine->store().cf(Cf::kState)));
-  it->Seek(prefix);
-  if (!it->Valid()) return !it->status().ok();  // unreadable: assume so
-  return it->key().starts_with(prefix);
+  std::unique_ptr<StoreIterator> it =
+      engine->store().NewPrefixIterator(Cf::kState, keys::StatePrefix(tenant, stream));
+  it->SeekToFirst();
+  return it->Valid() || !it->status("has state").ok();  // unreadable: assume so
 }
 
 }  // namespace

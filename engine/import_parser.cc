@@ -24,9 +24,10 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include <charconv>
 #include <cstring>
 #include <utility>
+
+#include "engine/json_scan.h"
 
 namespace syncmgr {
 namespace {
@@ -43,67 +44,6 @@ bool IsJsonSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t
 bool IsScalarByte(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' ||
          c == '-' || c == '.';
-}
-
-// Decodes a canonical string body: its only escapes are \" \\ \b \f \n \r \t
-// and \u00XX for other bytes below 0x20.
-std::string UnescapeCanonical(std::string_view raw) {
-  std::string s;
-  s.reserve(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] != '\\' || i + 1 >= raw.size()) {
-      s.push_back(raw[i]);
-      continue;
-    }
-    const char e = raw[++i];
-    if (e == 'u') {
-      unsigned cp = 0;
-      if (i + 4 < raw.size()) std::from_chars(raw.data() + i + 1, raw.data() + i + 5, cp, 16);
-      i += 4;
-      s.push_back(static_cast<char>(cp));
-      continue;
-    }
-    const size_t k = std::string_view("bfnrt").find(e);
-    s.push_back(k == std::string_view::npos ? e : "\b\f\n\r\t"[k]);  // else '"', '\\'
-  }
-  return s;
-}
-
-// One past the end of the canonical string starting at text[pos] == '"', or
-// npos.
-size_t CanonicalStringEnd(std::string_view text, size_t pos) {
-  for (size_t i = pos + 1; i < text.size();) {
-    // A quote closes the string unless an odd run of backslashes precedes it.
-    const void* q = std::memchr(text.data() + i, '"', text.size() - i);
-    if (q == nullptr) break;
-    const size_t quote = static_cast<size_t>(static_cast<const char*>(q) - text.data());
-    size_t backslashes = 0;
-    while (quote - backslashes > i && text[quote - backslashes - 1] == '\\') ++backslashes;
-    i = quote + 1;
-    if (backslashes % 2 == 0) return i;
-  }
-  return std::string_view::npos;
-}
-
-// One past the end of the canonical value starting at text[pos], or npos.
-size_t CanonicalValueEnd(std::string_view text, size_t pos) {
-  size_t depth = 0;
-  for (size_t i = pos; i < text.size();) {
-    const char c = text[i];
-    if (c == '"') {
-      i = CanonicalStringEnd(text, i);
-      if (i == std::string_view::npos || depth == 0) return i;
-      continue;
-    }
-    if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']' || c == ',') {
-      if (depth == 0) return i == pos ? std::string_view::npos : i;  // end of a scalar
-      if (c != ',' && --depth == 0) return i + 1;
-    }
-    ++i;
-  }
-  return std::string_view::npos;
 }
 
 enum class State {
@@ -137,15 +77,11 @@ void IdKeys(const ImportParserOptions& options, std::string keys[2]) {
   }
 }
 
-// One past the end of the JSON string starting at raw[pos] == '"' (escapes
-// skipped), or npos. Like CanonicalStringEnd, for raw text.
-size_t RawStringEnd(std::string_view raw, size_t pos) { return CanonicalStringEnd(raw, pos); }
-
 // One past the end of the (possibly nested) raw value starting at raw[pos],
 // or npos. Strings are skipped with memchr; whitespace inside is fine.
 size_t RawValueEnd(std::string_view raw, size_t pos) {
   const char c = raw[pos];
-  if (c == '"') return RawStringEnd(raw, pos);
+  if (c == '"') return json_scan::StringEnd(raw, pos);
   if (c != '{' && c != '[') {
     size_t i = pos;
     while (i < raw.size() && IsScalarByte(raw[i])) ++i;
@@ -155,7 +91,7 @@ size_t RawValueEnd(std::string_view raw, size_t pos) {
   for (size_t i = pos; i < raw.size();) {
     const char b = raw[i];
     if (b == '"') {
-      i = RawStringEnd(raw, i);
+      i = json_scan::StringEnd(raw, i);
       if (i == std::string_view::npos) return i;
       continue;
     }
@@ -267,14 +203,12 @@ Status ExtractIdFrom(std::string_view canonical, const ImportParserOptions& opti
   bool have[2] = {false, false};
   size_t pos = 1;  // past '{'
   while (pos < canonical.size() && canonical[pos] == '"') {
-    const size_t key_end = CanonicalStringEnd(canonical, pos);
+    const size_t key_end = json_scan::StringEnd(canonical, pos);
     if (key_end == std::string_view::npos || key_end >= canonical.size()) break;
     const std::string_view raw_key = canonical.substr(pos + 1, key_end - pos - 2);
-    const size_t value_end = CanonicalValueEnd(canonical, key_end + 1);
+    const size_t value_end = json_scan::ValueEnd(canonical, key_end + 1);
     if (value_end == std::string_view::npos) break;
-    const std::string key = raw_key.find('\\') == std::string_view::npos
-                                ? std::string(raw_key)
-                                : UnescapeCanonical(raw_key);
+    const std::string key = json_scan::Unescape(raw_key);
     for (int k = 0; k < 2; ++k) {
       if (!id_keys[k].empty() && key == id_keys[k]) {
         found[k] = canonical.substr(key_end + 1, value_end - key_end - 1);
@@ -301,7 +235,7 @@ Status ExtractIdFrom(std::string_view canonical, const ImportParserOptions& opti
   if (v.empty()) return wrong("an unreadable value");
   if (v[0] == '"') {
     const std::string_view body = v.substr(1, v.size() - 2);
-    *id = body.find('\\') == std::string_view::npos ? std::string(body) : UnescapeCanonical(body);
+    *id = json_scan::Unescape(body);
     if (id->empty()) return Status::InvalidArgument(prefix + "\"" + name + "\" is empty");
     if (id->size() > kMaxExternalIdBytes) {
       return Status::InvalidArgument(prefix + "\"" + name + "\" is longer than " +

@@ -1,37 +1,54 @@
 // Key layout of every column family, built and parsed in this one place.
+// Internal to engine/.
 //
-// Integers are big-endian so byte order is numeric order. Strings that are
-// followed by more components use an order-preserving, self-delimiting
-// encoding (0x00 -> 0x00 0xFF, end -> 0x00 0x01), so no two tuples alias and
-// keys sort by the string's bytes first. A string that ends the key is
-// written raw.
+// Grammar (as LevelDB's WriteBatch::rep_; `a b` is a followed by b):
 //
-//   log      := tenant:u32 seq:u64                                  -> fb.Event
-//   stream   := tenant:u32 kind:u8 stream:u32 seq:u64               -> type:u8
-//   state    := tenant:u32 kind:u8 stream:u32 external_id:raw       -> fb.PropertyState
-//   history  := tenant:u32 kind:u8 stream:u32 external_id:esc seq:u64 -> version:u32
-//   dense    := tenant:u32 kind:u8 stream:u32 dense_id:u32          -> external_id
-//   catalog  := tenant:u32 'N'                                      -> fb.TenantRecord
-//             | tenant:u32 'S' source:u32                           -> fb.SourceRecord
-//             | tenant:u32 'T' target:u32                           -> fb.TargetRecord
-//             | 0:u32 'F' sha256(feed token):32                    -> fb.FeedTokenRecord
+//   u8, u32, u64 := unsigned integers, big-endian, so byte order is
+//                   numeric order
+//   tenant      := u32                       (0 never names a tenant)
+//   kind        := u8                        (1 source, 2 target: StreamKind)
+//   stream      := kind id:u32
+//   esc(s)      := s with every 0x00 written as 0x00 0xFF, then 0x00 0x01:
+//                  self-delimiting and order-preserving, so no two tuples
+//                  alias and keys sort by s's bytes first
+//   raw(s)      := the bytes of s, up to the end of the key (only a string
+//                  that ends its key is raw)
+//   tag         := one ASCII byte naming the record kind
+//
+//   column family  key                                        value
+//   log      := tenant seq:u64                                -> fb.Event
+//   stream   := tenant stream seq:u64                         -> event type:u8
+//   state    := tenant stream raw(external_id)                -> fb.PropertyState
+//   history  := tenant stream esc(external_id) seq:u64        -> version:u32
+//   dense    := tenant stream dense_id:u32                    -> raw(external_id)
+//   catalog  := tenant 'N'                                    -> fb.TenantRecord
+//             | tenant 'S' source:u32                         -> fb.SourceRecord
+//             | tenant 'T' target:u32                         -> fb.TargetRecord
+//             | 0:u32 'F' sha256(feed token):32 bytes         -> fb.FeedTokenRecord
 //               (tenant 0 never exists: the index from a token to its tenant)
-//   auth     := sha256(key):32 bytes                                -> fb.ApiKeyRecord
-//   oplog    := tenant:u32 'I' import_id:u64                        -> seq:u64
-//             | tenant:u32 'Y' sync_id:u64                          -> seq:u64
-//   meta     := tenant:u32 'M'                                      -> fb.TenantMeta
-//             | tenant:u32 'D' kind:u8 stream:u32                   -> fb.StreamMeta
-//             | tenant:u32 'P' source:u32 target:u32                -> fb.PairRecord
-//   bitmaps  := tenant:u32 'L' kind:u8 stream:u32                   -> roaring (live ids)
-//             | tenant:u32 'S' source:u32 target:u32                -> roaring (source ids
-//                                                                      changed since the
-//                                                                      pair's last sync)
-//             | tenant:u32 'T' source:u32 target:u32                -> roaring (target ids
-//                                                                      changed by others)
-//   delivery := tenant:u32 'C' target:u32                           -> DeliveryRecord (push
-//                                                                      delivery cursor and
-//                                                                      state; delivery_store.cc)
-//             | tenant:u32 'X' target:u32 dead_letter_id:u64        -> DeadLetter
+//   auth     := sha256(api key):32 bytes                      -> fb.ApiKeyRecord
+//   oplog    := tenant 'I' import_id:u64                      -> seq:u64
+//             | tenant 'Y' sync_id:u64                        -> seq:u64
+//   meta     := tenant 'M'                                    -> fb.TenantMeta
+//             | tenant 'D' stream                             -> fb.StreamMeta
+//             | tenant 'P' source:u32 target:u32              -> fb.PairRecord
+//   bitmaps  := tenant 'L' stream                             -> roaring (live ids)
+//             | tenant 'S' source:u32 target:u32              -> roaring (source ids
+//                                                                changed since the
+//                                                                pair's last sync)
+//             | tenant 'T' source:u32 target:u32              -> roaring (target ids
+//                                                                changed by others)
+//   delivery := tenant 'C' target:u32                         -> DeliveryRecord (push
+//                                                                delivery cursor and
+//                                                                state; delivery_store.cc)
+//             | tenant 'X' target:u32 dead_letter_id:u64      -> DeadLetter
+//
+// Every key kind has an encoder (`Log`, `State`, ...) and a decoder
+// (`DecodeLog`, `DecodeState`, ...). A decoder returns false, leaving its
+// outputs unspecified, unless the whole key is exactly of its kind: right
+// length, right tag, a known stream kind, a well-formed escaped string.
+//
+// Thread-safety: pure functions; Reader is a value used by one thread.
 #pragma once
 
 #include <cstdint>
@@ -43,55 +60,139 @@
 
 namespace syncmgr::keys {
 
+// ---- Integers and strings ---------------------------------------------------
+
 void PutU32(std::string* dst, uint32_t v);
 void PutU64(std::string* dst, uint64_t v);
 uint32_t GetU32(std::string_view src);  // REQUIRES: src.size() >= 4
 uint64_t GetU64(std::string_view src);  // REQUIRES: src.size() >= 8
-// Order-preserving escaped string (see above).
+// Order-preserving escaped string (esc above).
 void PutEscaped(std::string* dst, std::string_view s);
 // Parses an escaped string at the start of `src`; returns bytes consumed, or
 // nullopt if malformed.
 std::optional<size_t> GetEscaped(std::string_view src, std::string* out);
+// A u32 length, then the bytes (values only: not order-preserving).
+// REQUIRES: s.size() < 2^32.
+void PutLengthPrefixed(std::string* dst, std::string_view s);
 
-std::string Log(uint32_t tenant, uint64_t seq);
-std::string LogPrefix(uint32_t tenant);
+// Takes a key (or a value in the same coding) apart from the front, checking
+// bounds: each method returns false, consuming nothing, when the next bytes
+// are not what it reads.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
 
-std::string StreamPrefix(uint32_t tenant, StreamRef stream);
-std::string StreamIndex(uint32_t tenant, StreamRef stream, uint64_t seq);
+  bool U8(uint8_t* v);
+  bool U32(uint32_t* v);
+  bool U64(uint64_t* v);
+  // The tag byte `tag`.
+  bool Tag(char tag);
+  // A stream: a known kind and an id.
+  bool Stream(StreamRef* stream);
+  bool Escaped(std::string* s);
+  // A u32 length, then that many bytes.
+  bool LengthPrefixed(std::string* s);
+  // Exactly `n` bytes.
+  bool Bytes(size_t n, std::string_view* s);
+  // Whatever is left (possibly nothing).
+  std::string_view Rest();
+  // True when everything has been read.
+  bool Done() const { return in_.empty(); }
 
-std::string State(uint32_t tenant, StreamRef stream, std::string_view external_id);
+ private:
+  std::string_view in_;
+};
+
+// ---- Encoders and decoders, one pair per key kind ---------------------------
+
+std::string Log(TenantId tenant, uint64_t seq);
+bool DecodeLog(std::string_view key, TenantId* tenant, uint64_t* seq);
+// Prefix of every log key of a tenant.
+std::string LogPrefix(TenantId tenant);
+
+std::string StreamIndex(TenantId tenant, StreamRef stream, uint64_t seq);
+bool DecodeStreamIndex(std::string_view key, TenantId* tenant, StreamRef* stream, uint64_t* seq);
+// Prefix of every stream-index key of a stream.
+std::string StreamPrefix(TenantId tenant, StreamRef stream);
+
+std::string State(TenantId tenant, StreamRef stream, std::string_view external_id);
+// `external_id` points into `key`. External ids are never empty: a key that
+// ends after the stream is refused.
+bool DecodeState(std::string_view key, TenantId* tenant, StreamRef* stream,
+                 std::string_view* external_id);
 // Prefix of every state key of a stream; the external_id follows it.
-std::string StatePrefix(uint32_t tenant, StreamRef stream);
+std::string StatePrefix(TenantId tenant, StreamRef stream);
 
-std::string History(uint32_t tenant, StreamRef stream, std::string_view external_id, uint64_t seq);
-std::string HistoryPrefix(uint32_t tenant, StreamRef stream, std::string_view external_id);
-std::string HistoryStreamPrefix(uint32_t tenant, StreamRef stream);
+std::string History(TenantId tenant, StreamRef stream, std::string_view external_id, uint64_t seq);
+bool DecodeHistory(std::string_view key, TenantId* tenant, StreamRef* stream,
+                   std::string* external_id, uint64_t* seq);
+// Prefix of every history key of one property.
+std::string HistoryPrefix(TenantId tenant, StreamRef stream, std::string_view external_id);
+// Prefix of every history key of a stream.
+std::string HistoryStreamPrefix(TenantId tenant, StreamRef stream);
 
-std::string Dense(uint32_t tenant, StreamRef stream, uint32_t dense_id);
+std::string Dense(TenantId tenant, StreamRef stream, uint32_t dense_id);
+bool DecodeDense(std::string_view key, TenantId* tenant, StreamRef* stream, uint32_t* dense_id);
 
-std::string TenantRecord(uint32_t tenant);
-std::string SourceRecord(uint32_t tenant, uint32_t source_id);
-std::string TargetRecord(uint32_t tenant, uint32_t target_id);
-std::string CatalogPrefix(uint32_t tenant, char kind);
+std::string TenantRecord(TenantId tenant);
+bool DecodeTenantRecord(std::string_view key, TenantId* tenant);
+std::string SourceRecord(TenantId tenant, uint32_t source_id);
+bool DecodeSourceRecord(std::string_view key, TenantId* tenant, uint32_t* source_id);
+// Prefix of every source record of a tenant.
+std::string SourceRecordPrefix(TenantId tenant);
+std::string TargetRecord(TenantId tenant, uint32_t target_id);
+bool DecodeTargetRecord(std::string_view key, TenantId* tenant, uint32_t* target_id);
+// Prefix of every target record of a tenant.
+std::string TargetRecordPrefix(TenantId tenant);
 // A change-feed token's record, by the SHA-256 of the token (32 bytes).
 std::string FeedToken(std::string_view token_hash);
+// `token_hash` points into `key`.
+bool DecodeFeedToken(std::string_view key, std::string_view* token_hash);
 
-std::string ImportLog(uint32_t tenant, uint64_t import_id);
-std::string SyncLog(uint32_t tenant, uint64_t sync_id);
-std::string OpLogPrefix(uint32_t tenant, char kind);
+// An API key's record, by the SHA-256 of the key (32 bytes): the hash itself.
+std::string ApiKeyRecord(std::string_view key_hash);
+// `key_hash` points into `key`.
+bool DecodeApiKeyRecord(std::string_view key, std::string_view* key_hash);
 
-std::string TenantMeta(uint32_t tenant);
-std::string StreamMeta(uint32_t tenant, StreamRef stream);
-std::string Pair(uint32_t tenant, uint32_t source_id, uint32_t target_id);
-std::string PairPrefix(uint32_t tenant);
+std::string ImportLog(TenantId tenant, uint64_t import_id);
+bool DecodeImportLog(std::string_view key, TenantId* tenant, uint64_t* import_id);
+// Prefix of every import log key of a tenant.
+std::string ImportLogPrefix(TenantId tenant);
+std::string SyncLog(TenantId tenant, uint64_t sync_id);
+bool DecodeSyncLog(std::string_view key, TenantId* tenant, uint64_t* sync_id);
+// Prefix of every sync log key of a tenant.
+std::string SyncLogPrefix(TenantId tenant);
+// The value of an import or sync log entry: the seq of its completed event.
+std::string OpLogValue(uint64_t seq);
+bool DecodeOpLogValue(std::string_view value, uint64_t* seq);
 
-std::string LiveBitmap(uint32_t tenant, StreamRef stream);
-std::string SourceDirty(uint32_t tenant, uint32_t source_id, uint32_t target_id);
-std::string TargetDirty(uint32_t tenant, uint32_t source_id, uint32_t target_id);
+std::string TenantMeta(TenantId tenant);
+bool DecodeTenantMeta(std::string_view key, TenantId* tenant);
+std::string StreamMeta(TenantId tenant, StreamRef stream);
+bool DecodeStreamMeta(std::string_view key, TenantId* tenant, StreamRef* stream);
+// Prefix of every stream meta key of a tenant.
+std::string StreamMetaPrefix(TenantId tenant);
+std::string Pair(TenantId tenant, uint32_t source_id, uint32_t target_id);
+bool DecodePair(std::string_view key, TenantId* tenant, uint32_t* source_id, uint32_t* target_id);
+// Prefix of every pair key of a tenant.
+std::string PairPrefix(TenantId tenant);
 
-std::string DeliveryState(uint32_t tenant, uint32_t target_id);
-std::string DeadLetterKey(uint32_t tenant, uint32_t target_id, uint64_t dead_letter_id);
-std::string DeadLetterPrefix(uint32_t tenant, uint32_t target_id);
+std::string LiveBitmap(TenantId tenant, StreamRef stream);
+bool DecodeLiveBitmap(std::string_view key, TenantId* tenant, StreamRef* stream);
+std::string SourceDirty(TenantId tenant, uint32_t source_id, uint32_t target_id);
+bool DecodeSourceDirty(std::string_view key, TenantId* tenant, uint32_t* source_id,
+                       uint32_t* target_id);
+std::string TargetDirty(TenantId tenant, uint32_t source_id, uint32_t target_id);
+bool DecodeTargetDirty(std::string_view key, TenantId* tenant, uint32_t* source_id,
+                       uint32_t* target_id);
+
+std::string DeliveryState(TenantId tenant, uint32_t target_id);
+bool DecodeDeliveryState(std::string_view key, TenantId* tenant, uint32_t* target_id);
+std::string DeadLetterKey(TenantId tenant, uint32_t target_id, uint64_t dead_letter_id);
+bool DecodeDeadLetterKey(std::string_view key, TenantId* tenant, uint32_t* target_id,
+                         uint64_t* dead_letter_id);
+// Prefix of every dead letter key of a target.
+std::string DeadLetterPrefix(TenantId tenant, uint32_t target_id);
 
 // The smallest key greater than every key that starts with `prefix`.
 std::string PrefixEnd(std::string_view prefix);

@@ -1,6 +1,4 @@
 // Reading the log in seq order: the change feed's source.
-#include <rocksdb/iterator.h>
-
 #include <fmt/format.h>
 
 #include "engine/engine.h"
@@ -93,38 +91,40 @@ StatusOr<LogPage> Engine::ReadLog(TenantId tenant, const LogQuery& query) {
     return Status::Ok();
   };
   if (!query.stream) {
-    std::string end = keys::Log(tenant, bound + 1);
-    rocksdb::Slice upper(end);
-    rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(Cf::kLog)));
-    for (it->Seek(keys::Log(tenant, query.after_seq + 1));
+    // Up to the committed seq: records written ahead of a commit stay unseen.
+    std::unique_ptr<StoreIterator> it = store.NewRangeIterator(
+        Cf::kLog, keys::Log(tenant, query.after_seq + 1), keys::Log(tenant, bound + 1));
+    for (it->SeekToFirst();
          it->Valid() && page.events.size() < query.limit && scanned < query.scan_budget;
          it->Next(), ++scanned) {
-      uint64_t seq = keys::GetU64({it->key().data() + 4, 8});
-      SYNCMGR_RETURN_IF_ERROR(take(seq, it->value().ToString()));  // aligned copy
+      TenantId owner;
+      uint64_t seq;
+      if (!keys::DecodeLog(it->key(), &owner, &seq)) return Status::Corruption("malformed log key");
+      SYNCMGR_RETURN_IF_ERROR(take(seq, std::string(it->value())));  // aligned copy
     }
-    SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "read log"));
-    if (!it->Valid() && it->status().ok()) page.last_seq = bound;  // scanned to the end
+    SYNCMGR_RETURN_IF_ERROR(it->status("read log"));
+    if (!it->Valid()) page.last_seq = bound;  // scanned to the end
     return page;
   }
   // Filtered by stream: walk the stream index, then fetch each event.
-  std::string prefix = keys::StreamPrefix(tenant, *query.stream);
-  std::string end = keys::StreamIndex(tenant, *query.stream, bound + 1);
-  rocksdb::Slice upper(end);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(Cf::kStream)));
-  for (it->Seek(keys::StreamIndex(tenant, *query.stream, query.after_seq + 1));
+  std::unique_ptr<StoreIterator> it = store.NewRangeIterator(
+      Cf::kStream, keys::StreamIndex(tenant, *query.stream, query.after_seq + 1),
+      keys::StreamIndex(tenant, *query.stream, bound + 1));
+  for (it->SeekToFirst();
        it->Valid() && page.events.size() < query.limit && scanned < query.scan_budget;
        it->Next(), ++scanned) {
-    uint64_t seq = keys::GetU64({it->key().data() + prefix.size(), 8});
+    TenantId owner;
+    StreamRef stream;
+    uint64_t seq;
+    if (!keys::DecodeStreamIndex(it->key(), &owner, &stream, &seq)) {
+      return Status::Corruption("malformed stream index key");
+    }
     std::string bytes;
     SYNCMGR_RETURN_IF_ERROR(impl_->ReadLogRecord(tenant, seq, &bytes));
     SYNCMGR_RETURN_IF_ERROR(take(seq, bytes));
   }
-  SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "read stream index"));
-  if (!it->Valid() && it->status().ok()) page.last_seq = bound;
+  SYNCMGR_RETURN_IF_ERROR(it->status("read stream index"));
+  if (!it->Valid()) page.last_seq = bound;
   return page;
 }
 

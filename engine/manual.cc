@@ -4,7 +4,7 @@
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
 #include "engine/import_parser.h"
-#include "engine/keys.h"
+#include "engine/state_read.h"
 #include "views_generated.h"
 
 namespace syncmgr {
@@ -20,15 +20,26 @@ Status CheckExternalId(std::string_view ext) {
   return Status::Ok();
 }
 
-// The target state of `ext`, or null; `value` owns the bytes.
-StatusOr<const fb::PropertyState*> ReadTargetState(EngineImpl* e, TenantId tenant,
-                                                   uint32_t target_id, std::string_view ext,
-                                                   std::string* value) {
-  Status s = e->store().Get(Cf::kState,
-                            keys::State(tenant, {StreamKind::kTarget, target_id}, ext), value);
-  if (s.code() == Code::kNotFound) return static_cast<const fb::PropertyState*>(nullptr);
-  SYNCMGR_RETURN_IF_ERROR(s);
-  return flatbuffers::GetRoot<fb::PropertyState>(value->data());
+// A manual edit in progress: the tenant locked for writing, and the state
+// record of the property (null if it never existed).
+struct TargetEdit {
+  TenantSlot* slot = nullptr;
+  std::unique_lock<std::mutex> lock;
+  std::string value;  // owns *old's bytes
+  const fb::PropertyState* old = nullptr;
+};
+
+// Checks the id, locks the tenant, checks the target exists and reads the
+// property's state into *edit.
+Status BeginTargetEdit(EngineImpl* e, TenantId tenant, uint32_t target_id,
+                       std::string_view external_id, TargetEdit* edit) {
+  SYNCMGR_RETURN_IF_ERROR(CheckExternalId(external_id));
+  SYNCMGR_ASSIGN_OR_RETURN(edit->lock, e->LockForWrite(tenant, &edit->slot));
+  SYNCMGR_RETURN_IF_ERROR(e->ReadTarget(tenant, target_id).status());
+  SYNCMGR_ASSIGN_OR_RETURN(
+      edit->old, ReadStateRecord(e->store(), tenant, {StreamKind::kTarget, target_id}, external_id,
+                                 &edit->value));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -36,13 +47,9 @@ StatusOr<const fb::PropertyState*> ReadTargetState(EngineImpl* e, TenantId tenan
 StatusOr<PropertyRecord> Engine::PutTargetProperty(TenantId tenant, uint32_t target_id,
                                                    std::string_view external_id,
                                                    std::string_view json) {
-  SYNCMGR_RETURN_IF_ERROR(CheckExternalId(external_id));
-  TenantSlot* slot;
-  SYNCMGR_ASSIGN_OR_RETURN(auto lock, impl_->LockForWrite(tenant, &slot));
-  SYNCMGR_RETURN_IF_ERROR(impl_->ReadTarget(tenant, target_id).status());
-  std::string value;
-  SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* old,
-                           ReadTargetState(impl_.get(), tenant, target_id, external_id, &value));
+  TargetEdit edit;
+  SYNCMGR_RETURN_IF_ERROR(BeginTargetEdit(impl_.get(), tenant, target_id, external_id, &edit));
+  const fb::PropertyState* old = edit.old;
   bool old_live = old != nullptr && !old->removed();
   // Hash with the ignore_fields of the source the copy came from, so that a
   // manual edit and the source's version compare like for like.
@@ -60,7 +67,7 @@ StatusOr<PropertyRecord> Engine::PutTargetProperty(TenantId tenant, uint32_t tar
     // Same content: a PUT is idempotent and makes no new version.
     return GetProperty(tenant, {StreamKind::kTarget, target_id}, external_id, ReadOptions());
   }
-  WriteOp op(impl_.get(), tenant, slot);
+  WriteOp op(impl_.get(), tenant, edit.slot);
   StreamRef stream{StreamKind::kTarget, target_id};
   PropertyEventSpec spec;
   spec.change = fb::PropertyChange::ManualEdit;
@@ -81,7 +88,7 @@ StatusOr<PropertyRecord> Engine::PutTargetProperty(TenantId tenant, uint32_t tar
   }
   BuildPropertyEvent(&op.builder(), op.next_seq(), op.time_us(), spec);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit(lock));
+  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit(edit.lock));
   PropertyRecord rec;
   rec.external_id = std::string(external_id);
   rec.data = std::move(doc.json);
@@ -96,18 +103,14 @@ StatusOr<PropertyRecord> Engine::PutTargetProperty(TenantId tenant, uint32_t tar
 
 StatusOr<PropertyRecord> Engine::DeleteTargetProperty(TenantId tenant, uint32_t target_id,
                                                       std::string_view external_id) {
-  SYNCMGR_RETURN_IF_ERROR(CheckExternalId(external_id));
-  TenantSlot* slot;
-  SYNCMGR_ASSIGN_OR_RETURN(auto lock, impl_->LockForWrite(tenant, &slot));
-  SYNCMGR_RETURN_IF_ERROR(impl_->ReadTarget(tenant, target_id).status());
-  std::string value;
-  SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* old,
-                           ReadTargetState(impl_.get(), tenant, target_id, external_id, &value));
+  TargetEdit edit;
+  SYNCMGR_RETURN_IF_ERROR(BeginTargetEdit(impl_.get(), tenant, target_id, external_id, &edit));
+  const fb::PropertyState* old = edit.old;
   if (old == nullptr || old->removed()) {
     return Status::NotFound(
         fmt::format("property \"{}\" not found in target {}", external_id, target_id));
   }
-  WriteOp op(impl_.get(), tenant, slot);
+  WriteOp op(impl_.get(), tenant, edit.slot);
   PropertyEventSpec spec;
   spec.change = fb::PropertyChange::Removed;
   spec.stream = {StreamKind::kTarget, target_id};
@@ -119,7 +122,7 @@ StatusOr<PropertyRecord> Engine::DeleteTargetProperty(TenantId tenant, uint32_t 
   spec.sync_hash = FromFb(old->sync_hash());
   BuildPropertyEvent(&op.builder(), op.next_seq(), op.time_us(), spec);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit(lock));
+  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit(edit.lock));
   PropertyRecord rec;
   rec.external_id = std::string(external_id);
   rec.version = spec.version;

@@ -3,13 +3,12 @@
 //
 // Every read is bounded by the tenant's committed last_seq, so records that
 // an operation wrote ahead of its commit are never seen.
-#include <rocksdb/iterator.h>
-
 #include <fmt/format.h>
 
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
 #include "engine/keys.h"
+#include "engine/state_read.h"
 #include "views_generated.h"
 
 namespace syncmgr {
@@ -19,6 +18,18 @@ namespace {
 Status CheckStream(EngineImpl* e, TenantId tenant, StreamRef stream) {
   if (stream.kind == StreamKind::kSource) return e->ReadSource(tenant, stream.id).status();
   return e->ReadTarget(tenant, stream.id).status();
+}
+
+// The seq of a history key.
+StatusOr<uint64_t> HistorySeq(std::string_view key) {
+  TenantId tenant;
+  StreamRef stream;
+  std::string external_id;
+  uint64_t seq;
+  if (!keys::DecodeHistory(key, &tenant, &stream, &external_id, &seq)) {
+    return Status::Corruption("history key does not parse");
+  }
+  return seq;
 }
 
 // Fills a record from a property's state record.
@@ -65,19 +76,15 @@ class StateCursor final : public PropertyCursor {
  public:
   StateCursor(EngineImpl* e, TenantId tenant, StreamRef stream, const ListOptions& o)
       : e_(e), tenant_(tenant), options_(o) {
-    prefix_ = keys::StatePrefix(tenant, stream);
-    end_ = keys::PrefixEnd(prefix_);
-    upper_ = rocksdb::Slice(end_);
-    rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &upper_;
-    ro.fill_cache = false;  // a full listing must not evict the hot set
-    it_.reset(e->store().db()->NewIterator(ro, e->store().cf(Cf::kState)));
+    IteratorOptions io;
+    io.fill_cache = false;  // a full listing must not evict the hot set
+    it_ = e->store().NewPrefixIterator(Cf::kState, keys::StatePrefix(tenant, stream), io);
     if (o.after) {
       std::string from = keys::State(tenant, stream, *o.after);
       it_->Seek(from);
-      if (it_->Valid() && it_->key() == rocksdb::Slice(from)) it_->Next();
+      if (it_->Valid() && it_->key() == from) it_->Next();
     } else {
-      it_->Seek(prefix_);
+      it_->SeekToFirst();
     }
   }
 
@@ -104,9 +111,14 @@ class StateCursor final : public PropertyCursor {
     std::vector<std::string> data_keys;
     while (status_.ok() && it_->Valid() && ready_.size() < kReadAhead) {
       if (options_.limit != 0 && emitted_ + ready_.size() >= options_.limit) break;
-      value_ = it_->value().ToString();  // aligned copy for FlatBuffers
-      const auto* st = flatbuffers::GetRoot<fb::PropertyState>(value_.data());
-      std::string_view ext(it_->key().data() + prefix_.size(), it_->key().size() - prefix_.size());
+      const fb::PropertyState* st = ParseStateRecord(it_->value(), &value_);
+      TenantId owner;
+      StreamRef stream;
+      std::string_view ext;
+      if (!keys::DecodeState(it_->key(), &owner, &stream, &ext)) {
+        status_ = Status::Corruption("malformed state key");
+        return false;
+      }
       bool skip = st->removed() || (options_.changed_since && st->seq() <= *options_.changed_since);
       if (!skip) {
         PropertyRecord& r = ready_.emplace_back();
@@ -122,7 +134,7 @@ class StateCursor final : public PropertyCursor {
       }
       it_->Next();
     }
-    if (status_.ok() && !it_->status().ok()) status_ = FromRocks(it_->status(), "list");
+    if (status_.ok()) status_ = it_->status("list");
     if (!status_.ok() || ready_.empty()) return false;
     std::vector<rocksdb::Slice> slices(data_keys.begin(), data_keys.end());
     std::vector<rocksdb::PinnableSlice> values(slices.size());
@@ -165,10 +177,8 @@ class StateCursor final : public PropertyCursor {
   EngineImpl* e_;
   TenantId tenant_;
   ListOptions options_;
-  std::string prefix_, end_;
-  rocksdb::Slice upper_;
   std::string value_;
-  std::unique_ptr<rocksdb::Iterator> it_;
+  std::unique_ptr<StoreIterator> it_;
   uint64_t emitted_ = 0;
   Status status_;
 };
@@ -179,36 +189,28 @@ class AsOfCursor final : public PropertyCursor {
  public:
   AsOfCursor(EngineImpl* e, TenantId tenant, StreamRef stream, const ListOptions& o)
       : e_(e), tenant_(tenant), options_(o), as_of_(*o.as_of_seq) {
-    prefix_ = keys::HistoryStreamPrefix(tenant, stream);
-    end_ = keys::PrefixEnd(prefix_);
-    upper_ = rocksdb::Slice(end_);
-    rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &upper_;
-    ro.fill_cache = false;
-    it_.reset(e->store().db()->NewIterator(ro, e->store().cf(Cf::kHistory)));
+    IteratorOptions io;
+    io.fill_cache = false;
+    it_ = e->store().NewPrefixIterator(Cf::kHistory, keys::HistoryStreamPrefix(tenant, stream), io);
     if (o.after) {
       it_->Seek(keys::PrefixEnd(keys::HistoryPrefix(tenant, stream, *o.after)));
     } else {
-      it_->Seek(prefix_);
+      it_->SeekToFirst();
     }
   }
 
   bool Next(PropertyRecord* out) override {
-    std::string ext;
     while (status_.ok() && it_->Valid()) {
       if (options_.limit != 0 && emitted_ >= options_.limit) return false;
-      // One group of keys per external_id: find its last seq <= as_of.
-      std::string_view rest(it_->key().data() + prefix_.size(), it_->key().size() - prefix_.size());
-      auto used = keys::GetEscaped(rest, &ext);
-      if (!used || rest.size() != *used + 8) {
-        status_ = Status::Corruption("history key does not parse");
-        return false;
-      }
-      std::string group(it_->key().data(), prefix_.size() + *used);
+      // One group of keys per external_id, in seq order: find its last seq
+      // <= as_of.
+      if (!DecodeKey()) return false;
+      group_ = key_id_;
       uint64_t best = 0;
-      for (; it_->Valid() && it_->key().starts_with(group); it_->Next()) {
-        uint64_t seq = keys::GetU64({it_->key().data() + group.size(), 8});
-        if (seq <= as_of_) best = seq;
+      for (; it_->Valid(); it_->Next()) {
+        if (!DecodeKey()) return false;
+        if (key_id_ != group_) break;
+        if (key_seq_ <= as_of_) best = key_seq_;
       }
       if (best == 0) continue;
       if (options_.changed_since && best <= *options_.changed_since) continue;
@@ -222,20 +224,31 @@ class AsOfCursor final : public PropertyCursor {
         return true;
       }
     }
-    if (status_.ok() && !it_->status().ok()) status_ = FromRocks(it_->status(), "list");
+    if (status_.ok()) status_ = it_->status("list");
     return false;
   }
 
   Status status() const override { return status_; }
 
  private:
+  // Decodes the key the iterator is at into key_id_ and key_seq_; false
+  // (and status_ set) if it does not parse. REQUIRES: it_->Valid().
+  bool DecodeKey() {
+    TenantId tenant;
+    StreamRef stream;
+    if (keys::DecodeHistory(it_->key(), &tenant, &stream, &key_id_, &key_seq_)) return true;
+    status_ = Status::Corruption("history key does not parse");
+    return false;
+  }
+
   EngineImpl* e_;
   TenantId tenant_;
   ListOptions options_;
   uint64_t as_of_;
-  std::string prefix_, end_;
-  rocksdb::Slice upper_;
-  std::unique_ptr<rocksdb::Iterator> it_;
+  std::unique_ptr<StoreIterator> it_;
+  std::string key_id_;    // the external_id of the last key decoded
+  uint64_t key_seq_ = 0;  // its seq
+  std::string group_;     // the external_id whose keys are being read
   uint64_t emitted_ = 0;
   Status status_;
 };
@@ -256,9 +269,8 @@ StatusOr<PropertyRecord> Engine::GetProperty(TenantId tenant, StreamRef stream,
     // read only to tell an unknown stream (its own 404) from an absent
     // property. Two point reads per hit instead of three.
     std::string value;
-    Status s = impl_->store().Get(Cf::kState, keys::State(tenant, stream, external_id), &value);
-    if (s.code() != Code::kNotFound) SYNCMGR_RETURN_IF_ERROR(s);
-    const auto* st = s.ok() ? flatbuffers::GetRoot<fb::PropertyState>(value.data()) : nullptr;
+    SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* st,
+                             ReadStateRecord(impl_->store(), tenant, stream, external_id, &value));
     if (st == nullptr || st->removed()) {
       SYNCMGR_RETURN_IF_ERROR(CheckStream(impl_.get(), tenant, stream));
       return not_found();
@@ -269,15 +281,14 @@ StatusOr<PropertyRecord> Engine::GetProperty(TenantId tenant, StreamRef stream,
   SYNCMGR_RETURN_IF_ERROR(CheckStream(impl_.get(), tenant, stream));
   // One seek in the property's history: its last version at or before as_of.
   uint64_t as_of = std::min(*options.as_of_seq, slot->last_seq.load());
-  std::string prefix = keys::HistoryPrefix(tenant, stream, external_id);
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->store().db()->NewIterator(rocksdb::ReadOptions(), impl_->store().cf(Cf::kHistory)));
+  std::unique_ptr<StoreIterator> it = impl_->store().NewPrefixIterator(
+      Cf::kHistory, keys::HistoryPrefix(tenant, stream, external_id));
   it->SeekForPrev(keys::History(tenant, stream, external_id, as_of));
-  if (!it->Valid() || !it->key().starts_with(prefix)) {
-    SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "history"));
+  if (!it->Valid()) {
+    SYNCMGR_RETURN_IF_ERROR(it->status("history"));
     return not_found();
   }
-  uint64_t seq = keys::GetU64({it->key().data() + prefix.size(), 8});
+  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, HistorySeq(it->key()));
   SYNCMGR_ASSIGN_OR_RETURN(bool live, FromEvent(impl_.get(), tenant, seq, &rec));
   if (!live) return not_found();
   return rec;
@@ -302,11 +313,10 @@ StatusOr<std::vector<HistoryEntry>> Engine::History(TenantId tenant, StreamRef s
   SYNCMGR_RETURN_IF_ERROR(CheckStream(impl_.get(), tenant, stream));
   uint64_t bound = slot->last_seq.load();
   std::vector<HistoryEntry> out;
-  std::string prefix = keys::HistoryPrefix(tenant, stream, external_id);
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->store().db()->NewIterator(rocksdb::ReadOptions(), impl_->store().cf(Cf::kHistory)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint64_t seq = keys::GetU64({it->key().data() + prefix.size(), 8});
+  std::unique_ptr<StoreIterator> it = impl_->store().NewPrefixIterator(
+      Cf::kHistory, keys::HistoryPrefix(tenant, stream, external_id));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, HistorySeq(it->key()));
     if (seq > bound) break;
     std::string bytes;
     SYNCMGR_RETURN_IF_ERROR(impl_->ReadLogRecord(tenant, seq, &bytes));
@@ -337,7 +347,7 @@ StatusOr<std::vector<HistoryEntry>> Engine::History(TenantId tenant, StreamRef s
     h.cause_id = p->cause_id();
     out.push_back(std::move(h));
   }
-  SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "history"));
+  SYNCMGR_RETURN_IF_ERROR(it->status("history"));
   if (out.empty()) {
     return Status::NotFound(fmt::format("property \"{}\" has no history", external_id));
   }
@@ -346,25 +356,25 @@ StatusOr<std::vector<HistoryEntry>> Engine::History(TenantId tenant, StreamRef s
 
 namespace {
 
-// Newest first over one kind of op-log entry ('I' imports, 'Y' syncs).
+// Newest first over one kind of op-log entry (the import log's or the sync
+// log's prefix).
 template <typename Entry, typename Convert, typename Keep>
-StatusOr<std::vector<Entry>> ScanOpLog(EngineImpl* e, TenantId tenant, char kind, uint32_t limit,
-                                       Convert convert, Keep keep) {
+StatusOr<std::vector<Entry>> ScanOpLog(EngineImpl* e, TenantId tenant, std::string_view prefix,
+                                       uint32_t limit, Convert convert, Keep keep) {
   std::vector<Entry> out;
-  std::string prefix = keys::OpLogPrefix(tenant, kind);
-  std::unique_ptr<rocksdb::Iterator> it(
-      e->store().db()->NewIterator(rocksdb::ReadOptions(), e->store().cf(Cf::kOpLog)));
-  for (it->SeekForPrev(keys::PrefixEnd(prefix));
-       it->Valid() && it->key().starts_with(prefix) && (limit == 0 || out.size() < limit);
-       it->Prev()) {
-    uint64_t seq = keys::GetU64({it->value().data(), 8});
+  std::unique_ptr<StoreIterator> it = e->store().NewPrefixIterator(Cf::kOpLog, prefix);
+  for (it->SeekToLast(); it->Valid() && (limit == 0 || out.size() < limit); it->Prev()) {
+    uint64_t seq;
+    if (!keys::DecodeOpLogValue(it->value(), &seq)) {
+      return Status::Corruption("malformed op log entry");
+    }
     std::string bytes;
     SYNCMGR_RETURN_IF_ERROR(e->ReadLogRecord(tenant, seq, &bytes));
     SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
     Entry entry = convert(*ev);
     if (keep(entry)) out.push_back(std::move(entry));
   }
-  SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "op log"));
+  SYNCMGR_RETURN_IF_ERROR(it->status("op log"));
   return out;
 }
 
@@ -375,8 +385,10 @@ StatusOr<Entry> ReadOpLog(EngineImpl* e, TenantId tenant, const std::string& key
   Status s = e->store().Get(Cf::kOpLog, key, &value);
   if (s.code() == Code::kNotFound) return Status::NotFound(fmt::format("{} {} not found", what, id));
   SYNCMGR_RETURN_IF_ERROR(s);
+  uint64_t seq;
+  if (!keys::DecodeOpLogValue(value, &seq)) return Status::Corruption("malformed op log entry");
   std::string bytes;
-  SYNCMGR_RETURN_IF_ERROR(e->ReadLogRecord(tenant, keys::GetU64(value), &bytes));
+  SYNCMGR_RETURN_IF_ERROR(e->ReadLogRecord(tenant, seq, &bytes));
   SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
   return convert(*ev);
 }
@@ -388,7 +400,7 @@ StatusOr<std::vector<ImportLogEntry>> Engine::ListImports(TenantId tenant,
                                                           uint32_t limit) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
   return ScanOpLog<ImportLogEntry>(
-      impl_.get(), tenant, 'I', limit, ToImportLogEntry,
+      impl_.get(), tenant, keys::ImportLogPrefix(tenant), limit, ToImportLogEntry,
       [&](const ImportLogEntry& e) { return !source_id || e.source_id == *source_id; });
 }
 
@@ -401,8 +413,8 @@ StatusOr<ImportLogEntry> Engine::GetImport(TenantId tenant, uint64_t import_id) 
 StatusOr<std::vector<SyncLogEntry>> Engine::ListSyncLogs(TenantId tenant,
                                                          const SyncLogFilter& filter) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
-  return ScanOpLog<SyncLogEntry>(impl_.get(), tenant, 'Y', filter.limit, ToSyncLogEntry,
-                                 [&](const SyncLogEntry& e) {
+  return ScanOpLog<SyncLogEntry>(impl_.get(), tenant, keys::SyncLogPrefix(tenant), filter.limit,
+                                 ToSyncLogEntry, [&](const SyncLogEntry& e) {
                                    return (!filter.source_id || e.source_id == *filter.source_id) &&
                                           (!filter.target_id || e.target_id == *filter.target_id);
                                  });

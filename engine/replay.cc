@@ -1,7 +1,6 @@
 // Replay: fold the log into fresh views (ReplayInto), and compare a fresh
 // fold with the live views (VerifyViews). Both use ViewFolder, the same fold
 // as the live write path, so equal logs give byte-for-byte equal views.
-#include <rocksdb/iterator.h>
 #include <rocksdb/snapshot.h>
 
 #include <unistd.h>
@@ -37,27 +36,24 @@ uint64_t CommittedSeq(Store& src, const rocksdb::ReadOptions& ro, TenantId tenan
 }
 
 // The seq of the tenant's last event at or before `time_us` among seqs
-// 1..committed (0 if none). Event times never go backwards within a tenant,
-// so this is a binary search: O(log n) point reads, as Engine::SeqAtTime.
+// 1..committed (0 if none), as seen by `ro`.
 StatusOr<uint64_t> SeqAtTimeIn(Store& src, const rocksdb::ReadOptions& ro, TenantId tenant,
                                uint64_t committed, int64_t time_us) {
-  uint64_t lo = 0, hi = committed;
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo + 1) / 2;
-    std::string bytes;
-    rocksdb::Status s = src.db()->Get(ro, src.cf(Cf::kLog), keys::Log(tenant, mid), &bytes);
+  return LastSeqAtTime(committed, time_us, [&](uint64_t seq, std::string* bytes) {
+    rocksdb::Status s = src.db()->Get(ro, src.cf(Cf::kLog), keys::Log(tenant, seq), bytes);
     if (s.IsNotFound()) {
-      return Status::Corruption(fmt::format("tenant {}: log record {} is missing", tenant, mid));
+      return Status::Corruption(fmt::format("tenant {}: log record {} is missing", tenant, seq));
     }
-    SYNCMGR_RETURN_IF_ERROR(FromRocks(s, "replay bound"));
-    SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
-    if (ev->time_us() <= time_us) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return lo;
+    return FromRocks(s, "replay bound");
+  });
+}
+
+// The iterator options matching `ro` (a snapshot, no cache fill).
+IteratorOptions IterOptions(const rocksdb::ReadOptions& ro) {
+  IteratorOptions io;
+  io.snapshot = ro.snapshot;
+  io.fill_cache = ro.fill_cache;
+  return io;
 }
 
 struct TenantBound {
@@ -71,9 +67,11 @@ struct TenantBound {
 StatusOr<std::vector<TenantBound>> TenantBounds(Store& src, const rocksdb::ReadOptions& ro,
                                                 const ReplayBounds& bounds) {
   std::vector<TenantBound> out;
-  std::unique_ptr<rocksdb::Iterator> it(src.db()->NewIterator(ro, src.cf(Cf::kLog)));
+  std::unique_ptr<StoreIterator> it = src.NewPrefixIterator(Cf::kLog, "", IterOptions(ro));
   for (it->SeekToFirst(); it->Valid();) {
-    TenantId tenant = keys::GetU32({it->key().data(), 4});
+    TenantId tenant;
+    uint64_t seq;
+    if (!keys::DecodeLog(it->key(), &tenant, &seq)) return Status::Corruption("malformed log key");
     uint64_t last = CommittedSeq(src, ro, tenant);
     if (bounds.as_of_seq) last = std::min(last, *bounds.as_of_seq);
     if (bounds.as_of_time_us) {
@@ -83,7 +81,7 @@ StatusOr<std::vector<TenantBound>> TenantBounds(Store& src, const rocksdb::ReadO
     if (tenant == UINT32_MAX) break;
     it->Seek(keys::LogPrefix(tenant + 1));
   }
-  SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "replay scan"));
+  SYNCMGR_RETURN_IF_ERROR(it->status("replay scan"));
   return out;
 }
 
@@ -97,7 +95,6 @@ Status Fold(Store& src, const rocksdb::ReadOptions& ro, Store* out, const Replay
   uint64_t total = 0;
   for (const TenantBound& t : tenants) total += t.last_seq;
   if (progress) progress(0, total);
-  std::unique_ptr<rocksdb::Iterator> it(src.db()->NewIterator(ro, src.cf(Cf::kLog)));
   rocksdb::WriteBatch batch;
   uint64_t done = 0;
   for (const TenantBound& t : tenants) {
@@ -105,18 +102,23 @@ Status Fold(Store& src, const rocksdb::ReadOptions& ro, Store* out, const Replay
     TenantViews views;
     ViewFolder folder(t.tenant, &views, &batch, out);
     uint64_t expect = 1;
-    for (it->Seek(keys::Log(t.tenant, 1)); it->Valid(); it->Next()) {
-      if (keys::GetU32({it->key().data(), 4}) != t.tenant) break;
-      uint64_t seq = keys::GetU64({it->key().data() + 4, 8});
-      if (seq > t.last_seq) break;
+    // Seqs 1..last_seq of the tenant.
+    std::unique_ptr<StoreIterator> it = src.NewRangeIterator(
+        Cf::kLog, keys::Log(t.tenant, 1), keys::Log(t.tenant, t.last_seq + 1), IterOptions(ro));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      TenantId tenant;
+      uint64_t seq;
+      if (!keys::DecodeLog(it->key(), &tenant, &seq)) {
+        return Status::Corruption("malformed log key");
+      }
       if (seq != expect) {
         return Status::Corruption(
             fmt::format("tenant {}: the log jumps from seq {} to {}", t.tenant, expect - 1, seq));
       }
       ++expect;
-      std::string bytes = it->value().ToString();  // aligned copy for FlatBuffers
+      std::string bytes(it->value());  // aligned copy for FlatBuffers
       SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
-      batch.Put(out->cf(Cf::kLog), it->key(), it->value());
+      batch.Put(out->cf(Cf::kLog), it->key(), bytes);
       SYNCMGR_RETURN_IF_ERROR(folder.Apply(*ev));
       if (batch.GetDataSize() >= kReplayFlushBytes) {
         SYNCMGR_RETURN_IF_ERROR(out->Write(&batch, /*sync=*/false));
@@ -124,7 +126,7 @@ Status Fold(Store& src, const rocksdb::ReadOptions& ro, Store* out, const Replay
       }
       if (progress && (++done % kProgressEvery) == 0) progress(done, total);
     }
-    SYNCMGR_RETURN_IF_ERROR(FromRocks(it->status(), "replay scan"));
+    SYNCMGR_RETURN_IF_ERROR(it->status("replay scan"));
     if (expect <= t.last_seq) {
       return Status::Corruption(fmt::format("tenant {}: log records {}..{} are missing", t.tenant,
                                             expect, t.last_seq));
@@ -135,6 +137,28 @@ Status Fold(Store& src, const rocksdb::ReadOptions& ro, Store* out, const Replay
   if (progress) progress(total, total);
   return Status::Ok();
 }
+
+// The reads of a fold: at one snapshot of the engine's store, released on
+// destruction, without filling the block cache. A secondary instance has no
+// snapshots, but is frozen between catch-ups anyway.
+class FoldSnapshot {
+ public:
+  explicit FoldSnapshot(EngineImpl* engine) : store_(engine->store()) {
+    if (engine->options().secondary_path.empty()) ro_.snapshot = store_.db()->GetSnapshot();
+    ro_.fill_cache = false;
+  }
+  ~FoldSnapshot() {
+    if (ro_.snapshot != nullptr) store_.db()->ReleaseSnapshot(ro_.snapshot);
+  }
+  FoldSnapshot(const FoldSnapshot&) = delete;
+  FoldSnapshot& operator=(const FoldSnapshot&) = delete;
+
+  const rocksdb::ReadOptions& read_options() const { return ro_; }
+
+ private:
+  Store& store_;
+  rocksdb::ReadOptions ro_;
+};
 
 std::string Printable(std::string_view key) {
   std::string out;
@@ -179,16 +203,9 @@ Status Engine::ReplayInto(const std::string& out_path, const ReplayOptions& opti
       return opened.status();
     }
     std::unique_ptr<Store> dest = std::move(*opened);
-    Store& src = impl_->store();
-    // A secondary instance is frozen between catch-ups and has no snapshots.
-    bool secondary = !impl_->options().secondary_path.empty();
-    const rocksdb::Snapshot* snap = secondary ? nullptr : src.db()->GetSnapshot();
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snap;
-    ro.fill_cache = false;
-    s = Fold(src, ro, dest.get(), ReplayBounds{options.as_of_seq, options.as_of_time_us},
-             options.progress);
-    if (snap != nullptr) src.db()->ReleaseSnapshot(snap);
+    FoldSnapshot snap(impl_.get());
+    s = Fold(impl_->store(), snap.read_options(), dest.get(),
+             ReplayBounds{options.as_of_seq, options.as_of_time_us}, options.progress);
   }  // the output store is closed here, before the rename
   if (s.ok()) {
     fs::rename(staging, out, ec);
@@ -216,42 +233,37 @@ Status Engine::VerifyViews(std::vector<std::string>* diffs, size_t max_diffs,
     Store& live = impl_->store();
     // One snapshot for both the fold and the comparison: a consistent view
     // even while writers go on.
-    bool secondary = !impl_->options().secondary_path.empty();
-    const rocksdb::Snapshot* snap = secondary ? nullptr : live.db()->GetSnapshot();
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snap;
-    ro.fill_cache = false;
+    FoldSnapshot snap(impl_.get());
+    const rocksdb::ReadOptions& ro = snap.read_options();
     result = Fold(live, ro, fresh.get(), {}, progress);
     for (Cf cf : kViewCfs) {
       if (!result.ok() || diffs->size() >= max_diffs) break;
-      std::unique_ptr<rocksdb::Iterator> a(live.db()->NewIterator(ro, live.cf(cf)));
-      std::unique_ptr<rocksdb::Iterator> b(
-          fresh->db()->NewIterator(rocksdb::ReadOptions(), fresh->cf(cf)));
+      std::unique_ptr<StoreIterator> a = live.NewPrefixIterator(cf, "", IterOptions(ro));
+      std::unique_ptr<StoreIterator> b = fresh->NewPrefixIterator(cf, "");
       a->SeekToFirst();
       b->SeekToFirst();
       while ((a->Valid() || b->Valid()) && diffs->size() < max_diffs) {
         int c = !a->Valid() ? 1 : !b->Valid() ? -1 : a->key().compare(b->key());
         if (c < 0) {
           diffs->push_back(fmt::format("{}: live view has {} which the log does not produce",
-                                       CfName(cf), Printable(a->key().ToStringView())));
+                                       CfName(cf), Printable(a->key())));
           a->Next();
         } else if (c > 0) {
-          diffs->push_back(fmt::format("{}: live view lacks {} which the log produces",
-                                       CfName(cf), Printable(b->key().ToStringView())));
+          diffs->push_back(fmt::format("{}: live view lacks {} which the log produces", CfName(cf),
+                                       Printable(b->key())));
           b->Next();
         } else {
           if (a->value() != b->value()) {
-            diffs->push_back(fmt::format("{}: value of {} differs from the log's fold",
-                                         CfName(cf), Printable(a->key().ToStringView())));
+            diffs->push_back(fmt::format("{}: value of {} differs from the log's fold", CfName(cf),
+                                         Printable(a->key())));
           }
           a->Next();
           b->Next();
         }
       }
-      if (!a->status().ok()) result = FromRocks(a->status(), "verify");
-      if (!b->status().ok()) result = FromRocks(b->status(), "verify");
+      if (!a->status("verify").ok()) result = a->status("verify");
+      if (!b->status("verify").ok()) result = b->status("verify");
     }
-    if (snap != nullptr) live.db()->ReleaseSnapshot(snap);
   }
   std::filesystem::remove_all(scratch);
   SYNCMGR_RETURN_IF_ERROR(result);

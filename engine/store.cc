@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "engine/info_log.h"
+#include "engine/keys.h"
 
 namespace syncmgr {
 
@@ -171,6 +172,40 @@ Status Store::Write(rocksdb::WriteBatch* batch, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   return FromRocks(db_->Write(wo, batch), "write");
+}
+
+StoreIterator::StoreIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string lower,
+                             std::string upper, const IteratorOptions& options)
+    : lower_(std::move(lower)),
+      upper_(std::move(upper)),
+      lower_slice_(lower_),
+      upper_slice_(upper_) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = options.snapshot;
+  ro.fill_cache = options.fill_cache;
+  // An empty lower bound is the start of the column family anyway; an empty
+  // upper bound means none (the whole column family).
+  if (!lower_.empty()) ro.iterate_lower_bound = &lower_slice_;
+  if (!upper_.empty()) ro.iterate_upper_bound = &upper_slice_;
+  it_.reset(db->NewIterator(ro, cf));
+}
+
+Status StoreIterator::status(std::string_view context) const {
+  return FromRocks(it_->status(), context);
+}
+
+std::unique_ptr<StoreIterator> Store::NewPrefixIterator(Cf which, std::string_view prefix,
+                                                        const IteratorOptions& options) const {
+  std::string upper = prefix.empty() ? std::string() : keys::PrefixEnd(prefix);
+  return std::unique_ptr<StoreIterator>(
+      new StoreIterator(db_.get(), cf(which), std::string(prefix), std::move(upper), options));
+}
+
+std::unique_ptr<StoreIterator> Store::NewRangeIterator(Cf which, std::string_view lower,
+                                                       std::string_view upper,
+                                                       const IteratorOptions& options) const {
+  return std::unique_ptr<StoreIterator>(
+      new StoreIterator(db_.get(), cf(which), std::string(lower), std::string(upper), options));
 }
 
 }  // namespace syncmgr

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
 
 #include <array>
 #include <memory>
@@ -51,6 +52,57 @@ inline constexpr std::array<Cf, 9> kViewCfs = {Cf::kStream, Cf::kState,   Cf::kH
                                                Cf::kDense,  Cf::kCatalog, Cf::kAuth,
                                                Cf::kOpLog,  Cf::kMeta,    Cf::kBitmaps};
 
+// How a StoreIterator reads.
+struct IteratorOptions {
+  // Read the state of this snapshot. Not owned; must outlive the iterator.
+  // Default (nullptr): the state when the iterator is created.
+  const rocksdb::Snapshot* snapshot = nullptr;
+  // Keep the blocks read in the block cache. Off for scans of a whole
+  // stream or column family, so they do not evict the hot set.
+  // Default: true.
+  bool fill_cache = true;
+};
+
+// An iterator over the keys of one column family in a range [lower, upper),
+// set as RocksDB's iterate_lower_bound / iterate_upper_bound: RocksDB stops
+// at the bound instead of reading past it, and Valid() is false outside the
+// range in either direction. Seek and SeekForPrev to a key outside the range
+// land at its nearest end; SeekToFirst / SeekToLast go to the range's first /
+// last key. The iterator owns the bounds' bytes. Not thread-safe; made by
+// Store::NewPrefixIterator or Store::NewRangeIterator.
+class StoreIterator {
+ public:
+  StoreIterator(const StoreIterator&) = delete;
+  StoreIterator& operator=(const StoreIterator&) = delete;
+
+  bool Valid() const { return it_->Valid(); }
+  void SeekToFirst() { it_->SeekToFirst(); }
+  void SeekToLast() { it_->SeekToLast(); }
+  void Seek(std::string_view target) { it_->Seek(rocksdb::Slice(target.data(), target.size())); }
+  void SeekForPrev(std::string_view target) {
+    it_->SeekForPrev(rocksdb::Slice(target.data(), target.size()));
+  }
+  void Next() { it_->Next(); }
+  void Prev() { it_->Prev(); }
+  // REQUIRES: Valid(). Both point into the iterator's current block: valid
+  // until it moves. Not aligned: copy before reading FlatBuffers from them.
+  std::string_view key() const { return it_->key().ToStringView(); }
+  std::string_view value() const { return it_->value().ToStringView(); }
+  // OK, or why the iteration stopped early (an I/O error, corruption);
+  // `context` starts the message.
+  Status status(std::string_view context) const;
+
+ private:
+  friend class Store;
+  StoreIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string lower,
+                std::string upper, const IteratorOptions& options);
+
+  // Referred to by the iterator's ReadOptions: kept at a fixed address.
+  const std::string lower_, upper_;
+  const rocksdb::Slice lower_slice_, upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
 struct StoreOptions {
   std::string path;
   uint64_t block_cache_bytes = 256ull << 20;
@@ -75,6 +127,16 @@ class Store {
   Status Get(Cf which, std::string_view key, std::string* value) const;
   // Writes a batch; `sync` forces the WAL to disk first.
   Status Write(rocksdb::WriteBatch* batch, bool sync);
+
+  // Every key of `which` that starts with `prefix`; every key of `which`
+  // when `prefix` is empty. The only way engine/ iterates the store.
+  std::unique_ptr<StoreIterator> NewPrefixIterator(Cf which, std::string_view prefix,
+                                                   const IteratorOptions& options = {}) const;
+  // Every key of `which` in [lower, upper), for a range narrower than a
+  // prefix (the log up to a committed seq). REQUIRES: lower < upper.
+  std::unique_ptr<StoreIterator> NewRangeIterator(Cf which, std::string_view lower,
+                                                  std::string_view upper,
+                                                  const IteratorOptions& options = {}) const;
 
  private:
   Store() = default;

@@ -10,8 +10,6 @@
 //               + (candidates found unchanged).
 // Conflicts that the sync keeps stay in the pair's target set, so every
 // later sync sees (and reports) them again, as a full comparison would.
-#include <rocksdb/iterator.h>
-
 #include <set>
 
 #include <fmt/format.h>
@@ -19,6 +17,7 @@
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
 #include "engine/keys.h"
+#include "engine/state_read.h"
 #include "views_generated.h"
 
 namespace syncmgr {
@@ -40,11 +39,9 @@ class SyncRun {
   // never had it).
   Status Visit(std::string_view ext, const fb::PropertyState* src) {
     std::string tgt_value;
-    Status s =
-        engine_->store().Get(Cf::kState, keys::State(op_->tenant(), target_stream(), ext), &tgt_value);
-    if (!s.ok() && s.code() != Code::kNotFound) return s;
-    const fb::PropertyState* tgt =
-        s.ok() ? flatbuffers::GetRoot<fb::PropertyState>(tgt_value.data()) : nullptr;
+    SYNCMGR_ASSIGN_OR_RETURN(
+        const fb::PropertyState* tgt,
+        ReadStateRecord(engine_->store(), op_->tenant(), target_stream(), ext, &tgt_value));
     bool src_live = src != nullptr && !src->removed();
     bool tgt_live = tgt != nullptr && !tgt->removed();
     bool manual = tgt != nullptr && tgt->manually_modified();
@@ -165,18 +162,19 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
   auto pair = op.views().pairs.find({source_id, target_id});
   if (pair == op.views().pairs.end()) {
     // First sync of this pair: every id the source ever had.
-    std::string prefix = keys::StatePrefix(tenant, src_stream);
-    std::string end = keys::PrefixEnd(prefix);
-    rocksdb::Slice upper(end);
-    rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(Cf::kState)));
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
-      std::string_view ext(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-      std::string value = it->value().ToString();  // aligned copy for FlatBuffers
-      SYNCMGR_RETURN_IF_ERROR(run.Visit(ext, flatbuffers::GetRoot<fb::PropertyState>(value.data())));
+    std::unique_ptr<StoreIterator> it =
+        store.NewPrefixIterator(Cf::kState, keys::StatePrefix(tenant, src_stream));
+    std::string value;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      TenantId owner;
+      StreamRef stream;
+      std::string_view ext;
+      if (!keys::DecodeState(it->key(), &owner, &stream, &ext)) {
+        return Status::Corruption("malformed state key");
+      }
+      SYNCMGR_RETURN_IF_ERROR(run.Visit(ext, ParseStateRecord(it->value(), &value)));
     }
-    if (!it->status().ok()) return FromRocks(it->status(), "sync scan");
+    SYNCMGR_RETURN_IF_ERROR(it->status("sync scan"));
   } else {
     // Incremental: only what changed on either side since the last sync.
     std::set<std::string> candidates;
@@ -191,12 +189,11 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
     };
     SYNCMGR_RETURN_IF_ERROR(add(pair->second.source_dirty, src_stream));
     SYNCMGR_RETURN_IF_ERROR(add(pair->second.target_dirty, tgt_stream));
+    std::string value;
     for (const std::string& ext : candidates) {
-      std::string value;
-      Status s = store.Get(Cf::kState, keys::State(tenant, src_stream, ext), &value);
-      if (!s.ok() && s.code() != Code::kNotFound) return s;
-      SYNCMGR_RETURN_IF_ERROR(run.Visit(
-          ext, s.ok() ? flatbuffers::GetRoot<fb::PropertyState>(value.data()) : nullptr));
+      SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* src,
+                               ReadStateRecord(store, tenant, src_stream, ext, &value));
+      SYNCMGR_RETURN_IF_ERROR(run.Visit(ext, src));
     }
   }
 

@@ -278,6 +278,14 @@ struct LogPage {
   uint64_t last_seq = 0;  // last seq scanned (>= after_seq)
 };
 
+// What Engine::Backup wrote.
+struct BackupInfo {
+  std::string path;           // the copy's directory (absolute)
+  uint64_t files = 0;         // files in the copy
+  uint64_t bytes = 0;         // their total size
+  uint64_t linked_files = 0;  // of them, hard links to the live directory's files
+};
+
 // Progress callback: (done, total); total 0 when unknown.
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 

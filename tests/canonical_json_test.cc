@@ -1,4 +1,5 @@
 #include "engine/canonical_json.h"
+#include "engine/json_scan.h"
 
 #include <gtest/gtest.h>
 
@@ -282,6 +283,31 @@ TEST(CanonicalJsonTest, EmptyObjectFirstInAFreshThread) {
       EXPECT_EQ(doc.json, json);
     }).join();
   }
+}
+
+// The scanner shared by the canonical writer and the import parser
+// (engine/json_scan.h).
+TEST(JsonScanTest, FindsTheEndsOfStringsAndValues) {
+  constexpr size_t npos = std::string_view::npos;
+  // A quote after an odd run of backslashes is escaped; after an even one,
+  // it closes the string.
+  EXPECT_EQ(json_scan::StringEnd(R"("ab")", 0), 4u);
+  EXPECT_EQ(json_scan::StringEnd(R"("a\"b")", 0), 6u);
+  EXPECT_EQ(json_scan::StringEnd(R"("a\\"b")", 0), 5u);
+  EXPECT_EQ(json_scan::StringEnd(R"("a\\\"b")", 0), 8u);
+  EXPECT_EQ(json_scan::StringEnd(R"("open)", 0), npos);
+  const std::string_view obj = R"({"a":{"b":["]",1]},"c":12,"d":"x"})";
+  EXPECT_EQ(json_scan::ValueEnd(obj, 5), 18u);  // the nested object, '}' included
+  EXPECT_EQ(obj.substr(23, json_scan::ValueEnd(obj, 23) - 23), "12");  // a scalar ends at ','
+  EXPECT_EQ(json_scan::ValueEnd(obj, 30), 33u);                        // a string
+  EXPECT_EQ(json_scan::ValueEnd(R"({"a":[1,2)", 5), npos);             // unterminated
+  EXPECT_EQ(json_scan::ValueEnd("}", 0), npos);                        // no value at all
+}
+
+TEST(JsonScanTest, UnescapeDecodesWhatCanonicalTextEscapes) {
+  EXPECT_EQ(json_scan::Unescape("plain"), "plain");
+  EXPECT_EQ(json_scan::Unescape(R"(q\"b\\n\nt\tu\u0001/\/)"), std::string("q\"b\\n\nt\tu\x01//"));
+  EXPECT_EQ(json_scan::Unescape(R"(\u0000)"), std::string(1, '\0'));
 }
 
 }  // namespace

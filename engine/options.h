@@ -1,0 +1,49 @@
+// EngineOptions: how Engine::Open opens a data directory (engine/engine.h).
+//
+// Plain values; safe to copy between threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace rocksdb {
+class Env;
+}
+
+namespace syncmgr {
+
+struct EngineOptions {
+  // Data directory; created if missing.
+  std::string path;
+  // Sync the WAL before a write returns (the durability guarantee).
+  // Default: true. Only benchmarks of the unsafe mode turn it off.
+  bool sync_writes = true;
+  // RocksDB block cache. Default: 256 MiB.
+  uint64_t block_cache_bytes = 256ull << 20;
+  // Parsed import items buffered before the import takes the tenant's write
+  // lock and starts writing. Default: 32 MiB.
+  uint64_t import_buffer_bytes = 32ull << 20;
+  // Log payload bytes held in memory by one operation before they are written
+  // ahead as uncommitted log records (invisible until the commit record).
+  // Default: 64 MiB.
+  uint64_t write_chunk_bytes = 64ull << 20;
+  // Open read-only (for tools that inspect a live directory's checkpoint).
+  bool read_only = false;
+  // Open as a RocksDB secondary instance that follows a directory another
+  // process (a running server) has open; its own files go to this scratch
+  // directory. Implies read_only. Empty: a normal open.
+  std::string secondary_path;
+  // Writes are refused with NoSpace while the file system of `path` has
+  // fewer free bytes than this (statvfs f_bavail * f_frsize, checked at the
+  // start of every write and before each write-ahead chunk, cached for
+  // 100 ms). Refusing early keeps RocksDB from ever meeting ENOSPC: Debian's
+  // librocksdb 7.8.3 is built with assertions, and a WAL write hitting
+  // ENOSPC was seen to abort the process. Reads go on; writes work again
+  // once space returns. 0 disables the check. Unit: bytes. Default: 256 MiB.
+  uint64_t min_free_bytes = 256ull << 20;
+  // For tests: a fault-injecting Env (tests/support/fault_fs.h). Not owned;
+  // must outlive the Engine. Default (nullptr): the real one.
+  rocksdb::Env* env = nullptr;
+};
+
+}  // namespace syncmgr
