@@ -158,9 +158,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     if (name == rocksdb::kDefaultColumnFamilyName) continue;
     auto known = std::find(kCfNames.begin(), kCfNames.end(), name);
     if (known == kCfNames.end()) {
-      return NewerFormat(options.path,
-                         fmt::format("it has a column family this build does not know, '{}'",
-                                     name));
+      return NewerFormat(
+          options.path, fmt::format("it has a column family this build does not know, '{}'", name));
     }
     present[known - kCfNames.begin()] = true;
   }
@@ -247,9 +246,9 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   if (upgrade && recorded < kFormatVersion) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    SYNCMGR_RETURN_IF_ERROR(FromRocks(
-        raw->Put(wo, store->default_handle_, kFormatKey, std::to_string(kFormatVersion)),
-        "write the format record"));
+    SYNCMGR_RETURN_IF_ERROR(
+        FromRocks(raw->Put(wo, store->default_handle_, kFormatKey, std::to_string(kFormatVersion)),
+                  "write the format record"));
     if (exists) {
       rocksdb::Log(rocksdb::InfoLogLevel::INFO_LEVEL, db_opts.info_log,
                    "syncmgr: data directory format %d upgraded to %d",

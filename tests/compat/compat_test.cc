@@ -9,7 +9,6 @@
 // read-write open upgrades it, and again after. The committed directories are
 // never opened: every step works on a copy.
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
@@ -19,15 +18,16 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "engine/engine.h"
 #include "engine/store.h"
 #include "server/server.h"
 #include "tests/cli_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/serve_child.h"
 #include "tests/support/test_server.h"
 
 #ifndef SYNCMGR_BIN
@@ -170,14 +170,15 @@ Golden LoadGolden(const std::string& name) {
   g.dir = std::string(SYNCMGR_GOLDEN_DIR) + "/" + name;
   JsonDoc doc = ParseJson(ReadFile(g.dir + "/manifest.json"));
   g.format_version = static_cast<int>(int64_t(doc["format_version"]));
-  for (auto [k, v] : doc["keys"].get_object()) g.keys[std::string(k)] = std::string(v.get_string().value());
+  for (auto [k, v] : doc["keys"].get_object()) {
+    g.keys[std::string(k)] = std::string(v.get_string().value());
+  }
   g.as_of_seq = uint64_t(doc["as_of_seq"]);
   g.as_of_time = std::string(doc["as_of_time"].get_string().value());
   for (element r : doc["reads"].get_array()) {
-    g.reads.push_back(Read{std::string(r["name"].get_string().value()),
-                           std::string(r["key"].get_string().value()),
-                           std::string(r["path"].get_string().value()),
-                           static_cast<int>(int64_t(r["status"]))});
+    g.reads.push_back(Read{
+        std::string(r["name"].get_string().value()), std::string(r["key"].get_string().value()),
+        std::string(r["path"].get_string().value()), static_cast<int>(int64_t(r["status"]))});
   }
   return g;
 }
@@ -228,7 +229,9 @@ void WithRawDb(const std::string& dir, bool read_only,
   rocksdb::DBOptions o;
   o.info_log = std::make_shared<NullLogger>();
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const std::string& name : ColumnFamilies(dir)) descs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  for (const std::string& name : ColumnFamilies(dir)) {
+    descs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(o, dir, descs, &handles, &db)
@@ -287,8 +290,8 @@ class Reader {
     JsonDoc got = ParseJson(r.body);
     std::vector<std::string> diffs;
     Compare(want.root(), got.root(), "$", path.starts_with("/feed"), &diffs);
-    EXPECT_TRUE(diffs.empty()) << what << ": GET " << path << " differs from the recorded answer:\n  "
-                               << [&] {
+    EXPECT_TRUE(diffs.empty()) << what << ": GET " << path
+                               << " differs from the recorded answer:\n  " << [&] {
                                     std::string s;
                                     for (const auto& d : diffs) s += d + "\n  ";
                                     return s;
@@ -361,47 +364,15 @@ class InProcess {
   std::unique_ptr<server::Server> server_;
 };
 
-// `syncmgr serve` of this build, a child process on a free loopback port.
-class Serve {
+// `syncmgr serve` of this build on `db`, with the golden's admin key.
+class Serve : public ServeChild {
  public:
-  Serve(const Golden& golden, const std::string& db, const std::string& log) {
-    for (int attempt = 0; attempt < 3 && !ready_; ++attempt) {
-      port_ = FreeLoopbackPort();
-      ProcessOptions po;
-      po.env = {{"SYNCMGR_ADMIN_KEY", golden.keys.at("admin")}};
-      process_ = std::make_unique<BackgroundProcess>();
-      if (!process_->Start({SYNCMGR_BIN, "serve", "--db", db, "--port", std::to_string(port_)},
-                           po, log)) {
-        continue;
-      }
-      // Ready when /health answers; bounded: 300 × 50 ms.
-      for (int i = 0; i < 300 && process_->running(); ++i) {
-        HttpClient probe(port_);
-        probe.set_timeout(std::chrono::milliseconds(2000));
-        if (probe.Get("/health").status == 200) {
-          ready_ = true;
-          break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (!ready_) process_->Stop(SIGKILL, std::chrono::seconds(30));
+  Serve(const Golden& golden, const std::string& db, const std::string& log)
+      : ServeChild(SYNCMGR_BIN, db, golden.keys.at("admin"), log) {
+    if (!ready()) {
+      ADD_FAILURE() << "syncmgr serve --db " << db << " did not start:\n" << this->log();
     }
-    if (!ready_) ADD_FAILURE() << "syncmgr serve --db " << db << " did not start:\n" << ReadFile(log);
   }
-  ~Serve() { Stop(); }
-  bool ready() const { return ready_; }
-  uint16_t port() const { return port_; }
-  // SIGTERM; true after a clean exit.
-  bool Stop() {
-    if (!ready_) return false;
-    ready_ = false;
-    return process_->Stop(SIGTERM, std::chrono::seconds(120)) == 0;
-  }
-
- private:
-  uint16_t port_ = 0;
-  bool ready_ = false;
-  std::unique_ptr<BackgroundProcess> process_;
 };
 
 // ---- The test -------------------------------------------------------------------
@@ -431,7 +402,7 @@ class CompatTest : public ::testing::TestWithParam<std::string> {
     Serve serve(golden_, db, db + ".serve.log");
     ASSERT_TRUE(serve.ready());
     Reader(golden_, serve.port()).ExpectRecordedReads(what);
-    EXPECT_TRUE(serve.Stop()) << what;
+    EXPECT_EQ(serve.Stop(), std::optional<int>(0)) << what;
   }
 
   // The modes that write nothing into `db`: read-only and secondary opens
@@ -474,7 +445,8 @@ class CompatTest : public ::testing::TestWithParam<std::string> {
       ASSERT_TRUE(serve.ready());
       Reader(golden_, serve.port()).ExpectReplayedState(which, "replay --as-of " + which);
     }
-    EXPECT_EQ(Fingerprint(db), before) << "a mode that does not write changed " << db << " " << when;
+    EXPECT_EQ(Fingerprint(db), before)
+        << "a mode that does not write changed " << db << " " << when;
   }
 
   // `syncmgr backup --db` (no server): the copy keeps the format of `db`, and
@@ -533,9 +505,9 @@ TEST_P(CompatTest, EveryOpenMode) {
                                     replayed, "--no-progress"});
     ASSERT_EQ(replay.exit_code, 0) << Describe(replay);
     std::string backup = Path("live-online-backup");
-    ProcessResult online = RunProcess(
-        {SYNCMGR_BIN, "backup", "--url", "http://127.0.0.1:" + std::to_string(serve.port()),
-         "--api-key", golden_.keys.at("admin"), "--out", backup});
+    ProcessResult online = RunProcess({SYNCMGR_BIN, "backup", "--url",
+                                       "http://127.0.0.1:" + std::to_string(serve.port()),
+                                       "--api-key", golden_.keys.at("admin"), "--out", backup});
     ASSERT_EQ(online.exit_code, 0) << Describe(online);
 
     HttpClient t1 = reader.Client("t1");
@@ -551,7 +523,7 @@ TEST_P(CompatTest, EveryOpenMode) {
     EXPECT_EQ(edited.status, 200) << edited.body;
     HttpResponse tenant = reader.Client("admin").Post("/tenants", R"({"name":"After upgrade"})");
     EXPECT_EQ(tenant.status, 201) << tenant.body;
-    EXPECT_TRUE(serve.Stop());
+    EXPECT_EQ(serve.Stop(), std::optional<int>(0));
 
     ServeAndRead(backup, "backup --url (upgraded)");
     Serve replay_serve(golden_, replayed, replayed + ".serve.log");
@@ -605,8 +577,8 @@ void ExpectRefusedEverywhere(const std::string& db, const std::string& admin_key
     EXPECT_EQ(r.exit_code, 3) << what << ": " << Describe(r);
     EXPECT_FALSE(r.timed_out) << what;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << ": " << Describe(r);
-    EXPECT_TRUE(r.err.starts_with("syncmgr: conflict: data directory ")) << what << ": "
-                                                                          << Describe(r);
+    EXPECT_TRUE(r.err.starts_with("syncmgr: conflict: data directory "))
+        << what << ": " << Describe(r);
     EXPECT_EQ(r.err.find("--help"), std::string::npos) << what << ": " << Describe(r);
     EXPECT_NE(r.err.find(why), std::string::npos) << what << ": " << Describe(r);
     EXPECT_NE(r.err.find("newer syncmgr"), std::string::npos) << what << ": " << Describe(r);
@@ -617,10 +589,10 @@ void ExpectRefusedEverywhere(const std::string& db, const std::string& admin_key
   ProcessOptions po;
   po.env = {{"SYNCMGR_ADMIN_KEY", admin_key}};
   po.timeout = std::chrono::seconds(60);
-  expect_refused(RunProcess({SYNCMGR_BIN, "serve", "--db", db, "--port",
-                             std::to_string(FreeLoopbackPort())},
-                            po),
-                 "serve");
+  expect_refused(
+      RunProcess({SYNCMGR_BIN, "serve", "--db", db, "--port", std::to_string(FreeLoopbackPort())},
+                 po),
+      "serve");
   expect_refused(RunProcess({SYNCMGR_BIN, "replay", "--db", db, "--verify", "--no-progress"}),
                  "replay --verify");
   expect_refused(RunProcess({SYNCMGR_BIN, "replay", "--db", db, "--as-of", "1", "--out",
