@@ -4,24 +4,26 @@
 # pattern of RocksDB's tools/check_format_compatible.sh
 # (docs/reliability.md, "Format compatibility").
 #
-#   tests/compat/check_format_compatible.sh [--out DIR] [--keep] [COMMIT...]
+#   tests/compat/check_format_compatible.sh [--out DIR] [--keep] [COMMIT:FORMAT...]
 #
-# For each commit (default: the list below) it checks the commit out in a
+# For each commit (default: the list below, each with the on-disk format it
+# writes) it checks the commit out in a
 # throwaway worktree (/tmp/gold-<commit>), builds its `syncmgr` (Release, no
 # tests), runs make_golden.sh with that binary, and removes the worktree
 # (--keep leaves it, with its build, for a rerun). The directories land in
 # --out (default: tests/compat/golden of this checkout); commit them, then run
 # the compatibility test (ctest -L compat) with the current build.
 #
-# A build that changes the on-disk format adds its commit here (and bumps
-# kFormatVersion in engine/store.h); the next run writes its golden
-# directories and the test then holds every later build to them.
+# A build that changes the on-disk format bumps kFormatVersion in
+# engine/store.h; once merged, its commit goes in the list below, and a run
+# with just that commit (check_format_compatible.sh <commit>:<format>) writes
+# its golden directories; compat_test then holds every later build to them.
 set -euo pipefail
 
 # The last build of each on-disk format (engine/store.h, docs/architecture.md).
 COMMITS_DEFAULT=(
-  b2bb978  # format 1: before the delivery column family
-  034c048  # format 2: with it (the base the format record was added on)
+  b2bb978:1  # before the delivery column family
+  034c048:2  # with it (the base the format record was added on)
 )
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -42,7 +44,13 @@ mkdir -p "$OUT"
 
 export CCACHE_DIR="${CCACHE_DIR:-/root/.cache/ccache}" CCACHE_NOHASHDIR=1
 
-for commit in "${COMMITS[@]}"; do
+for entry in "${COMMITS[@]}"; do
+  commit=${entry%%:*}
+  format=${entry#*:}
+  if [ "$format" = "$entry" ] || [ -z "$format" ]; then
+    echo "check_format_compatible.sh: $entry: want COMMIT:FORMAT" >&2
+    exit 2
+  fi
   short=$(git -C "$REPO" rev-parse --short=7 "$commit")
   tree="/tmp/gold-$short"
   echo "== $short: building syncmgr in $tree"
@@ -53,7 +61,7 @@ for commit in "${COMMITS[@]}"; do
     -DSYNCMGR_BUILD_TESTS=OFF -DSYNCMGR_BUILD_BENCH=OFF -DSYNCMGR_WERROR=OFF >/dev/null
   CCACHE_BASEDIR="$tree" nice ninja -C "$tree/build" -j2 syncmgr syncmgr_engine >/dev/null
   bin="$tree/build/tools/syncmgr"
-  args=(--bin "$bin" --commit "$short" --out "$OUT")
+  args=(--bin "$bin" --commit "$short" --format "$format" --out "$OUT")
   if ! "$bin" backup --help >/dev/null 2>&1; then
     # No backup command yet: the same checkpoint through that build's store.
     echo "== $short: compiling checkpoint_tool against its engine"

@@ -3,8 +3,8 @@
 # for the format-compatibility test (tests/compat/compat_test.cc,
 # docs/reliability.md "Format compatibility").
 #
-#   tests/compat/make_golden.sh --bin BUILD/tools/syncmgr --commit SHORT --out DIR \
-#       [--checkpoint-tool BIN]
+#   tests/compat/make_golden.sh --bin BUILD/tools/syncmgr --commit SHORT --format N \
+#       --out DIR [--checkpoint-tool BIN]
 #
 # Starts `syncmgr serve` of that build on a scratch directory and a loopback
 # port and writes, over HTTP, every kind of record the build supports (it
@@ -19,7 +19,7 @@
 #                      compiled against that build's engine)
 #
 # each holding db/ (the RocksDB files, without the info LOG), manifest.json
-# (keys, replay points, the list of reads) and expected/NAME.json (each read's
+# (the on-disk format N, keys, replay points, the list of reads) and expected/NAME.json (each read's
 # answer, as served). Every time in the data comes from the log, so the
 # answers do not vary from run to run: the script checks that by serving a
 # copy of each form with the same build and comparing every answer byte for
@@ -28,19 +28,22 @@ set -euo pipefail
 
 BIN=""
 COMMIT=""
+FORMAT=""
 OUT=""
 CHECKPOINT_TOOL=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) BIN="$2"; shift 2 ;;
     --commit) COMMIT="$2"; shift 2 ;;
+    --format) FORMAT="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --checkpoint-tool) CHECKPOINT_TOOL="$2"; shift 2 ;;
     *) echo "make_golden.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-if [ -z "$BIN" ] || [ -z "$COMMIT" ] || [ -z "$OUT" ]; then
-  echo "usage: make_golden.sh --bin SYNCMGR --commit SHORT --out DIR [--checkpoint-tool BIN]" >&2
+if [ -z "$BIN" ] || [ -z "$COMMIT" ] || [ -z "$FORMAT" ] || [ -z "$OUT" ]; then
+  echo "usage: make_golden.sh --bin SYNCMGR --commit SHORT --format N --out DIR" \
+    "[--checkpoint-tool BIN]" >&2
   exit 2
 fi
 for tool in curl jq; do
@@ -336,8 +339,6 @@ copy_db() {  # copy_db FROM TO
   if [ -n "$newest" ]; then cp -p "$newest" "$2/"; fi
 }
 
-FORMAT=2
-[ -n "$WEBHOOK" ] || FORMAT=1  # the delivery column family came with push targets
 write_form() {  # write_form FORM DBDIR
   local dir="$OUT/$COMMIT-$1"
   rm -rf "$dir"
