@@ -91,6 +91,9 @@ Status Engine::WriteDelivery(TenantId tenant, uint32_t target_id, const Delivery
   Store& store = impl_->store();
   rocksdb::WriteBatch batch;
   rocksdb::ColumnFamilyHandle* cf = store.cf(Cf::kDelivery);
+  if (cf == nullptr) {  // an older format opened without upgrading it (store.h)
+    return Status::Unavailable("the data directory is open without upgrading its format");
+  }
   rocksdb::Status s = batch.Put(cf, keys::DeliveryState(tenant, target_id),
                                 EncodeRecord(write.record));
   for (const DeadLetter& d : write.put_dead_letters) {

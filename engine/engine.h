@@ -64,7 +64,11 @@ class Engine {
  public:
   // Opens (creating if needed) the data directory. Recovers from a crash:
   // uncommitted log records of an interrupted operation are discarded.
-  // Returns Unavailable if another process has the directory open;
+  // Takes every earlier on-disk format; a read-write open upgrades it unless
+  // options.upgrade_format is false (docs/architecture.md, "Format
+  // versions"). Returns Conflict for a directory of a newer format (its
+  // message names what to run) before reading or writing any of it;
+  // Unavailable if another process has the directory open;
   // Corruption, with a message on how to recover, if the WAL or the files
   // are damaged (acknowledged data is never silently dropped); Internal for
   // most other failures to open (e.g. a read-only open of a directory that

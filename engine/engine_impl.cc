@@ -123,7 +123,7 @@ class CopyHandler : public rocksdb::WriteBatch::Handler {
                         const rocksdb::Slice& value) override {
     for (int i = 0; i < kNumCfs; ++i) {
       auto* handle = store_->cf(static_cast<Cf>(i));
-      if (handle->GetID() == cf_id) return out_->Put(handle, key, value);
+      if (handle != nullptr && handle->GetID() == cf_id) return out_->Put(handle, key, value);
     }
     return rocksdb::Status::Corruption("unknown column family in batch");
   }
@@ -188,6 +188,7 @@ Status EngineImpl::Open() {
   so.block_cache_bytes = options_.block_cache_bytes;
   if (!options_.secondary_path.empty()) options_.read_only = true;
   so.read_only = options_.read_only;
+  so.upgrade = options_.upgrade_format;
   so.secondary_path = options_.secondary_path;
   so.env = options_.env;
   SYNCMGR_ASSIGN_OR_RETURN(store_, Store::Open(so));
@@ -399,7 +400,9 @@ Status EngineImpl::ResumeIfNeeded() {
   // Everything in the memtables goes to synced table files; the WAL that
   // failed becomes obsolete and is never replayed.
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;
-  for (int i = 0; i < kNumCfs; ++i) cfs.push_back(store_->cf(static_cast<Cf>(i)));
+  for (int i = 0; i < kNumCfs; ++i) {
+    if (auto* h = store_->cf(static_cast<Cf>(i))) cfs.push_back(h);  // not a missing family
+  }
   rocksdb::FlushOptions fo;
   fo.wait = true;
   fo.allow_write_stall = true;

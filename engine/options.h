@@ -29,6 +29,13 @@ struct EngineOptions {
   uint64_t write_chunk_bytes = 64ull << 20;
   // Open read-only (for tools that inspect a live directory's checkpoint).
   bool read_only = false;
+  // A read-write open upgrades a directory of an older on-disk format to
+  // this build's (docs/architecture.md, "Format versions"); builds older
+  // than that format cannot open it afterwards. false: open it as it is
+  // (an offline backup must not change the format of what it copies); then
+  // push delivery state cannot be written to a directory that predates it.
+  // Default: true.
+  bool upgrade_format = true;
   // Open as a RocksDB secondary instance that follows a directory another
   // process (a running server) has open; its own files go to this scratch
   // directory. Implies read_only. Empty: a normal open.

@@ -7,6 +7,8 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -21,6 +23,13 @@ namespace {
 constexpr std::array<std::string_view, kNumCfs> kCfNames = {
     "log", "stream", "state", "history", "dense", "catalog", "auth", "oplog", "meta", "bitmaps",
     "delivery"};
+// The format that introduced each column family, indexed by Cf.
+constexpr std::array<int, kNumCfs> kCfSince = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2};
+
+// The directory's format record, in the `default` column family: the
+// version in decimal. Absent in directories no build since the record
+// exists has opened read-write; their format follows from their families.
+constexpr std::string_view kFormatKey = "format_version";
 
 rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
@@ -58,6 +67,36 @@ class ManualErrorRecovery : public rocksdb::EventListener {
     *auto_recovery = false;
   }
 };
+
+// The refusal of a directory this build is too old for: a Conflict (the
+// directory's state, not the request, is what this build cannot take).
+Status NewerFormat(const std::string& path, const std::string& why) {
+  return Status::Conflict(fmt::format(
+      "data directory {} was written by a newer syncmgr ({}); this build reads on-disk formats "
+      "1 to {}. Open it with the syncmgr that wrote it or a later one (docs/architecture.md, "
+      "\"Format versions\"). Nothing was changed.",
+      path, why, kFormatVersion));
+}
+
+// Reads the format record of an open directory: 0 if absent.
+StatusOr<int> ReadFormatRecord(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* default_cf) {
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), default_cf, kFormatKey, &value);
+  if (s.IsNotFound()) return 0;
+  SYNCMGR_RETURN_IF_ERROR(FromRocks(s, "read the format record"));
+  int version = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9' || version > 100000) {
+      version = -1;
+      break;
+    }
+    version = version * 10 + (c - '0');
+  }
+  if (value.empty() || version <= 0) {
+    return Status::Corruption(fmt::format("malformed format record '{}'", value));
+  }
+  return version;
+}
 
 }  // namespace
 
@@ -109,11 +148,54 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   db_opts.max_bgerror_resume_count = 0;
   db_opts.listeners.push_back(std::make_shared<ManualErrorRecovery>());
 
+  // The families the directory has (none when it holds no database yet:
+  // then, or when the listing fails for another reason, every family is
+  // asked for and RocksDB's open creates them or says what is wrong).
+  std::vector<std::string> names;
+  const bool exists = rocksdb::DB::ListColumnFamilies(db_opts, options.path, &names).ok();
+  std::array<bool, kNumCfs> present{};
+  for (const std::string& name : names) {
+    if (name == rocksdb::kDefaultColumnFamilyName) continue;
+    auto known = std::find(kCfNames.begin(), kCfNames.end(), name);
+    if (known == kCfNames.end()) {
+      return NewerFormat(
+          options.path, fmt::format("it has a column family this build does not know, '{}'", name));
+    }
+    present[known - kCfNames.begin()] = true;
+  }
+  const bool read_only = options.read_only || !options.secondary_path.empty();
+  const bool upgrade = !read_only && options.upgrade;
+  // The format the families say: every family of format 1, then of 2, ...
+  int format_by_cfs = kFormatVersion;
+  for (int v = 1; v <= kFormatVersion; ++v) {
+    bool all = true;
+    for (int i = 0; i < kNumCfs; ++i) all = all && (kCfSince[i] > v || present[i]);
+    if (!all) {
+      format_by_cfs = v - 1;
+      break;
+    }
+  }
+  if (exists && format_by_cfs == 0) {
+    for (int i = 0; i < kNumCfs; ++i) {
+      if (kCfSince[i] == 1 && !present[i]) {
+        return Status::Corruption(fmt::format(
+            "data directory {} has no '{}' column family: not a syncmgr data directory, or "
+            "damaged. Nothing was changed.",
+            options.path, kCfNames[i]));
+      }
+    }
+  }
+
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  std::vector<int> desc_cf;  // the Cf of descs[k + 1]
   descs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   for (int i = 0; i < kNumCfs; ++i) {
+    // An open that does not upgrade asks only for what is there: RocksDB's
+    // read-only and secondary opens refuse a family the directory lacks.
+    if (exists && !upgrade && !present[i]) continue;
     descs.emplace_back(std::string(kCfNames[i]), CfOptions(static_cast<Cf>(i), cache));
+    desc_cf.push_back(i);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -146,7 +228,33 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::unique_ptr<Store> store(new Store());
   store->db_.reset(raw);
   store->default_handle_ = handles[0];
-  for (int i = 0; i < kNumCfs; ++i) store->handles_[i] = handles[i + 1];
+  for (size_t k = 0; k < desc_cf.size(); ++k) store->handles_[desc_cf[k]] = handles[k + 1];
+
+  // Refused before the engine reads or writes anything. A read-write open
+  // has let RocksDB recover its WAL by then, which changes no data (and
+  // created no family: a newer format has every family this build knows).
+  SYNCMGR_ASSIGN_OR_RETURN(int recorded, ReadFormatRecord(raw, store->default_handle_));
+  if (recorded > kFormatVersion) {
+    return NewerFormat(options.path, fmt::format("on-disk format {}", recorded));
+  }
+  if (exists && recorded > format_by_cfs) {
+    return Status::Corruption(fmt::format(
+        "data directory {} says it is in format {} but lacks column families of that format: "
+        "damaged. Nothing was changed.",
+        options.path, recorded));
+  }
+  if (upgrade && recorded < kFormatVersion) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    SYNCMGR_RETURN_IF_ERROR(
+        FromRocks(raw->Put(wo, store->default_handle_, kFormatKey, std::to_string(kFormatVersion)),
+                  "write the format record"));
+    if (exists) {
+      rocksdb::Log(rocksdb::InfoLogLevel::INFO_LEVEL, db_opts.info_log,
+                   "syncmgr: data directory format %d upgraded to %d",
+                   recorded > 0 ? recorded : format_by_cfs, kFormatVersion);
+    }
+  }
   return store;
 }
 
@@ -162,6 +270,7 @@ Store::~Store() {
 }
 
 Status Store::Get(Cf which, std::string_view key, std::string* value) const {
+  if (cf(which) == nullptr) return Status::NotFound("");  // a family the directory lacks
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), cf(which), rocksdb::Slice(key.data(), key.size()), value);
   if (s.IsNotFound()) return Status::NotFound("");
@@ -187,7 +296,8 @@ StoreIterator::StoreIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, s
   // upper bound means none (the whole column family).
   if (!lower_.empty()) ro.iterate_lower_bound = &lower_slice_;
   if (!upper_.empty()) ro.iterate_upper_bound = &upper_slice_;
-  it_.reset(db->NewIterator(ro, cf));
+  // A family the directory lacks (an older format not upgraded) is empty.
+  it_.reset(cf == nullptr ? rocksdb::NewEmptyIterator() : db->NewIterator(ro, cf));
 }
 
 Status StoreIterator::status(std::string_view context) const {

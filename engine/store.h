@@ -13,6 +13,17 @@
 //   bitmaps  roaring bitmaps: live sets, changed-since-last-sync sets (view)
 //   delivery push delivery: cursors and dead letters (delivery_store.cc;
 //            operational state, neither log nor view: replay leaves it out)
+//   default  RocksDB's own; holds only the directory's format record
+//
+// On-disk formats (docs/architecture.md, "Format versions"): 1 has every
+// family above but `delivery`, 2 has `delivery` too. A read-write open that
+// upgrades (the default) creates the families a directory lacks and records
+// kFormatVersion in it; the read-only modes, and a read-write open with
+// upgrade = false, open the families it has and leave the others missing
+// (cf() is nullptr for them; Get answers NotFound, iterators are empty). A
+// directory of a newer format — by its record, or by a family this build
+// does not know — is refused in every mode before the engine reads or writes
+// any of it.
 //
 // Thread-safety: the Store is safe for concurrent use (RocksDB is).
 #pragma once
@@ -46,6 +57,9 @@ inline constexpr int kNumCfs = 11;
 
 // Name of each column family, indexed by Cf.
 std::string_view CfName(Cf cf);
+
+// The newest on-disk format this build reads, and the one it writes.
+inline constexpr int kFormatVersion = 2;
 
 // The view column families: everything but the log. Rebuild writes these.
 inline constexpr std::array<Cf, 9> kViewCfs = {Cf::kStream, Cf::kState,   Cf::kHistory,
@@ -111,6 +125,12 @@ struct StoreOptions {
   bool create_if_missing = true;
   // Fail if the directory already holds a database (replay output).
   bool error_if_exists = false;
+  // A read-write open of an older format upgrades it to kFormatVersion
+  // (creates the missing column families, writes the format record).
+  // false: opens it as it is, writing neither (an offline backup, which
+  // must not upgrade the directory it copies); its missing families must
+  // not be written. Ignored by the read-only modes, which never upgrade.
+  bool upgrade = true;
   // Not owned; nullptr: rocksdb::Env::Default().
   rocksdb::Env* env = nullptr;
 };
@@ -121,9 +141,10 @@ class Store {
   ~Store();
 
   rocksdb::DB* db() const { return db_.get(); }
+  // nullptr for a family the directory lacks (an older format not upgraded).
   rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<int>(which)]; }
 
-  // Reads one value. Returns NotFound when absent.
+  // Reads one value. Returns NotFound when absent (also from a missing family).
   Status Get(Cf which, std::string_view key, std::string* value) const;
   // Writes a batch; `sync` forces the WAL to disk first.
   Status Write(rocksdb::WriteBatch* batch, bool sync);

@@ -17,6 +17,8 @@ PACKAGES=(
   libpq-dev postgresql-15 python3-pyftpdlib
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # tests/compat/make_golden.sh (golden data directories, written over HTTP)
+  curl jq
   # fuzzing (scripts/fuzz.sh: libFuzzer ships with clang)
   clang-14 libclang-rt-14-dev
   # the dashboard's browser tests (tests/ui/) and screenshots (scripts/ui-screenshots.sh)

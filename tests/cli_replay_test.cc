@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,11 +14,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
-#include <thread>
 
 #include "tests/cli_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/serve_child.h"
 
 #ifndef SYNCMGR_BIN
 #error "SYNCMGR_BIN must name the built syncmgr binary"
@@ -68,13 +66,6 @@ std::string JsonString(const std::string& json, const std::string& key) {
   return json.substr(pos, json.find('"', pos) - pos);
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Every file under `dir` with its size and modification time: equal
 // fingerprints mean nothing in the directory was written.
 std::map<std::string, std::pair<uintmax_t, int64_t>> Fingerprint(const std::string& dir) {
@@ -91,54 +82,11 @@ std::map<std::string, std::pair<uintmax_t, int64_t>> Fingerprint(const std::stri
   return out;
 }
 
-// A `syncmgr serve` child on a free loopback port.
-class Served {
+// A `syncmgr serve` child on a free loopback port, with the test's admin key.
+class Served : public ServeChild {
  public:
-  Served(const std::string& db, const std::string& log) : log_(log) {
-    for (int attempt = 0; attempt < 3 && !ready_; ++attempt) {
-      port_ = FreeLoopbackPort();
-      ProcessOptions options;
-      options.env = {{"SYNCMGR_ADMIN_KEY", kAdminKey}};
-      process_ = std::make_unique<BackgroundProcess>();
-      if (!process_->Start({SYNCMGR_BIN, "serve", "--db", db, "--port", std::to_string(port_)},
-                           options, log_)) {
-        continue;
-      }
-      // Ready when /health answers; bounded: 300 × 50 ms.
-      for (int i = 0; i < 300 && process_->running(); ++i) {
-        HttpClient probe(port_);
-        probe.set_timeout(std::chrono::milliseconds(2000));
-        if (probe.Get("/health").status == 200) {
-          ready_ = true;
-          break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (!ready_) process_->Stop(SIGKILL, std::chrono::seconds(30));
-    }
-  }
-  ~Served() { Stop(); }
-  bool ready() const { return ready_; }
-  uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string log() const { return ReadAll(log_); }
-  // SIGTERM and wait: the exit code (0 after a clean stop).
-  std::optional<int> Stop() {
-    if (!process_ || !ready_) return std::nullopt;
-    ready_ = false;
-    return process_->Stop(SIGTERM, std::chrono::seconds(120));
-  }
-  HttpClient Client(const std::string& key) const {
-    HttpClient c(port_);
-    c.set_api_key(key);
-    return c;
-  }
-
- private:
-  std::string log_;
-  uint16_t port_ = 0;
-  bool ready_ = false;
-  std::unique_ptr<BackgroundProcess> process_;
+  Served(const std::string& db, const std::string& log)
+      : ServeChild(SYNCMGR_BIN, db, kAdminKey, log) {}
 };
 
 class CliReplayTest : public ::testing::Test {

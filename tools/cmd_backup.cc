@@ -106,6 +106,9 @@ int Backup(Context& ctx) {
   }
   EngineOptions eo;
   eo.path = dir;
+  // The copy has DIR's on-disk format, and DIR keeps it: a backup taken
+  // before an upgrade is what a rollback to the older build needs.
+  eo.upgrade_format = false;
   StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(eo);
   if (!engine.ok()) {
     const Status& s = engine.status();

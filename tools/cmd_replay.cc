@@ -156,7 +156,7 @@ int Replay(Context& ctx) {
   eo.secondary_path = scratch.path();
   StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(eo);
   if (!engine.ok()) {
-    std::string message = engine.status().ToString();
+    std::string message = engine.status().message();  // Fail adds the code
     if (message.find(dir) == std::string::npos) {
       message = "cannot open data directory " + dir + ": " + message;
     }
