@@ -190,6 +190,8 @@ std::optional<int> BackgroundProcess::Stop(int sig, std::chrono::seconds timeout
   return code;
 }
 
+bool BackgroundProcess::Signal(int sig) { return pid_ > 0 && ::kill(pid_, sig) == 0; }
+
 uint16_t FreeLoopbackPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;

@@ -48,6 +48,8 @@ class BackgroundProcess {
   // Sends `sig` and waits up to `timeout` for the exit; returns the exit
   // code (128 + signal when killed), or nullopt if it did not exit in time.
   std::optional<int> Stop(int sig, std::chrono::seconds timeout);
+  // Sends `sig` without waiting (SIGSTOP, SIGCONT). False if not running.
+  bool Signal(int sig);
 
  private:
   pid_t pid_ = -1;
