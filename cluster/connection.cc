@@ -189,7 +189,11 @@ bool Connection::connected() const {
 
 StatusOr<std::unique_ptr<Connection>> Connection::Connect(const ConnectOptions& options) {
   if (options.servers.empty()) return Status::InvalidArgument("no NATS server given");
-  for (const auto& s : options.servers) SYNCMGR_RETURN_IF_ERROR(ParseServerList(s).status());
+  std::vector<std::string> servers;  // each as nats://host:port
+  for (const auto& entry : options.servers) {
+    SYNCMGR_ASSIGN_OR_RETURN(std::vector<std::string> parsed, ParseServerList(entry));
+    servers.insert(servers.end(), parsed.begin(), parsed.end());
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
 
@@ -197,7 +201,7 @@ StatusOr<std::unique_ptr<Connection>> Connection::Connect(const ConnectOptions& 
   natsStatus s = natsOptions_Create(&raw);
   std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
   std::vector<const char*> urls;
-  for (const auto& u : options.servers) urls.push_back(u.c_str());
+  for (const auto& u : servers) urls.push_back(u.c_str());
   if (s == NATS_OK) s = natsOptions_SetServers(raw, urls.data(), static_cast<int>(urls.size()));
   if (s == NATS_OK) s = natsOptions_SetName(raw, options.name.c_str());
   if (s == NATS_OK) s = natsOptions_SetTimeout(raw, options.connect_timeout.count());
@@ -214,7 +218,7 @@ StatusOr<std::unique_ptr<Connection>> Connection::Connect(const ConnectOptions& 
   s = natsConnection_Connect(&impl->nc, raw);
   if (s != NATS_OK) {
     return NatsError(s, static_cast<jsErrCode>(0),
-                     fmt::format("connect to NATS ({})", fmt::join(options.servers, ",")));
+                     fmt::format("connect to NATS ({})", fmt::join(servers, ",")));
   }
   jsOptions jo = impl->RequestOptions(options.request_timeout);
   s = natsConnection_JetStream(&impl->js, impl->nc, &jo);

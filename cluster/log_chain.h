@@ -19,6 +19,10 @@
 // gives the second: it only publishes after messages that counted). So a
 // writer acknowledges exactly the commits every node will apply.
 //
+// A reader must see every message of the subject for this to hold. Because
+// every message names its predecessor, a reader that missed one finds out
+// at the next message that names it (kMissedMessage) instead of judging.
+//
 // Thread-safety: a value; one per tenant, used by that tenant's reader.
 #pragma once
 
@@ -37,11 +41,17 @@ class LogChain {
     kCounts,        // fold it (a Commit) or start the chain there (a Fence)
     kDoesNotCount,  // stored, but superseded: skip it
     kAlreadySeen,   // at or before the last message seen (a re-read): skip it
+    // It names as `prev` a message after the last one this chain saw: the
+    // reader missed at least that one (a writer only names messages it saw
+    // stored on the subject). Nothing changes; re-read the subject from
+    // last_seq() + 1 (leader reads) before deciding anything.
+    kMissedMessage,
   };
 
   // The next message of the subject, stored at `stream_seq`, naming `prev`.
   Verdict Next(uint64_t stream_seq, uint64_t prev, bool is_fence) {
     if (stream_seq <= last_seq_) return Verdict::kAlreadySeen;
+    if (prev > last_seq_ && prev < stream_seq) return Verdict::kMissedMessage;
     const bool counts = is_fence || (prev == last_seq_ && last_counts_);
     last_seq_ = stream_seq;
     last_counts_ = counts;

@@ -24,6 +24,8 @@ class ClusterTest : public ::testing::Test {
     ASSERT_TRUE(testing::NatsCluster::BinaryPresent())
         << "nats-server is missing: run scripts/bootstrap.sh";
     ASSERT_TRUE(nats_.Start()) << nats_.error();
+    conn_ = Connect();
+    ASSERT_NE(conn_, nullptr);
   }
 
   // A connection to `servers` (default: all of them).
@@ -74,6 +76,7 @@ class ClusterTest : public ::testing::Test {
   }
 
   testing::NatsCluster nats_;
+  std::unique_ptr<Connection> conn_;  // to every server
 };
 
 }  // namespace syncmgr::cluster

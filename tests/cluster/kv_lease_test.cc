@@ -19,12 +19,6 @@ namespace {
 
 class KvTest : public ClusterTest {
  protected:
-  void SetUp() override {
-    ClusterTest::SetUp();
-    if (HasFatalFailure()) return;
-    conn_ = Connect();
-    ASSERT_NE(conn_, nullptr);
-  }
 
   // The bucket, or nullopt with a test failure recorded.
   std::optional<KvBucket> Open(const KvBucketConfig& config) {
@@ -33,8 +27,6 @@ class KvTest : public ClusterTest {
     if (!b.ok()) return std::nullopt;
     return std::move(*b);
   }
-
-  std::unique_ptr<Connection> conn_;
 };
 
 TEST_F(KvTest, CompareAndSet) {

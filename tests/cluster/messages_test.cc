@@ -35,6 +35,17 @@ TEST(ServerList, RefusesMalformedEntries) {
   }
 }
 
+TEST(Connect, NoServerAnsweringIsUnavailableAndABadUrlIsRefused) {
+  ConnectOptions o;
+  o.servers = {"nats://127.0.0.1:1"};  // nothing listens on port 1
+  o.connect_timeout = std::chrono::milliseconds(500);
+  EXPECT_EQ(Connection::Connect(o).status().code(), Code::kUnavailable);
+  o.servers = {"nats://127.0.0.1"};
+  EXPECT_EQ(Connection::Connect(o).status().code(), Code::kInvalidArgument);
+  o.servers.clear();
+  EXPECT_EQ(Connection::Connect(o).status().code(), Code::kInvalidArgument);
+}
+
 TEST(Layout, SubjectsNameTheirTenant) {
   EXPECT_EQ(LogSubject(7), "syncmgr.log.7");
   EXPECT_EQ(ChunkSubject(12), "syncmgr.chunk.12");
@@ -299,6 +310,22 @@ TEST(LogChain, CommitsCountOnlyRightAfterTheMessageTheyName) {
   EXPECT_EQ(chain.Next(5, 3, false), Verdict::kAlreadySeen);
   EXPECT_EQ(chain.last_seq(), 21u);
   EXPECT_TRUE(chain.last_counts());
+}
+
+TEST(LogChain, AMessageNamingOneNeverSeenRevealsAMissedMessage) {
+  LogChain chain;
+  EXPECT_EQ(chain.Next(3, 0, true), Verdict::kCounts);
+  EXPECT_EQ(chain.Next(5, 3, false), Verdict::kCounts);
+  // The reader never got the commit at 7; the one at 9 names it.
+  EXPECT_EQ(chain.Next(9, 7, false), Verdict::kMissedMessage);
+  EXPECT_EQ(chain.last_seq(), 5u);  // unchanged: re-read from 6
+  EXPECT_EQ(chain.Next(7, 5, false), Verdict::kCounts);
+  EXPECT_EQ(chain.Next(9, 7, false), Verdict::kCounts);
+  // A fence names the subject's last message when it was written: a missed
+  // one shows there too.
+  EXPECT_EQ(chain.Next(12, 11, true), Verdict::kMissedMessage);
+  EXPECT_EQ(chain.Next(11, 9, false), Verdict::kCounts);
+  EXPECT_EQ(chain.Next(12, 11, true), Verdict::kCounts);
 }
 
 TEST(LogChain, TwoFencesInFlightTogether) {

@@ -22,8 +22,6 @@ class StreamTest : public ClusterTest {
   void SetUp() override {
     ClusterTest::SetUp();
     if (HasFatalFailure()) return;
-    conn_ = Connect();
-    ASSERT_NE(conn_, nullptr);
     auto state = conn_->EnsureStream(LogStreamConfig(LayoutOptions{}));
     ASSERT_TRUE(state.ok()) << state.status().ToString();
   }
@@ -41,8 +39,6 @@ class StreamTest : public ClusterTest {
     EXPECT_TRUE(st.ok()) << st.status().ToString();
     return st.ok() ? st->last_seq : 0;
   }
-
-  std::unique_ptr<Connection> conn_;
 };
 
 TEST_F(StreamTest, LogStreamHasThreeReplicasAndALeader) {

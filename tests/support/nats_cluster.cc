@@ -136,13 +136,22 @@ bool NatsCluster::Start(const NatsClusterOptions& options) {
   return true;
 }
 
-bool NatsCluster::CanPlaceReplicas(std::string* why) {
+namespace {
+
+// A short-lived client for readiness checks, with short timeouts.
+StatusOr<std::unique_ptr<cluster::Connection>> ProbeConnection(std::vector<std::string> servers) {
   cluster::ConnectOptions co;
-  co.servers = ClientUrls();
+  co.servers = std::move(servers);
   co.name = "nats-cluster-probe";
   co.connect_timeout = std::chrono::milliseconds(1000);
   co.request_timeout = std::chrono::milliseconds(2000);
-  auto conn = cluster::Connection::Connect(co);
+  return cluster::Connection::Connect(co);
+}
+
+}  // namespace
+
+bool NatsCluster::CanPlaceReplicas(std::string* why) {
+  auto conn = ProbeConnection(ClientUrls());
   if (!conn.ok()) {
     *why = conn.status().ToString();
     return false;
@@ -201,12 +210,7 @@ bool NatsCluster::Restart(int i) {
 }
 
 bool NatsCluster::ServerReady(int i, std::string* why) {
-  cluster::ConnectOptions co;
-  co.servers = {ClientUrl(i)};
-  co.name = "nats-cluster-probe";
-  co.connect_timeout = std::chrono::milliseconds(1000);
-  co.request_timeout = std::chrono::milliseconds(2000);
-  auto conn = cluster::Connection::Connect(co);
+  auto conn = ProbeConnection({ClientUrl(i)});
   if (!conn.ok()) {
     *why = conn.status().ToString();
     return false;
