@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <random>
 #include <cstring>
+#include <random>
 #include <set>
 #include <thread>
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
+#include <simdjson.h>
 
 #include "cluster/nats_internal.h"
 
@@ -300,6 +302,21 @@ Status Connection::DeleteStream(const std::string& stream) {
   return NatsError(s, jerr, "delete stream " + stream);
 }
 
+Status Connection::StepDownStreamLeader(const std::string& stream) {
+  // The C client has no call for it: the JetStream API request itself.
+  const std::string subject = "$JS.API.STREAM.LEADER.STEPDOWN." + stream;
+  natsMsg* raw = nullptr;
+  natsStatus s = natsConnection_Request(&raw, impl_->nc, subject.c_str(), nullptr, 0,
+                                        impl_->options.request_timeout.count());
+  NatsMsgPtr reply(raw);
+  if (s != NATS_OK) return NatsError(s, static_cast<jsErrCode>(0), "step down leader of " + stream);
+  std::string body(natsMsg_GetData(raw), static_cast<size_t>(natsMsg_GetDataLength(raw)));
+  if (body.find("\"success\":true") == std::string::npos) {
+    return Status::Unavailable("step down leader of " + stream + ": " + body);
+  }
+  return Status::Ok();
+}
+
 // ---- Publish ----------------------------------------------------------------------
 
 namespace {
@@ -473,21 +490,102 @@ StatusOr<StoredMessage> Connection::GetMessage(const std::string& stream, uint64
   return ToStoredMessage(raw, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
 }
 
+namespace {
+
+// Standard base64 (what the JetStream API uses for bytes), padding allowed.
+StatusOr<std::string> Base64Decode(std::string_view in) {
+  if (in.size() % 4 != 0) return Status::Corruption("base64 of a length not a multiple of 4");
+  std::string out(in.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  if (n < 0) return Status::Corruption("invalid base64");
+  size_t pad = 0;
+  while (pad < 2 && pad < in.size() && in[in.size() - 1 - pad] == '=') ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+// "NATS/1.0\r\nKey: Value\r\n...\r\n\r\n" -> pairs.
+std::vector<std::pair<std::string, std::string>> ParseHeaderBlock(std::string_view block) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = block.find("\r\n");
+  while (pos != std::string_view::npos && pos + 2 < block.size()) {
+    const size_t start = pos + 2;
+    const size_t end = block.find("\r\n", start);
+    std::string_view line = block.substr(start, end == std::string_view::npos ? end : end - start);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      out.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+    }
+    pos = end;
+  }
+  return out;
+}
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
 StatusOr<StoredMessage> Connection::NextMessage(const std::string& stream,
                                                 const std::string& subject, uint64_t from_seq) {
-  jsDirectGetMsgOptions dg;
-  jsDirectGetMsgOptions_Init(&dg);
-  dg.Sequence = std::max<uint64_t>(1, from_seq);
-  dg.NextBySubject = subject.c_str();
+  // The C client's js_GetMsg asks by sequence only and js_DirectGetMsg goes
+  // to any replica; this is the JetStream API request that only the stream
+  // leader answers (nats-server 2.9: jsMsgGetRequest).
+  const std::string what = fmt::format("next message of {} from {} in {}", subject, from_seq, stream);
+  const std::string request = fmt::format("{{\"seq\":{},\"next_by_subj\":{}}}",
+                                          std::max<uint64_t>(1, from_seq), JsonString(subject));
   natsMsg* raw = nullptr;
-  jsOptions jo = impl_->RequestOptions(impl_->options.request_timeout);
-  natsStatus s = js_DirectGetMsg(&raw, impl_->js, stream.c_str(), &jo, &dg);
-  NatsMsgPtr msg(raw);
-  if (s != NATS_OK) {
-    return NatsError(s, static_cast<jsErrCode>(0),
-                     fmt::format("next message of {} from {} in {}", subject, from_seq, stream));
+  natsStatus s = natsConnection_Request(&raw, impl_->nc, ("$JS.API.STREAM.MSG.GET." + stream).c_str(),
+                                        request.data(), static_cast<int>(request.size()),
+                                        impl_->options.request_timeout.count());
+  NatsMsgPtr reply(raw);
+  if (s != NATS_OK) return NatsError(s, static_cast<jsErrCode>(0), what);
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const char* data = natsMsg_GetData(raw);
+  const size_t len = static_cast<size_t>(natsMsg_GetDataLength(raw));
+  if (parser.parse(data == nullptr ? "" : data, len).get(doc) != simdjson::SUCCESS) {
+    return Status::Internal(what + ": the answer is not JSON");
   }
-  return ToStoredMessage(raw, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
+  simdjson::dom::element error;
+  if (doc["error"].get(error) == simdjson::SUCCESS) {
+    // Either may be absent: then 0 (a generic error) and an empty text.
+    int64_t err_code = 0;
+    std::string_view description;
+    if (error["err_code"].get(err_code) != simdjson::SUCCESS) err_code = 0;
+    if (error["description"].get(description) != simdjson::SUCCESS) description = {};
+    return MapNatsError(NATS_ERR, static_cast<jsErrCode>(err_code),
+                        fmt::format("{}: {}", what, description));
+  }
+  simdjson::dom::element m;
+  std::string_view subj, data64, hdrs64;
+  uint64_t seq = 0;
+  if (doc["message"].get(m) != simdjson::SUCCESS || m["subject"].get(subj) != simdjson::SUCCESS ||
+      m["seq"].get(seq) != simdjson::SUCCESS) {
+    return Status::Internal(what + ": unexpected answer");
+  }
+  StoredMessage out;
+  out.subject = std::string(subj);
+  out.stream_seq = seq;
+  if (m["data"].get(data64) == simdjson::SUCCESS) {
+    SYNCMGR_ASSIGN_OR_RETURN(out.payload, Base64Decode(data64));
+  }
+  if (m["hdrs"].get(hdrs64) == simdjson::SUCCESS) {
+    SYNCMGR_ASSIGN_OR_RETURN(std::string block, Base64Decode(hdrs64));
+    out.headers = ParseHeaderBlock(block);
+  }
+  return out;
 }
 
 }  // namespace syncmgr::cluster

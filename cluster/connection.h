@@ -87,7 +87,8 @@ struct StreamConfig {
   // How long a message id (PublishOptions::msg_id) is remembered; 0: the
   // server's default (2 min, or max_age when that is shorter).
   Millis duplicate_window{0};
-  // Any replica answers direct gets (NextMessage), not only the leader.
+  // Any replica answers direct gets, not only the leader (the key-value
+  // layout sets it; nothing here reads through it).
   bool allow_direct = true;
   bool allow_rollup = false;
   bool deny_delete = false;
@@ -134,7 +135,7 @@ struct PublishOptions {
   // the subject after expected_last_subject_seq; if another came in between
   // (the race above), answer Conflict ("superseded": it is stored but does
   // not count, and readers of the log must skip it as docs/scaling.md
-  // says). Costs one direct get. Needs `stream`.
+  // says). Costs one leader read (NextMessage). Needs `stream`.
   bool verify_fence = false;
   // Store only if the stream's last message (any subject) has this
   // sequence (>= 1). Checked when applied, so exact on nats-server 2.9 too;
@@ -194,6 +195,9 @@ class Connection {
   StatusOr<StreamState> GetStreamState(const std::string& stream);
   // Deletes the stream and its messages. NotFound if there is none.
   Status DeleteStream(const std::string& stream);
+  // Asks the stream's leader to step down so another replica is elected
+  // (operations, tests). Unavailable if no leader answered or it refused.
+  Status StepDownStreamLeader(const std::string& stream);
 
   // Publishes `payload` on `subject` and waits for the stream's
   // acknowledgement: the message is stored by a quorum of the stream's
@@ -220,11 +224,10 @@ class Connection {
   // The message at `stream_seq`; NotFound if there is none (or it was
   // deleted). Answered by the stream leader.
   StatusOr<StoredMessage> GetMessage(const std::string& stream, uint64_t stream_seq);
-  // The first message on `subject` with sequence >= from_seq; NotFound if
-  // the replica that answered has none. A direct get: any replica may
-  // answer (the stream needs allow_direct), so a replica still catching up
-  // may not have the newest messages yet -- but what one returns is
-  // exact, as replicas store the same messages in the same order.
+  // The first message on `subject` (wildcards allowed) with sequence >=
+  // from_seq; NotFound if there is none. Answered by the stream leader (a
+  // replica's copy may differ: docs/scaling.md, failure table). Its time_ns
+  // is 0.
   StatusOr<StoredMessage> NextMessage(const std::string& stream, const std::string& subject,
                                       uint64_t from_seq);
 

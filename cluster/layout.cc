@@ -44,7 +44,7 @@ StreamConfig LogStreamConfig(const LayoutOptions& options) {
   c.replicas = options.replicas;
   c.storage = Storage::kFile;
   c.max_msg_bytes = options.max_message_bytes;
-  c.allow_direct = true;   // fence resolution and chunk reads from any replica
+  c.allow_direct = false;  // reads that decide go to the leader (docs/scaling.md)
   c.deny_purge = true;     // the log of record is never purged wholesale
   return c;
 }

@@ -27,8 +27,12 @@ Status NatsError(natsStatus s, jsErrCode js_err, std::string_view what) {
   const char* last = nats_GetLastError(nullptr);
   std::string detail = natsStatus_GetText(s);
   if (last != nullptr && *last != '\0' && detail != last) detail = fmt::format("{}: {}", detail, last);
-  if (js_err != 0) detail = fmt::format("{} (JetStream error {})", detail, static_cast<int>(js_err));
-  std::string msg = fmt::format("{}: {}", what, detail);
+  return MapNatsError(s, js_err, fmt::format("{}: {}", what, detail));
+}
+
+Status MapNatsError(natsStatus s, jsErrCode js_err, std::string msg) {
+  if (s == NATS_OK) return Status::Ok();
+  if (js_err != 0) msg = fmt::format("{} (JetStream error {})", msg, static_cast<int>(js_err));
 
   switch (static_cast<int>(js_err)) {
     case 0:

@@ -50,6 +50,9 @@ using SubscriptionPtr = std::unique_ptr<natsSubscription, SubscriptionDeleter>;
 // done ("publish to syncmgr.log.7"). Includes the client library's last
 // error text for this thread. See connection.h for what each code means.
 Status NatsError(natsStatus s, jsErrCode js_err, std::string_view what);
+// The same mapping for a message made elsewhere (a JetStream API answer read
+// by hand): no client library text is added.
+Status MapNatsError(natsStatus s, jsErrCode js_err, std::string msg);
 
 // True for JetStream error codes the server answers without storing
 // anything, that a later attempt may overcome (no leader yet, offline).

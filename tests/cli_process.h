@@ -22,6 +22,11 @@ struct ProcessOptions {
   std::string stdin_data;
   // The child is killed (and the result marked timed_out) after this long.
   std::chrono::seconds timeout{120};
+  // BackgroundProcess: the kernel SIGKILLs the child when the thread that
+  // started it ends (PR_SET_PDEATHSIG), so a test that crashes leaves no
+  // server behind. Start it from a thread that lives as long as the child
+  // (the test's main thread). Default: off.
+  bool die_with_parent = false;
 };
 
 struct ProcessResult {

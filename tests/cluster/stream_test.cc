@@ -118,6 +118,13 @@ TEST_F(StreamTest, MessageIdIsStoredOnce) {
   EXPECT_TRUE(again->duplicate);
   EXPECT_EQ(again->stream_seq, first->stream_seq);
   EXPECT_EQ(conn_->GetStreamState(std::string(kLogStream))->messages, 1u);
+  // The leader read returns the stored headers and payload.
+  auto stored = conn_->NextMessage(std::string(kLogStream), std::string(kAllLogSubjects), 1);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->stream_seq, first->stream_seq);
+  EXPECT_EQ(stored->payload, "payload");
+  ASSERT_NE(stored->Header("Nats-Msg-Id"), nullptr);
+  EXPECT_EQ(*stored->Header("Nats-Msg-Id"), "op-42");
 }
 
 TEST_F(StreamTest, RetryOfAStoredFencedPublishFindsItself) {
@@ -280,7 +287,11 @@ TEST_F(StreamTest, ReadsOfMissingMessagesAreNotFound) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->payload, "x");
   EXPECT_EQ(got->subject, LogSubject(9));
-  ASSERT_TRUE(Eventually([&] { return conn_->NextMessage(stream, LogSubject(9), 1).ok(); }, 30s));
+  auto next = conn_->NextMessage(stream, LogSubject(9), 1);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->stream_seq, ack->stream_seq);
+  EXPECT_EQ(next->payload, "x");
+  EXPECT_EQ(conn_->NextMessage("NO_SUCH_STREAM", "x.y", 1).status().code(), Code::kNotFound);
   EXPECT_EQ(conn_->NextMessage(stream, LogSubject(9), ack->stream_seq + 1).status().code(),
             Code::kNotFound);
 }

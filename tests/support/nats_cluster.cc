@@ -175,6 +175,7 @@ bool NatsCluster::Launch(int i) {
   Server& s = servers_[i];
   s.process = std::make_unique<BackgroundProcess>();
   ProcessOptions po;
+  po.die_with_parent = true;  // a crashed test leaves no server running
   return s.process->Start({Binary(), "-c", s.config_path}, po, s.log_path);
 }
 

@@ -11,10 +11,12 @@
 //   opts.servers = nats.ClientUrls();
 //   nats.Kill(1); ... ASSERT_TRUE(nats.Restart(1)) << nats.error();
 //
-// Every wait is bounded. Binary: $SYNCMGR_NATS_SERVER, else
-// /usr/sbin/nats-server.
+// Every wait is bounded. The servers die with the test process, even when
+// it crashes (ProcessOptions::die_with_parent). Binary:
+// $SYNCMGR_NATS_SERVER, else /usr/sbin/nats-server.
 //
-// Thread-safety: use from one thread.
+// Thread-safety: use from one thread, the one that lives as long as the
+// servers (the test's main thread).
 #pragma once
 
 #include <chrono>
