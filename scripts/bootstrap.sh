@@ -15,6 +15,9 @@ PACKAGES=(
   # PostgreSQL 15 cluster (tests/support/pg_cluster.h) and a real FTP server
   # (tests/support/ftp_server.h: Debian's pyftpdlib)
   libpq-dev postgresql-15 python3-pyftpdlib
+  # cluster mode (cluster/): the NATS C client with JetStream; its tests run
+  # a 3-server JetStream cluster of Debian's nats-server (tests/support/nats_cluster.h)
+  libnats-dev nats-server
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests/compat/make_golden.sh (golden data directories, written over HTTP)

@@ -22,6 +22,11 @@ struct ProcessOptions {
   std::string stdin_data;
   // The child is killed (and the result marked timed_out) after this long.
   std::chrono::seconds timeout{120};
+  // BackgroundProcess: the kernel SIGKILLs the child when the thread that
+  // started it ends (PR_SET_PDEATHSIG), so a test that crashes leaves no
+  // server behind. Start it from a thread that lives as long as the child
+  // (the test's main thread). Default: off.
+  bool die_with_parent = false;
 };
 
 struct ProcessResult {
@@ -48,6 +53,8 @@ class BackgroundProcess {
   // Sends `sig` and waits up to `timeout` for the exit; returns the exit
   // code (128 + signal when killed), or nullopt if it did not exit in time.
   std::optional<int> Stop(int sig, std::chrono::seconds timeout);
+  // Sends `sig` without waiting (SIGSTOP, SIGCONT). False if not running.
+  bool Signal(int sig);
 
  private:
   pid_t pid_ = -1;
