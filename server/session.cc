@@ -9,6 +9,7 @@
 #include <exception>
 
 #include "server/auth.h"
+#include "server/dispatch.h"
 #include "server/errors.h"
 #include "server/request_log.h"
 #include "server/server_state.h"
@@ -24,8 +25,6 @@ namespace {
 
 // First read of a request: as much as arrives, up to this.
 constexpr size_t kFirstReadBytes = 8192;
-// Longest part of a path quoted in a 404 message.
-constexpr size_t kMaxQuotedPath = 200;
 
 HttpMethod ToMethod(http::verb verb) {
   switch (verb) {
@@ -44,15 +43,18 @@ HttpMethod ToMethod(http::verb verb) {
   }
 }
 
-// "Application/JSON; charset=utf-8" → "application/json".
-std::string MediaType(std::string_view content_type) {
-  std::string_view t = content_type.substr(0, content_type.find(';'));
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-  std::string out(t);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
+// What routing reads of the header (dispatch.h); views into `req`.
+RequestHead HeadOf(const http::request_header<>& req) {
+  RequestHead head;
+  head.method = ToMethod(req.method());
+  head.method_name = req.method_string();
+  head.target = req.target();
+  head.origin = req[http::field::origin];
+  head.content_type = req[http::field::content_type];
+  head.accept = req[http::field::accept];
+  if (const auto it = req.find("Last-Event-ID"); it != req.end()) head.last_event_id = it->value();
+  if (const auto it = req.find("X-API-Key"); it != req.end()) head.api_key = it->value();
+  return head;
 }
 
 // A handler threw: answered 500 (ErrorResponse logs the details).
@@ -217,90 +219,26 @@ void Session::OnHeader(beast::error_code ec, size_t) {
   Dispatch();
 }
 
+// The router is RouteRequest (dispatch.h); this records what the answer and
+// the request log need, and sends a routed request to a worker.
 void Session::Dispatch() {
   const auto& req = header_parser_->get();
-  method_ = ToMethod(req.method());
+  const RequestHead head = HeadOf(req);
+  method_ = head.method;
   client_keep_alive_ = req.keep_alive();
   has_body_ = header_parser_->chunked() || header_parser_->content_length().value_or(0) > 0;
   body_complete_ = !has_body_;
   expect_continue_ = beast::iequals(req[http::field::expect], "100-continue");
 
-  const std::string_view target = req.target();
-  if (target.empty() || target.front() != '/') {
-    SendError(Status::InvalidArgument("the request target must be an absolute path"));
+  Routing routing = RouteRequest(head, state_.router, state_.options.cors_origins);
+  route_ = routing.route;
+  cors_origin_ = std::move(routing.cors_origin);
+  if (routing.answer) {
+    SendResponse(std::move(*routing.answer));
     return;
   }
-  const size_t qmark = target.find('?');
-  const std::string_view path = target.substr(0, qmark);
-  const std::string_view query =
-      qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
-
-  const std::string_view origin = req[http::field::origin];
-  if (!origin.empty() &&
-      std::find(state_.options.cors_origins.begin(), state_.options.cors_origins.end(), origin) !=
-          state_.options.cors_origins.end()) {
-    cors_origin_ = std::string(origin);
-  }
-
-  const Router& router = state_.router;
-  if (method_ == HttpMethod::kOptions) {  // CORS preflight of a GET route; no key needed
-    const RouteMatch get = router.Match(HttpMethod::kGet, path);
-    if (get.route) {
-      route_ = get.route;
-      ApiResponse r;
-      r.status = 204;
-      r.content_type.clear();
-      r.headers.emplace_back("Allow", "GET, OPTIONS");
-      if (!cors_origin_.empty()) {
-        r.headers.emplace_back("Access-Control-Allow-Origin", cors_origin_);
-        r.headers.emplace_back("Access-Control-Allow-Methods", "GET");
-        r.headers.emplace_back("Access-Control-Allow-Headers",
-                               "X-API-Key, Content-Type, Last-Event-ID");
-        r.headers.emplace_back("Access-Control-Max-Age", "600");
-        r.headers.emplace_back("Vary", "Origin");
-      }
-      SendResponse(std::move(r));
-      return;
-    }
-  }
-  RouteMatch match = router.Match(method_, path);
-  if (!match.route) {
-    if (!match.allow.empty()) {
-      ApiResponse r = JsonResponse(
-          kMethodNotAllowed.http_status,
-          ErrorBody(kMethodNotAllowed, std::string(req.method_string()) +
-                                           " is not allowed here; allowed: " + match.allow));
-      r.headers.emplace_back("Allow", match.allow);
-      SendResponse(std::move(r));
-      return;
-    }
-    SendError(Status::NotFound("no route for " + std::string(req.method_string()) + " " +
-                               std::string(path.substr(0, kMaxQuotedPath))));
-    return;
-  }
-  route_ = match.route;
-  if (match.bad_encoding) {
-    SendError(Status::InvalidArgument("malformed percent-encoding in the path"));
-    return;
-  }
-  request_ = std::make_unique<ApiRequest>();
-  request_->method = method_;
-  request_->path = std::move(match.params);
-  if (Status st = ParseQuery(query, *route_, &request_->query); !st.ok()) {
-    SendError(st);
-    return;
-  }
-  request_->content_type = MediaType(req[http::field::content_type]);
-  request_->accept = std::string(req[http::field::accept]);
-  if (const auto last_id = req.find("Last-Event-ID"); last_id != req.end()) {
-    request_->last_event_id = std::string(last_id->value());
-  }
-  const auto key = req.find("X-API-Key");
-  if (key != req.end()) {
-    api_key_ = std::string(key->value());
-  } else {
-    api_key_.reset();
-  }
+  request_ = std::move(routing.request);
+  api_key_ = std::move(routing.api_key);
   in_worker_ = true;
   net::post(*state_.workers, [self = shared_from_this()] { self->Prepare(); });
 }

@@ -5,12 +5,13 @@
 // One request at a time (pipelined requests wait in the buffer):
 //
 //   wait for first byte (idle_timeout) → header (header_timeout,
-//   max_header_bytes) → route, query, CORS → [worker] authenticate, and run
-//   the handler (no body) or open the body sink (imports) → body, buffered
-//   (max_body_bytes) or streamed chunk by chunk to the sink on the worker
-//   pool while the next chunk is read → [worker] handler → response,
-//   buffered or streamed in pieces (a worker fetches the next piece while the
-//   current one is written) → keep-alive or close.
+//   max_header_bytes) → route, query, CORS (RouteRequest, dispatch.h) →
+//   [worker] authenticate, and run the handler (no body) or open the body
+//   sink (imports) → body, buffered (max_body_bytes) or streamed chunk by
+//   chunk to the sink on the worker pool while the next chunk is read →
+//   [worker] handler → response, buffered or streamed in pieces (a worker
+//   fetches the next piece while the current one is written) → keep-alive
+//   or close.
 //
 // Engine calls run on the worker pool only; their completions come back to
 // the session's strand. A worker job holds a shared_ptr to the session, so
@@ -125,7 +126,7 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpMethod method_ = HttpMethod::kOther;
   std::string method_name_;
   const Route* route_ = nullptr;
-  std::unique_ptr<ApiRequest> request_;  // the worker's, while it runs
+  std::shared_ptr<ApiRequest> request_;  // the worker's, while it runs
   std::optional<std::string> api_key_;
   std::string cors_origin_;  // set: allowed origin of a GET
   bool has_body_ = false;

@@ -3,6 +3,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "server/cors.h"
 #include "server/errors.h"
 #include "server/request_log.h"
 #include "server/server_state.h"
@@ -35,9 +36,8 @@ void Session::AddCommonHeaders(http::fields& fields, const ApiResponse& response
   if (!response.content_type.empty()) fields.set(http::field::content_type, response.content_type);
   fields.set(http::field::cache_control, "no-store");
   for (const auto& [name, value] : response.headers) fields.set(name, value);
-  if (!cors_origin_.empty() && method_ == HttpMethod::kGet) {
-    fields.set(http::field::access_control_allow_origin, cors_origin_);
-    fields.set(http::field::vary, "Origin");
+  for (const auto& [name, value] : CorsAnswerHeaders(method_, cors_origin_)) {
+    fields.set(name, value);
   }
 }
 
