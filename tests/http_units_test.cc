@@ -192,8 +192,8 @@ TEST(Dispatch, TargetMustBeAnAbsolutePath) {
 }
 
 TEST(Dispatch, PreflightOfAGetRoute) {
-  Routing r = RouteRequest(Head(HttpMethod::kOptions, "OPTIONS", "/sources"), ApiRouter(),
-                           kOrigins);
+  Routing r =
+      RouteRequest(Head(HttpMethod::kOptions, "OPTIONS", "/sources"), ApiRouter(), kOrigins);
   ASSERT_EQ(AnswerStatus(r), 204);
   ASSERT_NE(r.route, nullptr);
   EXPECT_EQ(r.route->pattern, "/sources");
@@ -216,8 +216,8 @@ TEST(Dispatch, PreflightOfAGetRoute) {
 }
 
 TEST(Dispatch, NoRouteWrongMethodAndBadEncoding) {
-  Routing r = RouteRequest(Head(HttpMethod::kDelete, "DELETE", "/sources/1"), ApiRouter(),
-                           kOrigins);
+  Routing r =
+      RouteRequest(Head(HttpMethod::kDelete, "DELETE", "/sources/1"), ApiRouter(), kOrigins);
   ASSERT_EQ(AnswerStatus(r), 405);
   EXPECT_EQ(r.route, nullptr);
   EXPECT_EQ(r.cors_origin, "https://site.example");
