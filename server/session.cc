@@ -125,7 +125,7 @@ void Session::ForceClose() {
 void Session::WaitForRequest() {
   if (closed()) return;
   mode_.reset();
-  if (shutting_down_ || state_.stopping.load()) {
+  if ((shutting_down_ || state_.stopping.load()) && !RequestArrived()) {
     CloseGracefully();
     return;
   }
@@ -139,12 +139,19 @@ void Session::WaitForRequest() {
                           beast::bind_front_handler(&Session::OnIdleRead, shared_from_this()));
 }
 
+// Stopping: a request the client sent before the stop (here or in the
+// socket) is still served, and the session closes after answering it.
+bool Session::RequestArrived() {
+  if (buffer_.size() > 0) return true;
+  beast::error_code ec;
+  return stream_.socket().available(ec) > 0 && !ec;
+}
+
 void Session::OnIdleRead(beast::error_code ec, size_t n) {
   if (phase_ == Phase::kIdle) phase_ = Phase::kBusy;
   if (ec == net::error::operation_aborted && shutting_down_ && !closed()) {
     // Cancelled by Shutdown: serve a request already in the socket, if any.
-    beast::error_code avail_ec;
-    if (stream_.socket().available(avail_ec) > 0 && !avail_ec) {
+    if (RequestArrived()) {
       stream_.expires_after(std::chrono::milliseconds(state_.options.header_timeout_ms));
       stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                               beast::bind_front_handler(&Session::OnIdleRead, shared_from_this()));

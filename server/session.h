@@ -187,6 +187,7 @@ class Session : public std::enable_shared_from_this<Session> {
   };
 
   void WaitForRequest();
+  bool RequestArrived();
   void OnIdleRead(boost::beast::error_code ec, size_t n);
   void ReadHeader();
   void OnHeader(boost::beast::error_code ec, size_t n);
