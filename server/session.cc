@@ -1,17 +1,16 @@
-// Session: the request lifecycle (see session.h). Streamed bodies and
-// responses are in session_stream.cc.
+// Session: reading a request, routing it and handing it on (see session.h).
+// Answering, accounting and closing are in session_respond.cc.
 #include "server/session.h"
 
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <exception>
 
 #include "server/auth.h"
+#include "server/buffered_body.h"
+#include "server/dispatch.h"
 #include "server/errors.h"
-#include "server/request_log.h"
-#include "server/server_state.h"
+#include "server/streamed_body.h"
 
 namespace syncmgr::server {
 
@@ -24,8 +23,8 @@ namespace {
 
 // First read of a request: as much as arrives, up to this.
 constexpr size_t kFirstReadBytes = 8192;
-// Longest part of a path quoted in a 404 message.
-constexpr size_t kMaxQuotedPath = 200;
+// The interim answer to "Expect: 100-continue".
+constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 HttpMethod ToMethod(http::verb verb) {
   switch (verb) {
@@ -44,20 +43,18 @@ HttpMethod ToMethod(http::verb verb) {
   }
 }
 
-// "Application/JSON; charset=utf-8" → "application/json".
-std::string MediaType(std::string_view content_type) {
-  std::string_view t = content_type.substr(0, content_type.find(';'));
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-  std::string out(t);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-// A handler threw: answered 500 (ErrorResponse logs the details).
-ApiResponse InternalErrorFrom(const char* what) {
-  return ErrorResponse(Status::Internal(std::string("handler threw: ") + what));
+// What routing reads of the header (dispatch.h); views into `req`.
+RequestHead HeadOf(const http::request_header<>& req) {
+  RequestHead head;
+  head.method = ToMethod(req.method());
+  head.method_name = req.method_string();
+  head.target = req.target();
+  head.origin = req[http::field::origin];
+  head.content_type = req[http::field::content_type];
+  head.accept = req[http::field::accept];
+  if (const auto it = req.find("Last-Event-ID"); it != req.end()) head.last_event_id = it->value();
+  if (const auto it = req.find("X-API-Key"); it != req.end()) head.api_key = it->value();
+  return head;
 }
 
 }  // namespace
@@ -65,6 +62,14 @@ ApiResponse InternalErrorFrom(const char* what) {
 bool IsHttpParseError(beast::error_code ec) {
   return ec.category() == http::make_error_code(http::error::bad_version).category() &&
          ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+ApiResponse HandlerThrew(std::string_view what) {
+  return ErrorResponse(Status::Internal("handler threw: " + std::string(what)));
+}
+
+Status BodyTooLarge(uint64_t limit) {
+  return Status::PayloadTooLarge("request body is larger than " + std::to_string(limit) + " bytes");
 }
 
 Session::Session(tcp::socket&& socket, ServerState& state, bool reject)
@@ -77,12 +82,6 @@ Session::Session(tcp::socket&& socket, ServerState& state, bool reject)
 }
 
 Session::~Session() {
-  // An unfinished import session is discarded by its destructor, which may
-  // write: never on an I/O thread.
-  if (sink_ && !state_.workers_joined.load()) {
-    net::post(*state_.workers, [sink = std::move(sink_)] {});
-  }
-  sink_.reset();  // after shutdown: inline
   if (reject_) {
     state_.rejecting.fetch_sub(1);
   } else {
@@ -94,12 +93,11 @@ Session::~Session() {
 void Session::Start() {
   state_.Register(shared_from_this());
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-    if (!self->reject_) {
-      self->WaitForRequest();
+    if (self->reject_) {  // no request is read: the answer, then close
+      self->AnswerError(Status::Unavailable("too many connections; try again later"));
       return;
     }
-    self->close_after_ = true;
-    self->SendHttpError(503, "unavailable", "too many connections; try again later");
+    self->WaitForRequest();
   });
 }
 
@@ -113,8 +111,8 @@ void Session::Shutdown() {
     // rather than the socket closed, so OnIdleRead sees either the request
     // (the read had completed) or the cancellation, and then looks at what
     // is left in the socket.
-    if (self->idle_) self->stream_.socket().cancel();
-    self->StopLiveStream();  // a feed answer ends now (resumable)
+    if (self->phase_ == Phase::kIdle) self->stream_.socket().cancel();
+    if (const auto mode = self->mode_.lock()) mode->OnShutdown();
   });
 }
 
@@ -125,12 +123,9 @@ void Session::ForceClose() {
 // ---- Reading a request ------------------------------------------------------
 
 void Session::WaitForRequest() {
-  if (closed_) return;
-  request_.reset();
-  route_ = nullptr;
-  body_parser_.reset();
-  chunk_parser_.reset();
-  if (shutting_down_ || state_.stopping.load()) {
+  if (closed()) return;
+  mode_.reset();
+  if ((shutting_down_ || state_.stopping.load()) && !RequestArrived()) {
     CloseGracefully();
     return;
   }
@@ -138,18 +133,25 @@ void Session::WaitForRequest() {
     ReadHeader();
     return;
   }
-  idle_ = true;
+  phase_ = Phase::kIdle;
   stream_.expires_after(std::chrono::milliseconds(state_.options.idle_timeout_ms));
   stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                           beast::bind_front_handler(&Session::OnIdleRead, shared_from_this()));
 }
 
+// Stopping: a request the client sent before the stop (here or in the
+// socket) is still served, and the session closes after answering it.
+bool Session::RequestArrived() {
+  if (buffer_.size() > 0) return true;
+  beast::error_code ec;
+  return stream_.socket().available(ec) > 0 && !ec;
+}
+
 void Session::OnIdleRead(beast::error_code ec, size_t n) {
-  idle_ = false;
-  if (ec == net::error::operation_aborted && shutting_down_ && !closed_) {
+  if (phase_ == Phase::kIdle) phase_ = Phase::kBusy;
+  if (ec == net::error::operation_aborted && shutting_down_ && !closed()) {
     // Cancelled by Shutdown: serve a request already in the socket, if any.
-    beast::error_code avail_ec;
-    if (stream_.socket().available(avail_ec) > 0 && !avail_ec) {
+    if (RequestArrived()) {
       stream_.expires_after(std::chrono::milliseconds(state_.options.header_timeout_ms));
       stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                               beast::bind_front_handler(&Session::OnIdleRead, shared_from_this()));
@@ -176,268 +178,133 @@ void Session::ReadHeader() {
                           beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
 }
 
-void Session::BeginRequest() {
-  active_ = true;
-  started_ = Clock::now();
-  status_ = 0;
-  bytes_in_ = bytes_out_ = 0;
-  has_body_ = body_complete_ = expect_continue_ = close_after_ = false;
-  client_keep_alive_ = true;
-  method_ = HttpMethod::kOther;
-  route_ = nullptr;
-  cors_origin_.clear();
-}
-
 void Session::OnHeader(beast::error_code ec, size_t) {
-  if (ec == http::error::header_limit) {
-    BeginRequest();
-    close_after_ = true;
-    SendHttpError(kHeadersTooLarge.http_status, kHeadersTooLarge.code,
-                  "request header is larger than " +
-                      std::to_string(state_.options.max_header_bytes) + " bytes");
-    return;
-  }
-  if (ec == http::error::body_limit) {  // Content-Length past every limit
-    BeginRequest();
-    close_after_ = true;
-    SendError(Status::PayloadTooLarge("request body is too large"));
-    return;
-  }
-  if (ec && IsHttpParseError(ec)) {
-    BeginRequest();
-    close_after_ = true;
-    SendError(Status::InvalidArgument("malformed HTTP request: " + ec.message()));
-    return;
-  }
-  if (ec) {  // header timeout (slowloris), client gone
+  if (ec && ec != http::error::header_limit && ec != http::error::body_limit &&
+      !IsHttpParseError(ec)) {  // header timeout (slowloris), client gone
     CloseNow();
     return;
   }
-  BeginRequest();
-  Dispatch();
+  exchange_.emplace();
+  if (!ec) {
+    Dispatch();
+    return;
+  }
+  exchange_->keep_alive = false;  // the rest of this request cannot be told from the next one
+  if (ec == http::error::header_limit) {
+    Answer(JsonResponse(kHeadersTooLarge.http_status,
+                        ErrorBody(kHeadersTooLarge,
+                                  "request header is larger than " +
+                                      std::to_string(state_.options.max_header_bytes) + " bytes")));
+  } else if (ec == http::error::body_limit) {  // Content-Length past every limit
+    AnswerError(Status::PayloadTooLarge("request body is too large"));
+  } else {
+    AnswerError(Status::InvalidArgument("malformed HTTP request: " + ec.message()));
+  }
 }
 
+// ---- Routing and handing on ------------------------------------------------
+
+// The router is RouteRequest (dispatch.h); this records what the answer and
+// the request log need, and sends a routed request to a worker.
 void Session::Dispatch() {
-  const auto& req = header_parser_->get();
-  method_ = ToMethod(req.method());
-  client_keep_alive_ = req.keep_alive();
-  has_body_ = header_parser_->chunked() || header_parser_->content_length().value_or(0) > 0;
-  body_complete_ = !has_body_;
-  expect_continue_ = beast::iequals(req[http::field::expect], "100-continue");
+  const http::request_parser<http::empty_body>& parser = *header_parser_;
+  const RequestHead head = HeadOf(parser.get());
+  Exchange& exchange = *exchange_;
+  exchange.method = head.method;
+  exchange.keep_alive = parser.get().keep_alive();
+  const bool has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
+  exchange.body = has_body ? Exchange::Body::kUnread : Exchange::Body::kNone;
 
-  const std::string_view target = req.target();
-  if (target.empty() || target.front() != '/') {
-    SendError(Status::InvalidArgument("the request target must be an absolute path"));
+  Routing routing = RouteRequest(head, state_.router, state_.options.cors_origins);
+  exchange.route = routing.route;
+  exchange.cors_origin = std::move(routing.cors_origin);
+  if (routing.answer) {
+    Answer(std::move(*routing.answer));
     return;
   }
-  const size_t qmark = target.find('?');
-  const std::string_view path = target.substr(0, qmark);
-  const std::string_view query =
-      qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
-
-  const std::string_view origin = req[http::field::origin];
-  if (!origin.empty() &&
-      std::find(state_.options.cors_origins.begin(), state_.options.cors_origins.end(), origin) !=
-          state_.options.cors_origins.end()) {
-    cors_origin_ = std::string(origin);
-  }
-
-  const Router& router = state_.router;
-  if (method_ == HttpMethod::kOptions) {  // CORS preflight of a GET route; no key needed
-    const RouteMatch get = router.Match(HttpMethod::kGet, path);
-    if (get.route) {
-      route_ = get.route;
-      ApiResponse r;
-      r.status = 204;
-      r.content_type.clear();
-      r.headers.emplace_back("Allow", "GET, OPTIONS");
-      if (!cors_origin_.empty()) {
-        r.headers.emplace_back("Access-Control-Allow-Origin", cors_origin_);
-        r.headers.emplace_back("Access-Control-Allow-Methods", "GET");
-        r.headers.emplace_back("Access-Control-Allow-Headers",
-                               "X-API-Key, Content-Type, Last-Event-ID");
-        r.headers.emplace_back("Access-Control-Max-Age", "600");
-        r.headers.emplace_back("Vary", "Origin");
-      }
-      SendResponse(std::move(r));
-      return;
-    }
-  }
-  RouteMatch match = router.Match(method_, path);
-  if (!match.route) {
-    if (!match.allow.empty()) {
-      ApiResponse r = JsonResponse(
-          kMethodNotAllowed.http_status,
-          ErrorBody(kMethodNotAllowed, std::string(req.method_string()) +
-                                           " is not allowed here; allowed: " + match.allow));
-      r.headers.emplace_back("Allow", match.allow);
-      SendResponse(std::move(r));
-      return;
-    }
-    SendError(Status::NotFound("no route for " + std::string(req.method_string()) + " " +
-                               std::string(path.substr(0, kMaxQuotedPath))));
-    return;
-  }
-  route_ = match.route;
-  if (match.bad_encoding) {
-    SendError(Status::InvalidArgument("malformed percent-encoding in the path"));
-    return;
-  }
-  request_ = std::make_unique<ApiRequest>();
-  request_->method = method_;
-  request_->path = std::move(match.params);
-  if (Status st = ParseQuery(query, *route_, &request_->query); !st.ok()) {
-    SendError(st);
-    return;
-  }
-  request_->content_type = MediaType(req[http::field::content_type]);
-  request_->accept = std::string(req[http::field::accept]);
-  if (const auto last_id = req.find("Last-Event-ID"); last_id != req.end()) {
-    request_->last_event_id = std::string(last_id->value());
-  }
-  const auto key = req.find("X-API-Key");
-  if (key != req.end()) {
-    api_key_ = std::string(key->value());
-  } else {
-    api_key_.reset();
-  }
-  in_worker_ = true;
-  net::post(*state_.workers, [self = shared_from_this()] { self->Prepare(); });
+  exchange.request = routing.request;
+  Offload(
+      [&state = state_, route = routing.route, request = std::move(routing.request),
+       key = std::move(routing.api_key),
+       has_body]() mutable { return Prepare(state, *route, *request, std::move(key), has_body); },
+      [self = shared_from_this()](Prepared prepared) { self->OnPrepared(std::move(prepared)); });
 }
 
 // Worker: authenticate; then run a body-less handler at once, or open the
 // body sink of a streamed-body route before any body byte is read (so a
-// refused import never uploads its body).
-void Session::Prepare() {
-  std::optional<ApiResponse> response;
+// refused import never uploads its body). The key is dropped here.
+Session::Prepared Session::Prepare(ServerState& state, const Route& route, ApiRequest& request,
+                                   std::optional<std::string> api_key, bool has_body) {
+  Prepared out;
   try {
     StatusOr<Caller> caller =
-        AuthenticateCaller(route_->auth, api_key_, state_.options.admin_key_sha256, state_.engine);
-    api_key_.reset();  // not kept longer than needed
+        AuthenticateCaller(route.auth, api_key, state.options.admin_key_sha256, state.engine);
     if (!caller.ok()) {
-      response = ErrorResponse(caller.status());
-    } else {
-      request_->caller = *caller;
-      if (route_->body_sink) {
-        StatusOr<BodySinkStart> start = route_->body_sink(*request_, state_.context);
-        if (!start.ok()) {
-          response = ErrorResponse(start.status());
-        } else {
-          sink_ = std::move(start->sink);
-          sink_limit_ = start->max_body_bytes;
-        }
-      } else if (!has_body_) {
-        response = route_->handler(*request_, state_.context);
+      out.answer = ErrorResponse(caller.status());
+      return out;
+    }
+    request.caller = *caller;
+    if (route.body_sink) {
+      StatusOr<BodySinkStart> start = route.body_sink(request, state.context);
+      if (!start.ok()) {
+        out.answer = ErrorResponse(start.status());
+        return out;
       }
+      out.sink = std::move(start->sink);
+      out.sink_limit = start->max_body_bytes;
+    } else if (!has_body) {
+      out.answer = route.handler(request, state.context);
     }
   } catch (const std::exception& e) {
-    response = InternalErrorFrom(e.what());
+    out.answer = HandlerThrew(e.what());
   } catch (...) {
-    response = InternalErrorFrom("unknown exception");
+    out.answer = HandlerThrew("unknown exception");
   }
-  net::post(stream_.get_executor(), [self = shared_from_this(), r = std::move(response)]() mutable {
-    self->OnPrepared(std::move(r));
-  });
+  return out;
 }
 
-void Session::OnPrepared(std::optional<ApiResponse> response) {
-  in_worker_ = false;
-  if (closed_) {
-    DisposeSink();
+void Session::OnPrepared(Prepared prepared) {
+  if (closed()) {
+    DisposeSink(state_, std::move(prepared.sink));
     return;
   }
-  if (response) {
-    SendResponse(std::move(*response));
-  } else if (sink_) {
-    SendContinueThen(&Session::StartStreamedBody);
+  if (prepared.answer) {
+    Answer(std::move(*prepared.answer));
+    return;
+  }
+  const bool expect_continue =
+      beast::iequals(header_parser_->get()[http::field::expect], "100-continue");
+  std::function<void()> start;
+  if (prepared.sink) {
+    auto body = std::make_shared<StreamedBody>(shared_from_this(), std::move(*header_parser_),
+                                               std::move(prepared.sink), prepared.sink_limit);
+    mode_ = body;
+    start = [body] { body->Start(); };
   } else {
-    SendContinueThen(&Session::ReadBody);
+    auto body = std::make_shared<BufferedBody>(shared_from_this(), std::move(*header_parser_),
+                                               *exchange_->route, exchange_->request);
+    mode_ = body;
+    start = [body] { body->Start(); };
   }
-}
-
-void Session::SendContinueThen(void (Session::*next)()) {
-  if (!expect_continue_) {
-    (this->*next)();
-    return;
-  }
-  continue_ = "HTTP/1.1 100 Continue\r\n\r\n";
-  stream_.expires_after(std::chrono::milliseconds(state_.options.write_timeout_ms));
-  net::async_write(stream_, net::buffer(continue_),
-                   [self = shared_from_this(), next](beast::error_code ec, size_t) {
-                     if (ec) {
-                       self->CloseNow();
-                       return;
-                     }
-                     ((*self).*next)();
-                   });
-}
-
-void Session::ReadBody() {
-  body_parser_.emplace(std::move(*header_parser_));
   header_parser_.reset();
-  const uint64_t limit = state_.options.max_body_bytes;
-  if (body_parser_->content_length().value_or(0) > limit) {
-    SendError(
-        Status::PayloadTooLarge("request body is larger than " + std::to_string(limit) + " bytes"));
-    return;
-  }
-  body_parser_->body_limit(limit);
-  progress_ = 0;
-  stream_.expires_after(std::chrono::milliseconds(state_.options.body_timeout_ms));
-  ReadBodySome();
+  ContinueThen(expect_continue, std::move(start));
 }
 
-void Session::ReadBodySome() {
-  http::async_read_some(stream_, buffer_, *body_parser_,
-                        beast::bind_front_handler(&Session::OnBodyRead, shared_from_this()));
-}
-
-void Session::OnBodyRead(beast::error_code ec, size_t n) {
-  if (ec == http::error::body_limit) {
-    SendError(Status::PayloadTooLarge("request body is larger than " +
-                                      std::to_string(state_.options.max_body_bytes) + " bytes"));
+void Session::ContinueThen(bool expect_continue, std::function<void()> next) {
+  if (!expect_continue) {
+    next();
     return;
   }
-  if (ec && IsHttpParseError(ec)) {
-    SendError(Status::InvalidArgument("malformed request body framing: " + ec.message()));
-    return;
-  }
-  if (ec) {  // body too slow (timeout), client gone
-    CloseNow();
-    return;
-  }
-  bytes_in_ += n;
-  progress_ += n;
-  if (progress_ >= state_.options.stream_chunk_bytes) {  // enough progress: a new period
-    progress_ = 0;
-    stream_.expires_after(std::chrono::milliseconds(state_.options.body_timeout_ms));
-  }
-  if (!body_parser_->is_done()) {
-    ReadBodySome();
-    return;
-  }
-  body_complete_ = true;
-  request_->body = std::move(body_parser_->get().body());
-  body_parser_.reset();
-  in_worker_ = true;
-  net::post(*state_.workers, [self = shared_from_this()] { self->RunHandler(); });
-}
-
-void Session::RunHandler() {
-  std::optional<ApiResponse> response;
-  try {
-    response = route_->handler(*request_, state_.context);
-  } catch (const std::exception& e) {
-    response = InternalErrorFrom(e.what());
-  } catch (...) {
-    response = InternalErrorFrom("unknown exception");
-  }
-  net::post(stream_.get_executor(),
-            [self = shared_from_this(), r = std::move(*response)]() mutable {
-              self->in_worker_ = false;
-              if (self->closed_) return;
-              self->SendResponse(std::move(r));
-            });
+  stream_.expires_after(std::chrono::milliseconds(state_.options.write_timeout_ms));
+  net::async_write(
+      stream_, net::buffer(k100Continue.data(), k100Continue.size()),
+      [self = shared_from_this(), next = std::move(next)](beast::error_code ec, size_t) {
+        if (ec) {
+          self->CloseNow();
+          return;
+        }
+        next();
+      });
 }
 
 }  // namespace syncmgr::server

@@ -1,45 +1,116 @@
-// Session: one HTTP/1.1 connection, the Beast "advanced server" way: it owns
-// the tcp_stream, the read buffer and the parser of the current request, and
-// every read and write has a deadline (ServerOptions timeouts).
+// Session: one HTTP/1.1 connection, the Beast "advanced server" way. It owns
+// the tcp_stream, the read buffer and the parser of the current request's
+// header; it reads requests one at a time (pipelined ones wait in the
+// buffer), routes them, writes buffered answers, and hands each phase that
+// reads a body or streams an answer to a small piece owning only that
+// phase's state (a SessionMode):
 //
-// One request at a time (pipelined requests wait in the buffer):
+//   wait for a request (idle_timeout_ms) → header (header_timeout_ms,
+//   max_header_bytes) → Dispatch → RouteRequest (dispatch.h: target, CORS,
+//   route, 405, query, headers) → [worker] authenticate, then run a
+//   body-less handler or open a streamed route's body sink → 100 Continue
+//   if asked →
+//     BufferedBody    the body (≤ max_body_bytes) → [worker] handler
+//     StreamedBody    chunk by chunk to the sink on a worker while the next
+//                     chunk is read (≤ the sink's limit) → [worker] Finish
+//   → the answer: buffered (written here), or
+//     StreamedAnswer  chunked; a worker fetches the next piece while the
+//                     current one is written; a live answer (the change
+//                     feed) parks while it has nothing to send (LiveWait:
+//                     a timer and a FeedHub waiter, no worker)
+//   → keep-alive: the next request; else close, draining what the client
+//     still sends for a moment so that it sees the answer.
 //
-//   wait for first byte (idle_timeout) → header (header_timeout,
-//   max_header_bytes) → route, query, CORS → [worker] authenticate, and run
-//   the handler (no body) or open the body sink (imports) → body, buffered
-//   (max_body_bytes) or streamed chunk by chunk to the sink on the worker
-//   pool while the next chunk is read → [worker] handler → response,
-//   buffered or streamed in pieces (a worker fetches the next piece while the
-//   current one is written) → keep-alive or close.
+// Every read and write has a deadline (stream().expires_after, the
+// ServerOptions timeouts). Engine calls run on the worker pool only
+// (Offload); their completions come back to the session's strand.
 //
-// Engine calls run on the worker pool only; their completions come back to
-// the session's strand. A worker job holds a shared_ptr to the session, so
-// the session (and the sink or stream the job uses) outlives it.
+// Lifetime: a pending operation keeps its owner alive (a shared_ptr in its
+// handler). A piece holds the session; the session holds only a weak
+// reference to the piece serving it now (to tell it about closing and
+// shutdown), so a piece that has handed on its answer ends with its last
+// operation.
 //
-// Thread-safety: all members are used on the session's strand, except the
-// request, sink and response stream, which a worker uses while the strand
-// leaves them alone (phases below).
+// Thread-safety: everything runs on the session's strand, except Shutdown
+// and ForceClose (any thread) and the work Offload sends to the workers.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "server/feed_live_stream.h"
 #include "server/http_types.h"
 #include "server/router.h"
+#include "server/server_state.h"
 
 namespace syncmgr::server {
 
-struct ServerState;
-
 // A malformed request (answered 400) rather than a network condition.
 bool IsHttpParseError(boost::beast::error_code ec);
+
+// PayloadTooLarge for a request body past `limit` bytes.
+Status BodyTooLarge(uint64_t limit);
+
+// Calls into route code on a worker (handlers, body sinks, response
+// streams). An exception escaping one is a bug: it becomes an internal
+// error (500, details in the server log) instead of ending the process.
+template <typename Fn>
+Status Guarded(Fn&& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("exception: ") + e.what());
+  } catch (...) {
+    return Status::Internal("unknown exception");
+  }
+}
+// The answer when route code threw `what`: 500, details in the server log.
+ApiResponse HandlerThrew(std::string_view what);
+template <typename Fn>
+ApiResponse GuardedAnswer(Fn&& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return HandlerThrew(e.what());
+  } catch (...) {
+    return HandlerThrew("unknown exception");
+  }
+}
+
+// A piece serving one phase of a request on a session's connection: reading
+// a body (BufferedBody, StreamedBody) or writing a streamed answer
+// (StreamedAnswer). Kept alive by its own pending operations.
+class SessionMode {
+ public:
+  virtual ~SessionMode() = default;
+  // The connection was closed: let go of what can be let go now.
+  virtual void OnClose() {}
+  // The server is stopping: a live answer ends now (resumable).
+  virtual void OnShutdown() {}
+};
+
+// The request a session is serving: what its answer and its request-log
+// line need. The session's own (Session::exchange_).
+struct Exchange {
+  enum class Body { kNone, kUnread, kRead };
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  HttpMethod method = HttpMethod::kOther;
+  const Route* route = nullptr;  // null: unmatched
+  std::shared_ptr<ApiRequest> request;
+  std::string cors_origin;  // the allowed Origin, "" if none
+  Body body = Body::kNone;
+  bool keep_alive = true;  // the client's wish, cleared when the request forbids it
+  int status = 0;
+  uint64_t bytes_in = 0;   // request body
+  uint64_t bytes_out = 0;  // response body
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -55,56 +126,82 @@ class Session : public std::enable_shared_from_this<Session> {
   // Closes the connection now (shutdown timeout). Any thread.
   void ForceClose();
 
+  // ---- For the pieces serving the current request (on the strand) ----------
+  boost::beast::tcp_stream& stream() { return stream_; }
+  boost::beast::flat_buffer& buffer() { return buffer_; }
+  ServerState& state() { return state_; }
+  const ServerOptions& options() const { return state_.options; }
+  bool closed() const { return phase_ == Phase::kClosed; }
+
+  // Runs `work()` on the worker pool, then `done(result)` on the strand.
+  // Whatever `work` uses must be its own (moved into it) or left alone by
+  // the strand until `done` runs.
+  template <typename Work, typename Done>
+  void Offload(Work work, Done done) {
+    boost::asio::post(*state_.workers, [self = shared_from_this(), work = std::move(work),
+                                        done = std::move(done)]() mutable {
+      auto result = work();
+      // `self` moves on too: the session is never released on a worker.
+      const auto strand = self->stream_.get_executor();
+      boost::asio::post(strand,
+                        [self = std::move(self), done = std::move(done),
+                         result = std::move(result)]() mutable { done(std::move(result)); });
+    });
+  }
+
+  // Answers the current request: a buffered answer is written here, a
+  // streamed one (response.stream) by a StreamedAnswer. No-op once closed.
+  void Answer(ApiResponse response);
+  // Server, Content-Type, Cache-Control, the handler's headers, CORS.
+  void AddCommonHeaders(boost::beast::http::fields& fields, const ApiResponse& response) const;
+  // The connection stays open after this answer: the client wants it, the
+  // request was read whole, and the server is not stopping.
+  bool KeepAlive() const;
+
+  // Request accounting (the request log and metrics).
+  void CountBodyIn(uint64_t bytes);
+  void CountBodyOut(uint64_t bytes);
+  void MarkBodyRead();
+  // Logs the current request, once; the first call counts.
+  void FinishRequest();
+
+  // The answer has been written: the next request, or close.
+  void AfterResponse(bool keep_alive);
+  void CloseNow();
+
  private:
   using Clock = std::chrono::steady_clock;
 
-  // session.cc: the request lifecycle.
+  enum class Phase {
+    kBusy,      // reading a request or serving it
+    kIdle,      // waiting for the next request (Shutdown closes it)
+    kDraining,  // answered, sending side shut: reading what the client still sends
+    kClosed,
+  };
+
+  // What a worker made of a routed request before its body is read.
+  struct Prepared {
+    std::optional<ApiResponse> answer;      // answer this now, or
+    std::unique_ptr<RequestBodySink> sink;  // stream the body to this sink,
+    uint64_t sink_limit = 0;                // at most this long; neither: buffer it
+  };
+
   void WaitForRequest();
+  bool RequestArrived();
   void OnIdleRead(boost::beast::error_code ec, size_t n);
   void ReadHeader();
   void OnHeader(boost::beast::error_code ec, size_t n);
   void Dispatch();
-  void Prepare();  // on a worker
-  void OnPrepared(std::optional<ApiResponse> response);
-  void SendContinueThen(void (Session::*next)());
-  void ReadBody();
-  void ReadBodySome();
-  void OnBodyRead(boost::beast::error_code ec, size_t n);
-  void RunHandler();  // on a worker
-  void SendResponse(ApiResponse response);
-  void SendError(const Status& status);
-  void SendHttpError(int http_status, std::string_view code, std::string_view message);
+  static Prepared Prepare(ServerState& state, const Route& route, ApiRequest& request,
+                          std::optional<std::string> api_key, bool has_body);  // on a worker
+  void OnPrepared(Prepared prepared);
+  // Writes "100 Continue" first if the client waits for it.
+  void ContinueThen(bool expect_continue, std::function<void()> next);
+  void AnswerError(const Status& status);
+  void WriteBuffered(ApiResponse response);
   void OnWritten(bool keep_alive, boost::beast::error_code ec, size_t n);
-  void BeginRequest();
-  void FinishRequest();
-  void AfterResponse(bool keep_alive);
   void CloseGracefully();
   void OnDrain(boost::beast::error_code ec, size_t n);
-  void CloseNow();
-  void AddCommonHeaders(boost::beast::http::fields& fields, const ApiResponse& response) const;
-  bool KeepAlive() const;
-
-  // session_stream.cc: streamed request bodies and responses.
-  void StartStreamedBody();
-  void ReadChunk();
-  void OnChunkRead(boost::beast::error_code ec, size_t n);
-  void PumpBody();
-  void OnAppended(Status status);
-  void FailBody(ApiResponse response);
-  void DisposeSink();
-  void StartStreamedResponse(ApiResponse response);
-  void OnStreamHeaderWritten(boost::beast::error_code ec, size_t n);
-  void PumpResponse();
-  void OnPieceFetched(Status status, std::string piece, bool done);
-  void OnPieceWritten(boost::beast::error_code ec, size_t n);
-  void OnLastChunkWritten(boost::beast::error_code ec, size_t n);
-
-  // session_feed.cc: parking a live stream (the change feed) while it has
-  // nothing to send — no worker, no thread, only a timer and a hub waiter.
-  void ParkLiveStream();
-  void OnLiveWake(uint64_t generation);
-  void StopLiveStream();
-  void ReleaseResponseStream();
 
   // Constant after construction.
   ServerState& state_;
@@ -112,60 +209,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
-  bool closed_ = false;
-  bool shutting_down_ = false;  // finish this request, then close
-  bool idle_ = false;           // waiting for a next request
-  bool close_after_ = false;    // request body left unread: close after answering
+  Phase phase_ = Phase::kBusy;
+  bool shutting_down_ = false;  // finish the current request, then close
 
-  // The current request.
+  // The current request: its header, its record, the piece serving it now,
+  // and its buffered answer while written.
   std::optional<boost::beast::http::request_parser<boost::beast::http::empty_body>> header_parser_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> body_parser_;
-  bool active_ = false;  // a request is being served
-  Clock::time_point started_;
-  HttpMethod method_ = HttpMethod::kOther;
-  std::string method_name_;
-  const Route* route_ = nullptr;
-  std::unique_ptr<ApiRequest> request_;  // the worker's, while it runs
-  std::optional<std::string> api_key_;
-  std::string cors_origin_;  // set: allowed origin of a GET
-  bool has_body_ = false;
-  bool body_complete_ = false;  // the whole body has been read
-  bool expect_continue_ = false;
-  bool in_worker_ = false;  // a worker job of this session is running
-  bool client_keep_alive_ = true;
-  int status_ = 0;
-  uint64_t bytes_in_ = 0;
-  uint64_t bytes_out_ = 0;
-  uint64_t progress_ = 0;  // body bytes since the body deadline was last reset
+  std::optional<Exchange> exchange_;
+  std::weak_ptr<SessionMode> mode_;
   std::optional<boost::beast::http::response<boost::beast::http::string_body>> response_;
-  std::string continue_;  // "100 Continue" bytes being written
 
-  // Streamed request body (imports).
-  std::optional<boost::beast::http::request_parser<boost::beast::http::buffer_body>> chunk_parser_;
-  std::unique_ptr<RequestBodySink> sink_;  // the worker's while in_worker_
-  uint64_t sink_limit_ = 0;
-  std::string read_chunk_;  // being filled from the socket
-  size_t read_filled_ = 0;
-  std::string append_chunk_;  // being appended by a worker
-  bool reading_ = false, chunk_ready_ = false, finishing_ = false, body_failed_ = false;
-  std::optional<ApiResponse> failed_response_;
-
-  // Streamed response (property lists).
-  std::unique_ptr<ResponseStream> response_stream_;  // the worker's while in_worker_
-  std::optional<boost::beast::http::response<boost::beast::http::empty_body>> stream_header_;
-  std::optional<boost::beast::http::response_serializer<boost::beast::http::empty_body>> stream_sr_;
-  std::string ready_piece_;  // fetched, not yet written
-  std::string write_piece_;  // being written
-  bool piece_ready_ = false, writing_ = false, stream_done_ = false, last_sent_ = false;
-
-  // Live streamed response (the change feed): response_stream_ as a
-  // LiveStream, or null.
-  LiveStream* live_ = nullptr;
-  bool parked_ = false;           // waiting for a wake or the park timer
-  uint64_t park_generation_ = 0;  // tells a current wake from a stale one
-  std::unique_ptr<boost::asio::steady_timer> park_timer_;
-
-  // Draining an unread body before close.
+  // Draining before close: read into this, and dropped.
   std::string drain_;
   uint64_t drained_ = 0;
 };

@@ -1,12 +1,11 @@
-// Session: answering (buffered responses), request accounting and closing.
-// See session.h for the lifecycle.
-#include <boost/asio/read.hpp>
+// Session: answering (buffered answers; streamed ones are StreamedAnswer's),
+// request accounting and closing. See session.h for the lifecycle.
 #include <boost/asio/write.hpp>
 
-#include "server/errors.h"
+#include "server/cors.h"
 #include "server/request_log.h"
-#include "server/server_state.h"
 #include "server/session.h"
+#include "server/streamed_answer.h"
 
 namespace syncmgr::server {
 
@@ -20,13 +19,32 @@ namespace {
 // this much, for at most this long, so the client sees the answer rather
 // than a reset.
 constexpr uint64_t kMaxDrainBytes = 1 << 20;
+constexpr size_t kDrainReadBytes = 16 << 10;
 constexpr std::chrono::milliseconds kDrainTimeout{2000};
 }  // namespace
 
 // ---- Answering ----------------------------------------------------------------
 
+void Session::Answer(ApiResponse response) {
+  if (closed()) return;
+  if (exchange_) {
+    exchange_->status = response.status;
+    // The unread rest of the body cannot be told from a next request.
+    if (exchange_->body == Exchange::Body::kUnread) exchange_->keep_alive = false;
+  }
+  if (response.stream) {
+    auto answer = std::make_shared<StreamedAnswer>(shared_from_this(), std::move(response));
+    mode_ = answer;
+    answer->Start();
+    return;
+  }
+  WriteBuffered(std::move(response));
+}
+
+void Session::AnswerError(const Status& status) { Answer(ErrorResponse(status)); }
+
 bool Session::KeepAlive() const {
-  return client_keep_alive_ && !close_after_ && !shutting_down_ && !state_.stopping.load() &&
+  return exchange_ && exchange_->keep_alive && !shutting_down_ && !state_.stopping.load() &&
          !reject_;
 }
 
@@ -35,33 +53,20 @@ void Session::AddCommonHeaders(http::fields& fields, const ApiResponse& response
   if (!response.content_type.empty()) fields.set(http::field::content_type, response.content_type);
   fields.set(http::field::cache_control, "no-store");
   for (const auto& [name, value] : response.headers) fields.set(name, value);
-  if (!cors_origin_.empty() && method_ == HttpMethod::kGet) {
-    fields.set(http::field::access_control_allow_origin, cors_origin_);
-    fields.set(http::field::vary, "Origin");
+  if (!exchange_) return;
+  for (const auto& [name, value] : CorsAnswerHeaders(exchange_->method, exchange_->cors_origin)) {
+    fields.set(name, value);
   }
 }
 
-void Session::SendError(const Status& status) { SendResponse(ErrorResponse(status)); }
-
-void Session::SendHttpError(int http_status, std::string_view code, std::string_view message) {
-  SendResponse(JsonResponse(http_status, ErrorBody({http_status, code}, message)));
-}
-
-void Session::SendResponse(ApiResponse response) {
-  if (closed_) return;
-  status_ = response.status;
-  if (has_body_ && !body_complete_) close_after_ = true;  // the unread body ends the connection
-  if (response.stream) {
-    StartStreamedResponse(std::move(response));
-    return;
-  }
+void Session::WriteBuffered(ApiResponse response) {
   response_.emplace(static_cast<http::status>(response.status), 11);
   AddCommonHeaders(response_->base(), response);
   response_->body() = std::move(response.body);
   const bool keep_alive = KeepAlive();
   response_->keep_alive(keep_alive);
   response_->prepare_payload();
-  bytes_out_ += response_->body().size();
+  CountBodyOut(response_->body().size());
   stream_.expires_after(std::chrono::milliseconds(state_.options.write_timeout_ms));
   http::async_write(stream_, *response_,
                     beast::bind_front_handler(&Session::OnWritten, shared_from_this(), keep_alive));
@@ -85,20 +90,36 @@ void Session::AfterResponse(bool keep_alive) {
   WaitForRequest();
 }
 
+// ---- Accounting ---------------------------------------------------------------
+
+void Session::CountBodyIn(uint64_t bytes) {
+  if (exchange_) exchange_->bytes_in += bytes;
+}
+
+void Session::CountBodyOut(uint64_t bytes) {
+  if (exchange_) exchange_->bytes_out += bytes;
+}
+
+void Session::MarkBodyRead() {
+  if (exchange_) exchange_->body = Exchange::Body::kRead;
+}
+
 void Session::FinishRequest() {
-  if (!active_) return;
-  active_ = false;
-  const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
-  const std::string_view route = route_ ? std::string_view(route_->pattern) : "unmatched";
-  state_.metrics.ObserveRequest(MethodName(method_), route, status_, seconds);
+  if (!exchange_) return;
+  const Exchange exchange = std::move(*exchange_);
+  exchange_.reset();
+  const double seconds = std::chrono::duration<double>(Clock::now() - exchange.started).count();
+  const std::string_view route =
+      exchange.route ? std::string_view(exchange.route->pattern) : "unmatched";
+  state_.metrics.ObserveRequest(MethodName(exchange.method), route, exchange.status, seconds);
   RequestLogRecord record;
-  record.method = MethodName(method_);
+  record.method = MethodName(exchange.method);
   record.route = route;
-  record.status = status_;
+  record.status = exchange.status;
   record.duration_s = seconds;
-  if (request_) record.caller = request_->caller;
-  record.bytes_in = bytes_in_;
-  record.bytes_out = bytes_out_;
+  if (exchange.request) record.caller = exchange.request->caller;
+  record.bytes_in = exchange.bytes_in;
+  record.bytes_out = exchange.bytes_out;
   const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
@@ -108,14 +129,15 @@ void Session::FinishRequest() {
 // ---- Closing ------------------------------------------------------------------
 
 void Session::CloseGracefully() {
-  if (closed_) return;
+  if (closed()) return;
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) {
     CloseNow();
     return;
   }
-  drain_.resize(16 << 10);
+  phase_ = Phase::kDraining;
+  drain_.resize(kDrainReadBytes);
   drained_ = 0;
   stream_.expires_after(kDrainTimeout);
   stream_.async_read_some(net::buffer(drain_),
@@ -133,17 +155,13 @@ void Session::OnDrain(beast::error_code ec, size_t n) {
 }
 
 void Session::CloseNow() {
-  if (closed_) return;
-  closed_ = true;
-  idle_ = false;
+  if (closed()) return;
+  phase_ = Phase::kClosed;
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   // Not connected any more is fine: we are closing anyway.
   stream_.close();
-  DisposeSink();
-  parked_ = false;
-  if (park_timer_) park_timer_->cancel();
-  if (!in_worker_) ReleaseResponseStream();
+  if (const auto mode = mode_.lock()) mode->OnClose();
 }
 
 }  // namespace syncmgr::server

@@ -1,9 +1,13 @@
 // Unit tests of the server's small parts: JSON writer, RFC 3339 times,
-// parameter parsing, the router and the error table.
+// parameter parsing, the router, the routing steps (dispatch.h, cors.h)
+// and the error table.
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <map>
 
+#include "server/cors.h"
+#include "server/dispatch.h"
 #include "server/errors.h"
 #include "server/params.h"
 #include "server/router.h"
@@ -155,6 +159,117 @@ TEST(Router, RouteTableIsExposed) {
   for (const RouteInfo& r : routes)
     found |= r.method == "POST" && r.pattern == "/sources/{id}/import";
   EXPECT_TRUE(found);
+}
+
+// The router steps Session::Dispatch hands to (dispatch.h, cors.h).
+const std::vector<std::string> kOrigins = {"https://site.example"};
+
+RequestHead Head(HttpMethod method, std::string_view name, std::string_view target,
+                 std::string_view origin = "https://site.example") {
+  RequestHead head;
+  head.method = method;
+  head.method_name = name;
+  head.target = target;
+  head.origin = origin;
+  return head;
+}
+
+// The status routing answers at once with; 0 if it routed the request.
+int AnswerStatus(const Routing& r) { return r.answer ? r.answer->status : 0; }
+
+TEST(Dispatch, TargetMustBeAnAbsolutePath) {
+  Routing r = RouteRequest(Head(HttpMethod::kGet, "GET", "sources"), ApiRouter(), kOrigins);
+  EXPECT_EQ(AnswerStatus(r), 400);
+  EXPECT_EQ(r.route, nullptr);
+  EXPECT_EQ(r.cors_origin, "");  // refused before CORS is looked at
+  EXPECT_EQ(r.request, nullptr);
+
+  StatusOr<Target> t = ParseTarget("/a/b?x=1?y");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->path, "/a/b");
+  EXPECT_EQ(t->query, "x=1?y");
+  EXPECT_EQ(ParseTarget("*").status().code(), Code::kInvalidArgument);
+}
+
+TEST(Dispatch, PreflightOfAGetRoute) {
+  Routing r =
+      RouteRequest(Head(HttpMethod::kOptions, "OPTIONS", "/sources"), ApiRouter(), kOrigins);
+  ASSERT_EQ(AnswerStatus(r), 204);
+  ASSERT_NE(r.route, nullptr);
+  EXPECT_EQ(r.route->pattern, "/sources");
+  EXPECT_EQ(r.cors_origin, "https://site.example");
+  std::map<std::string, std::string> headers(r.answer->headers.begin(), r.answer->headers.end());
+  EXPECT_EQ(headers["Allow"], "GET, OPTIONS");
+  EXPECT_EQ(headers["Access-Control-Allow-Origin"], "https://site.example");
+  EXPECT_EQ(headers["Access-Control-Allow-Methods"], "GET");
+
+  // Another origin: answered, without Access-Control-*.
+  r = RouteRequest(Head(HttpMethod::kOptions, "OPTIONS", "/sources", "https://evil.example"),
+                   ApiRouter(), kOrigins);
+  ASSERT_EQ(AnswerStatus(r), 204);
+  ASSERT_EQ(r.answer->headers.size(), 1u);
+  EXPECT_EQ(r.answer->headers[0].first, "Allow");
+
+  // No GET route here: OPTIONS is just another method (405).
+  r = RouteRequest(Head(HttpMethod::kOptions, "OPTIONS", "/sync/1/2"), ApiRouter(), kOrigins);
+  EXPECT_EQ(AnswerStatus(r), 405);
+}
+
+TEST(Dispatch, NoRouteWrongMethodAndBadEncoding) {
+  Routing r =
+      RouteRequest(Head(HttpMethod::kDelete, "DELETE", "/sources/1"), ApiRouter(), kOrigins);
+  ASSERT_EQ(AnswerStatus(r), 405);
+  EXPECT_EQ(r.route, nullptr);
+  EXPECT_EQ(r.cors_origin, "https://site.example");
+  ASSERT_EQ(r.answer->headers.size(), 1u);
+  EXPECT_EQ(r.answer->headers[0], (std::pair<std::string, std::string>("Allow", "GET")));
+  EXPECT_NE(r.answer->body.find("DELETE is not allowed here; allowed: GET"), std::string::npos);
+
+  const std::string long_path = "/" + std::string(500, 'x');
+  r = RouteRequest(Head(HttpMethod::kOther, "PATCH", long_path), ApiRouter(), kOrigins);
+  ASSERT_EQ(AnswerStatus(r), 404);
+  EXPECT_NE(r.answer->body.find("no route for PATCH /xxx"), std::string::npos);
+  EXPECT_EQ(r.answer->body.find(std::string(200, 'x')), std::string::npos);  // quoted in part
+
+  r = RouteRequest(Head(HttpMethod::kGet, "GET", "/sources/1/properties/%zz"), ApiRouter(),
+                   kOrigins);
+  EXPECT_EQ(AnswerStatus(r), 400);
+  EXPECT_NE(r.route, nullptr);  // logged under its route
+}
+
+TEST(Dispatch, BuildsTheHandlersRequest) {
+  RequestHead head = Head(HttpMethod::kGet, "GET", "/imports?source_id=3&limit=%31");
+  head.content_type = " Application/JSON ; charset=utf-8";
+  head.accept = "text/event-stream";
+  head.last_event_id = "";
+  head.api_key = "k";
+  Routing r = RouteRequest(head, ApiRouter(), kOrigins);
+  ASSERT_EQ(AnswerStatus(r), 0);
+  ASSERT_NE(r.route, nullptr);
+  EXPECT_EQ(r.route->pattern, "/imports");
+  ASSERT_NE(r.request, nullptr);
+  EXPECT_EQ(r.request->method, HttpMethod::kGet);
+  EXPECT_EQ(r.request->query.Get("source_id"), "3");
+  EXPECT_EQ(r.request->query.Get("limit"), "1");
+  EXPECT_EQ(r.request->content_type, "application/json");
+  EXPECT_EQ(r.request->accept, "text/event-stream");
+  EXPECT_EQ(r.request->last_event_id, std::optional<std::string>(""));  // sent, empty
+  EXPECT_EQ(r.api_key, std::optional<std::string>("k"));
+
+  head.target = "/imports?limit=1&limit=2";  // a bad query: answered, under its route
+  r = RouteRequest(head, ApiRouter(), kOrigins);
+  EXPECT_EQ(AnswerStatus(r), 400);
+  EXPECT_NE(r.route, nullptr);
+  EXPECT_EQ(r.request, nullptr);
+}
+
+TEST(Cors, OnlyListedOriginsAndOnlyGets) {
+  EXPECT_EQ(AllowedOrigin("https://site.example", kOrigins), "https://site.example");
+  EXPECT_EQ(AllowedOrigin("https://site.example.evil", kOrigins), "");
+  EXPECT_EQ(AllowedOrigin("", kOrigins), "");
+  EXPECT_EQ(CorsAnswerHeaders(HttpMethod::kGet, "https://site.example").size(), 2u);
+  EXPECT_TRUE(CorsAnswerHeaders(HttpMethod::kPost, "https://site.example").empty());
+  EXPECT_TRUE(CorsAnswerHeaders(HttpMethod::kGet, "").empty());
 }
 
 TEST(Errors, OneTableForEveryCode) {

@@ -74,6 +74,8 @@ TEST(Shutdown, InFlightImportCompletesAndIsDurable) {
 
   std::thread stopper;
   HttpClient importer = server.Client();
+  // Accepted before the stop (see Serve.SigtermDuringImportLosesNothing).
+  ASSERT_EQ(importer.Get("/health").status, 200);
   const HttpResponse r = ImportInTwoHalves(importer, t.api_key, NdjsonItems(kItems), [&] {
     stopper = std::thread([&] { server.Stop(); });
     // The idle connection is closed by the stop, long before its timeout.

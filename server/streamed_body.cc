@@ -1,0 +1,150 @@
+#include "server/streamed_body.h"
+
+#include <boost/asio/post.hpp>
+
+namespace syncmgr::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+
+void DisposeSink(ServerState& state, std::unique_ptr<RequestBodySink> sink) {
+  if (!sink || state.workers_joined.load()) return;  // shutting down: here
+  net::post(*state.workers, [sink = std::move(sink)] {});
+}
+
+StreamedBody::StreamedBody(std::shared_ptr<Session> session,
+                           http::request_parser<http::empty_body>&& header,
+                           std::unique_ptr<RequestBodySink> sink, uint64_t max_body_bytes)
+    : session_(std::move(session)),
+      limit_(max_body_bytes),
+      parser_(std::move(header)),
+      sink_(std::move(sink)) {}
+
+StreamedBody::~StreamedBody() { DisposeSink(session_->state(), std::move(sink_)); }
+
+void StreamedBody::Start() {
+  if (parser_.content_length().value_or(0) > limit_) {
+    Fail(ErrorResponse(BodyTooLarge(limit_)));
+    return;
+  }
+  parser_.body_limit(limit_);
+  Pump();
+}
+
+void StreamedBody::OnClose() { DisposeSink(session_->state(), std::move(sink_)); }
+
+// Moves the body along: a full chunk to the worker as soon as it is free,
+// the next read as soon as the read buffer is, and Finish once everything
+// is read and appended.
+void StreamedBody::Pump() {
+  if (session_->closed() || phase_ != Phase::kStreaming) return;
+  if (socket_ == Socket::kChunkFull && sink_) {
+    socket_ = Socket::kIdle;
+    if (read_filled_ > 0) Append();
+  }
+  const bool body_read = parser_.is_done();
+  if (!body_read && socket_ == Socket::kIdle) ReadChunk();
+  if (body_read && socket_ == Socket::kIdle && sink_) Finish();
+}
+
+void StreamedBody::ReadChunk() {
+  if (read_filled_ == 0) {  // a new chunk: a new period to receive it in
+    read_chunk_.resize(session_->options().stream_chunk_bytes);
+    session_->stream().expires_after(
+        std::chrono::milliseconds(session_->options().body_timeout_ms));
+  }
+  auto& body = parser_.get().body();
+  body.data = read_chunk_.data() + read_filled_;
+  body.size = read_chunk_.size() - read_filled_;
+  body.more = true;
+  socket_ = Socket::kReading;
+  http::async_read_some(session_->stream(), session_->buffer(), parser_,
+                        beast::bind_front_handler(&StreamedBody::OnChunkRead, shared_from_this()));
+}
+
+void StreamedBody::OnChunkRead(beast::error_code ec, size_t) {
+  socket_ = Socket::kIdle;
+  if (ec == http::error::need_buffer) ec = {};  // the chunk buffer is full
+  if (session_->closed()) return;
+  if (phase_ == Phase::kFailed) {  // read cancelled after a failed append: answer now
+    if (failure_) {
+      ApiResponse response = std::move(*failure_);
+      failure_.reset();
+      session_->Answer(std::move(response));
+    }
+    return;
+  }
+  if (ec == http::error::body_limit) {
+    Fail(ErrorResponse(BodyTooLarge(limit_)));
+    return;
+  }
+  if (ec && IsHttpParseError(ec)) {
+    Fail(ErrorResponse(Status::InvalidArgument("malformed request body framing: " + ec.message())));
+    return;
+  }
+  if (ec) {  // too slow, or the client went away: the import is discarded
+    session_->CloseNow();
+    return;
+  }
+  const size_t before = read_filled_;
+  read_filled_ = read_chunk_.size() - parser_.get().body().size;
+  session_->CountBodyIn(read_filled_ - before);
+  if (parser_.is_done()) session_->MarkBodyRead();
+  if (read_filled_ == read_chunk_.size() || parser_.is_done()) socket_ = Socket::kChunkFull;
+  Pump();
+}
+
+void StreamedBody::Append() {
+  std::string chunk = std::move(read_chunk_);
+  chunk.resize(read_filled_);
+  read_chunk_ = std::move(spare_chunk_);
+  read_filled_ = 0;
+  session_->Offload(
+      [sink = std::move(sink_), chunk = std::move(chunk)]() mutable {
+        Status status = Guarded([&] { return sink->Append(chunk); });
+        return Appended{std::move(status), std::move(sink), std::move(chunk)};
+      },
+      [self = shared_from_this()](Appended appended) { self->OnAppended(std::move(appended)); });
+}
+
+void StreamedBody::OnAppended(Appended appended) {
+  spare_chunk_ = std::move(appended.chunk);
+  if (session_->closed() || phase_ == Phase::kFailed) {
+    DisposeSink(session_->state(), std::move(appended.sink));
+    return;
+  }
+  sink_ = std::move(appended.sink);
+  if (!appended.status.ok()) {
+    Fail(ErrorResponse(appended.status));
+    return;
+  }
+  Pump();
+}
+
+void StreamedBody::Finish() {
+  phase_ = Phase::kFinishing;
+  session_->Offload(
+      [sink = std::move(sink_)]() mutable {
+        ApiResponse response = GuardedAnswer([&] { return sink->Finish(); });
+        sink.reset();  // here, on the worker: its destructor may touch the engine
+        return response;
+      },
+      [self = shared_from_this()](ApiResponse response) {
+        self->session_->Answer(std::move(response));
+      });
+}
+
+void StreamedBody::Fail(ApiResponse response) {
+  phase_ = Phase::kFailed;
+  DisposeSink(session_->state(), std::move(sink_));  // a worker's: disposed of when it returns
+  if (socket_ == Socket::kReading) {
+    // One read at a time: cancel it; OnChunkRead sends the answer.
+    failure_ = std::move(response);
+    session_->stream().cancel();
+    return;
+  }
+  session_->Answer(std::move(response));
+}
+
+}  // namespace syncmgr::server
