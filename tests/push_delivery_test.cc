@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "tests/cli_process.h"
 #include "tests/support/push_fixtures.h"
+#include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"
 #include "tests/support/webhook_receiver.h"
 
@@ -104,41 +105,16 @@ TEST(PushDeliveryTest, DeadReceiversDelayNothingElse) {
   hanging.Stop();  // lets the stuck connections go before the server stops
 }
 
-constexpr char kAdminKey[] = "push-test-admin-key";
-
-// A real `syncmgr serve --allow-private-push` child process.
-class ServeProcess {
- public:
-  ServeProcess(const std::string& db, const std::string& log) {
-    ProcessOptions options;
-    options.env = {{"SYNCMGR_ADMIN_KEY", kAdminKey}};
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      port_ = FreeLoopbackPort();
-      process_ = std::make_unique<BackgroundProcess>();
-      if (!process_->Start({SYNCMGR_BIN, "serve", "--db", db, "--port", std::to_string(port_),
-                            "--allow-private-push"},
-                           options, log)) {
-        continue;
-      }
-      HttpClient admin(port_);
-      admin.set_api_key(kAdminKey);
-      admin.set_timeout(std::chrono::milliseconds(2000));
-      for (int i = 0; i < 300 && process_->running(); ++i) {  // bounded: 300 × 100 ms
-        if (admin.Get("/tenants").status == 200) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      process_->Stop(SIGKILL, std::chrono::seconds(30));
-    }
-    ADD_FAILURE() << "syncmgr serve did not come up";
-  }
-  uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::optional<int> Stop(int sig) { return process_->Stop(sig, std::chrono::seconds(60)); }
-
- private:
-  uint16_t port_ = 0;
-  std::unique_ptr<BackgroundProcess> process_;
-};
+// A real `syncmgr serve --allow-private-push` child process, started.
+std::unique_ptr<ServeProcess> Serve(const std::string& db, const std::string& log) {
+  ServeOptions o;
+  o.binary = SYNCMGR_BIN;
+  o.db = db;
+  o.log = log;
+  auto serve = std::make_unique<ServeProcess>(o);
+  serve->Start();
+  return serve;
+}
 
 ProcessResult Syncmgr(std::vector<std::string> args) {
   args.insert(args.begin(), SYNCMGR_BIN);
@@ -172,9 +148,9 @@ TEST(PushDeliveryTest, KillDashNineMidDeliveryLosesNothing) {
     return reply;
   });
 
-  auto serve = std::make_unique<ServeProcess>(db, log);
+  auto serve = Serve(db, log);
   HttpClient admin(serve->port());
-  admin.set_api_key(kAdminKey);
+  admin.set_api_key(serve->admin_key());
   HttpResponse r = admin.Post("/tenants", R"({"name":"Acme"})");
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string key = JsonString(r.body, "api_key");
@@ -210,7 +186,7 @@ TEST(PushDeliveryTest, KillDashNineMidDeliveryLosesNothing) {
   EXPECT_EQ(bad.exit_code, 1) << bad.err;
 
   const size_t before_restart = receiver.request_count();
-  serve = std::make_unique<ServeProcess>(db, log);
+  serve = Serve(db, log);
   HttpClient client2(serve->port());
   client2.set_api_key(key);
   DeliveryView v = GetDelivery(client2, 1);

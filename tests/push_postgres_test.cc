@@ -22,6 +22,7 @@
 #include "tests/cli_process.h"
 #include "tests/push_workload.h"
 #include "tests/support/pg_cluster.h"
+#include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"
 #include "wire/json_writer.h"
 #include "wire/redact.h"
@@ -458,54 +459,14 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
-constexpr char kAdminKey[] = "push-postgres-admin-key";
-
-// `syncmgr serve --allow-private-push` on a data directory, restartable.
-class ServeProcess {
- public:
-  explicit ServeProcess(std::string db) : db_(std::move(db)), log_(db_ + ".log") {}
-
-  // Starts and waits until GET /health answers (bounded: 300 × 100 ms).
-  void Start() {
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      port_ = FreeLoopbackPort();
-      ASSERT_NE(port_, 0);
-      ProcessOptions options;
-      options.env = {{"SYNCMGR_ADMIN_KEY", kAdminKey}};
-      process_ = std::make_unique<BackgroundProcess>();
-      ASSERT_TRUE(process_->Start({SYNCMGR_BIN, "serve", "--db", db_, "--port",
-                                   std::to_string(port_), "--allow-private-push"},
-                                  options, log_));
-      for (int i = 0; i < 300 && process_->running(); ++i) {
-        HttpClient c(port_);
-        c.set_timeout(std::chrono::milliseconds(2000));
-        if (c.Get("/health").status == 200) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      process_->Stop(SIGKILL, std::chrono::seconds(30));
-    }
-    FAIL() << "syncmgr serve did not come up; log:\n" << ReadAll(log_);
-  }
-
-  void Kill() {
-    auto code = process_->Stop(SIGKILL, std::chrono::seconds(30));
-    ASSERT_TRUE(code.has_value());
-    EXPECT_EQ(*code, 128 + SIGKILL);
-  }
-
-  HttpClient Client(const std::string& key) const {
-    HttpClient c(port_);
-    c.set_api_key(key);
-    return c;
-  }
-  const std::string& log() const { return log_; }
-
- private:
-  std::string db_;
-  std::string log_;
-  uint16_t port_ = 0;
-  std::unique_ptr<BackgroundProcess> process_;
-};
+// `syncmgr serve --allow-private-push` on `db`, restartable.
+ServeProcess Serve(const std::string& db) {
+  ServeOptions o;
+  o.binary = SYNCMGR_BIN;
+  o.db = db;
+  o.log = db + ".log";
+  return ServeProcess(o);
+}
 
 // Waits until delivery has started on the backlog but not finished it (or
 // finished, if it was too quick to catch), bounded.
@@ -527,13 +488,13 @@ void WaitMidDelivery(HttpClient& c, uint32_t target) {  // NOLINT: bounded poll
 TEST_F(PushPostgresTest, ServeKilledMidDeliveryAndRestartedDeliversExactlyOnce) {
   CreateLoggedTable("listings");
   PushTempDir tmp;
-  ServeProcess serve(tmp.path() + "/db");
+  ServeProcess serve = Serve(tmp.path() + "/db");
   serve.Start();
   if (HasFatalFailure()) return;
   std::string api_key;
   uint32_t source = 0, target = 0;
   {
-    HttpClient admin = serve.Client(kAdminKey);
+    HttpClient admin = serve.Client(serve.admin_key());
     HttpResponse t = admin.Post("/tenants", R"({"name":"acme"})");
     ASSERT_EQ(t.status, 201) << t.body;
     api_key = std::string(ParseJson(t.body)["api_key"].get_string().value());
@@ -554,7 +515,7 @@ TEST_F(PushPostgresTest, ServeKilledMidDeliveryAndRestartedDeliversExactlyOnce) 
     WaitMidDelivery(c, target);
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 40));
     HttpResponse before = c.Get("/targets/" + std::to_string(target) + "/delivery");
-    serve.Kill();
+    EXPECT_EQ(serve.Stop(SIGKILL), 128 + SIGKILL);
     // Where the kill landed (for the record: not a timing assertion per kill).
     if (before.status == 200) {
       JsonDoc d = ParseJson(before.body);
