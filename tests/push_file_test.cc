@@ -238,11 +238,32 @@ TEST(PushFileTest, SigkillMidWriteLeavesNoPartialFile) {
       }
       _exit(0);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + 97 * attempt));
-    ::kill(pid, SIGKILL);
+    // Kill once `attempt + 1` change files are complete and, when it shows up
+    // in time, while the next one is being written (a temp file). Both waits
+    // poll the directory, bounded; no fixed delay, which a loaded machine
+    // outruns (a 2 MB file may take far longer than usual to appear).
     int status = 0;
-    ::waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer ended before the kill";
+    bool ended = false;
+    auto count = [&](bool temp) {
+      size_t n = 0;
+      for (const std::string& name : ListDir(dir)) n += (name[0] == '.') == temp;
+      return n;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!ended && count(false) <= static_cast<size_t>(attempt) &&
+           std::chrono::steady_clock::now() < deadline) {
+      ended = ::waitpid(pid, &status, WNOHANG) == pid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const auto writing = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!ended && count(true) == 0 && std::chrono::steady_clock::now() < writing) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (!ended) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+    }
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer ended before the kill: " << status;
     size_t complete = 0;
     for (const std::string& name : ListDir(dir)) {
       if (name[0] == '.') continue;  // a temp file: not a change file
@@ -254,7 +275,7 @@ TEST(PushFileTest, SigkillMidWriteLeavesNoPartialFile) {
       EXPECT_EQ(state.size(), 10u);
       ++complete;
     }
-    EXPECT_GT(complete, 0u);
+    EXPECT_GT(complete, static_cast<size_t>(attempt));
     // A new sink on the directory sweeps what the killed one left.
     auto sink = MakeSink(dir);
     ASSERT_NE(sink, nullptr);

@@ -146,6 +146,9 @@ TEST_F(WebhookTest, FailureScheduleEndsWithEveryEventInOrder) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_EQ(r.body, "[]");
+  // The dead letter is gone as soon as its retry is recorded, while the
+  // worker that sent it may still be finishing its step: wait for idle.
+  WaitDeliveryIdle(*client_, target);
   EXPECT_EQ(GetDelivery(*client_, target).dead_letters, 0u);
   EXPECT_EQ(client_->Post("/targets/" + std::to_string(target) + "/dead_letters/" +
                               std::to_string(dead_id) + "/retry",
