@@ -75,6 +75,12 @@ struct DeliveryOptions {
   uint32_t backoff_cap_ms = 600'000;
   // Log records scanned per ReadLog call of one step. Default: 100 000.
   uint32_t scan_budget = 100'000;
+  // --file-push-root: a `file` target delivers only into
+  // <file_root>/<its tenant id>/ or below; a batch for a directory elsewhere
+  // is refused (a dead letter naming the root), nothing written. Targets
+  // made before the root was set are held to it too. Empty: no rule.
+  // Default: empty.
+  std::string file_root;
 };
 
 // GET /targets/{id}/delivery: an answer's value, so the wire layer's.

@@ -52,7 +52,12 @@ Status DeliveryEngine::PersistLocked(Target& t, std::vector<DeadLetter> put,
 
 Status DeliveryEngine::EnsureSink(Target& t) {
   if (!t.sink) {
-    SYNCMGR_ASSIGN_OR_RETURN(t.sink, MakeSink(t.type, t.config_json, env_));
+    SinkEnv env = env_;
+    // Held to at delivery as well as at creation: a target made before the
+    // root was set cannot write outside it (file_sink.cc).
+    if (!options_.file_root.empty()) env.file_root = options_.file_root;
+    env.file_tenant = t.tenant;
+    SYNCMGR_ASSIGN_OR_RETURN(t.sink, MakeSink(t.type, t.config_json, env));
   }
   if (!t.receiver_cursor_checked) {
     // Exactly-once sinks keep their own cursor with the data: resume from
