@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "delivery/cursor.h"
 #include "delivery/delivery_target.h"
 #include "delivery/policy.h"
 #include "engine/engine.h"
@@ -268,14 +269,10 @@ StatusOr<DeliveryStatus> DeliveryEngine::Redeliver(TenantId tenant, uint32_t tar
                                                    uint64_t from_seq) {
   SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
   std::lock_guard lock(t->mu);
-  if (from_seq > t->record.delivered_seq) {
-    return Status::InvalidArgument("from_seq " + std::to_string(from_seq) +
-                                   " is past the cursor (delivered_seq " +
-                                   std::to_string(t->record.delivered_seq) +
-                                   "): redeliver rewinds, it never skips events");
-  }
   DeliveryRecord before = t->record;
-  t->record.delivered_seq = from_seq;
+  SYNCMGR_RETURN_IF_ERROR(Rewind(&t->record, from_seq));
+  // Recorded durably with the seq it rewound from: a restart keeps it, and
+  // the receiver's own cursor cannot undo it (delivery/cursor.h).
   Status st = PersistLocked(*t, {}, {}, /*sync=*/true);
   if (!st.ok()) {
     t->record = before;

@@ -24,6 +24,10 @@
 //     atomic write (on_failure "dead_letter"), or delivery pauses before it
 //     (on_failure "pause").
 //
+// A rewind (Redeliver) wins over the receiver's own cursor until delivery
+// has passed the rewound-from seq again (delivery/cursor.h): it is recorded
+// in the durable record, so a restart does not undo it.
+//
 // Delivered events: every event in the target's stream — property.created /
 // updated / removed / manual_edit and sync.completed (the receiver learns
 // that a sync run ended and can publish). Delivery is at least once (a batch
@@ -149,6 +153,9 @@ class DeliveryEngine {
   StepResult Step(const TargetPtr& t);
   StepResult DeliverBatch(const TargetPtr& t);
   StepResult RetryOneDeadLetter(const TargetPtr& t, uint64_t id);
+  // Moves the cursor forward (delivery/cursor.h Advance): when that ends a
+  // rewind, the receiver's own cursor is read again. REQUIRES: t.mu held.
+  void AdvanceLocked(Target& t, uint64_t seq);
   // How a step that did not finish leaves its target for the next attempt:
   // each way DeliverBatch can fail fills in what differs, RetryLaterLocked
   // does the rest (backoff, schedule, answer).
@@ -168,7 +175,10 @@ class DeliveryEngine {
   };
   // Schedules the target's next attempt as `how` says. REQUIRES: t.mu held.
   StepResult RetryLaterLocked(Target& t, int64_t now_us, RetryLater how);
-  Status EnsureSink(Target& t);  // REQUIRES: t.sink_mu held
+  // Makes the sink and, for sinks with a cursor of their own, resumes from
+  // the later of the two — unless a rewind is under way. REQUIRES:
+  // t.sink_mu held, t.mu not held.
+  Status EnsureSink(Target& t);
   // Writes t.record (and dead letter changes) in one batch. REQUIRES: t.mu held.
   Status PersistLocked(Target& t, std::vector<DeadLetter> put, std::vector<uint64_t> remove,
                        bool sync);

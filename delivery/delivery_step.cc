@@ -7,6 +7,7 @@
 #include <chrono>
 #include <random>
 
+#include "delivery/cursor.h"
 #include "delivery/delivery_engine.h"
 #include "delivery/delivery_target.h"
 #include "engine/engine.h"
@@ -59,29 +60,35 @@ Status DeliveryEngine::EnsureSink(Target& t) {
     env.file_tenant = t.tenant;
     SYNCMGR_ASSIGN_OR_RETURN(t.sink, MakeSink(t.type, t.config_json, env));
   }
-  if (!t.receiver_cursor_checked) {
-    // Exactly-once sinks keep their own cursor with the data: resume from
-    // the later of the two (ours may lag after a crash).
-    SYNCMGR_ASSIGN_OR_RETURN(std::optional<uint64_t> theirs, t.sink->ReceiverCursor());
-    if (theirs) {
-      std::lock_guard lock(t.mu);
-      if (*theirs > t.record.delivered_seq) {
-        DeliveryRecord before = t.record;
-        t.record.delivered_seq = *theirs;
-        Status st = PersistLocked(t, {}, {}, /*sync=*/false);
-        if (!st.ok()) {
-          t.record = before;
-          return st;
-        }
-        ++t.epoch;
-        t.retry.reset();
-        t.pending_valid = false;
-        t.acked_high = std::max(t.acked_high, *theirs);
-      }
-    }
-    t.receiver_cursor_checked = true;
+  {
+    std::lock_guard lock(t.mu);
+    // While a rewind is under way the receiver's cursor is not asked: it is
+    // above the rewound one, and the rewind must win (delivery/cursor.h).
+    if (t.receiver_cursor_checked || RewindUnderWay(t.record)) return Status::Ok();
   }
+  // Exactly-once sinks keep their own cursor with the data: resume from the
+  // later of the two (ours may lag after a crash).
+  SYNCMGR_ASSIGN_OR_RETURN(std::optional<uint64_t> theirs, t.sink->ReceiverCursor());
+  std::lock_guard lock(t.mu);
+  if (theirs && *theirs > t.record.delivered_seq && !RewindUnderWay(t.record)) {
+    DeliveryRecord before = t.record;
+    Advance(&t.record, *theirs);
+    Status st = PersistLocked(t, {}, {}, /*sync=*/false);
+    if (!st.ok()) {
+      t.record = before;
+      return st;
+    }
+    ++t.epoch;
+    t.retry.reset();
+    t.pending_valid = false;
+    t.acked_high = std::max(t.acked_high, *theirs);
+  }
+  t.receiver_cursor_checked = true;
   return Status::Ok();
+}
+
+void DeliveryEngine::AdvanceLocked(Target& t, uint64_t seq) {
+  if (Advance(&t.record, seq)) t.receiver_cursor_checked = false;
 }
 
 void DeliveryEngine::AdvancedLocked(Target& t, const Batch& batch, bool delivered,
@@ -191,7 +198,7 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
   }
 
   if (result.outcome == SendResult::Outcome::kDelivered) {
-    t->record.delivered_seq = batch->last_seq;
+    AdvanceLocked(*t, batch->last_seq);
     t->record.last_error.clear();
     Status st = PersistLocked(*t, {}, {}, /*sync=*/false);
     if (!st.ok()) {
@@ -249,7 +256,7 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
   dead.failed_at_us = now;
   t->record.next_dead_letter_id = dead.id + 1;
   t->record.dead_letters += 1;
-  t->record.delivered_seq = batch->last_seq;
+  AdvanceLocked(*t, batch->last_seq);
   Status st = PersistLocked(*t, {dead}, {}, /*sync=*/true);
   if (!st.ok()) {
     RetryLater how;

@@ -35,8 +35,7 @@ struct DeliveryEngine::Target {
   DeliveryPolicy policy;
 
   std::mutex sink_mu;
-  std::unique_ptr<Sink> sink;           // guarded by sink_mu; made on first use
-  bool receiver_cursor_checked = false;  // guarded by sink_mu
+  std::unique_ptr<Sink> sink;  // guarded by sink_mu; made on first use
 
   std::mutex mu;
   // guarded by mu:
@@ -46,6 +45,9 @@ struct DeliveryEngine::Target {
   uint32_t attempts = 0;      // failed sends of the current batch
   int64_t next_attempt_us = 0;  // wall clock, while retrying
   std::deque<uint64_t> dead_letter_retries;
+  // The receiver's own cursor (ReceiverCursor) was read since the sink was
+  // made or a rewind ended; read by the holder of sink_mu.
+  bool receiver_cursor_checked = false;
   // Pending events = events of the stream in (record.delivered_seq,
   // counted_upto], kept incrementally.
   bool pending_valid = false;

@@ -13,6 +13,8 @@
 #include <set>
 #include <thread>
 
+#include "delivery/cursor.h"
+#include "delivery/offline.h"
 #include "engine/engine.h"
 #include "tests/cli_process.h"
 #include "tests/support/push_fixtures.h"
@@ -220,6 +222,61 @@ TEST(PushDeliveryTest, KillDashNineMidDeliveryLosesNothing) {
   EXPECT_EQ(got, want);
   EXPECT_EQ(FoldEvents(delivered), TargetState(client2, 1));
   EXPECT_EQ(serve->Stop(SIGTERM), 0);
+}
+
+// The cursor rules (delivery/cursor.h): a rewind never skips, remembers the
+// cursor it came from, keeps the higher mark when rewound again, and is over
+// once delivery has passed that mark; the mark survives the engine's store.
+TEST(DeliveryCursorTest, ARewindIsRememberedUntilDeliveredPast) {
+  DeliveryRecord r;
+  r.delivered_seq = 100;
+  EXPECT_EQ(delivery::Rewind(&r, 101).code(), Code::kInvalidArgument);
+  EXPECT_EQ(r.delivered_seq, 100u);
+  EXPECT_EQ(r.rewind_until, 0u);
+  ASSERT_TRUE(delivery::Rewind(&r, 100).ok());  // no-op: nothing to re-send
+  EXPECT_FALSE(delivery::RewindUnderWay(r));
+  ASSERT_TRUE(delivery::Rewind(&r, 40).ok());
+  EXPECT_EQ(r.delivered_seq, 40u);
+  EXPECT_EQ(r.rewind_until, 100u);
+  EXPECT_TRUE(delivery::RewindUnderWay(r));
+  EXPECT_FALSE(delivery::Advance(&r, 70));
+  ASSERT_TRUE(delivery::Rewind(&r, 10).ok());  // again, mid-way: the higher mark stays
+  EXPECT_EQ(r.rewind_until, 100u);
+  EXPECT_FALSE(delivery::Advance(&r, 99));
+  EXPECT_TRUE(delivery::RewindUnderWay(r));
+  EXPECT_TRUE(delivery::Advance(&r, 100));
+  EXPECT_FALSE(delivery::RewindUnderWay(r));
+  EXPECT_EQ(r.rewind_until, 0u);
+  EXPECT_FALSE(delivery::Advance(&r, 120));
+
+  TempDir dir;
+  EngineOptions o;
+  o.path = dir.path() + "/db";
+  auto engine = Engine::Open(o);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  const TenantId tenant = (*engine)->CreateTenant("acme")->tenant.id;
+  TargetSpec spec;
+  spec.name = "site";
+  spec.type = "webhook";
+  spec.config_json = R"({"url":"http://127.0.0.1:9/"})";
+  const uint32_t target = (*engine)->CreateTarget(tenant, spec)->id;
+  DeliveryWrite write;
+  write.record.delivered_seq = 40;
+  write.record.rewind_until = 100;
+  ASSERT_TRUE((*engine)->WriteDelivery(tenant, target, write).ok());
+  StatusOr<DeliveryRecord> back = (*engine)->GetDelivery(tenant, target);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->delivered_seq, 40u);
+  EXPECT_EQ(back->rewind_until, 100u);
+  // The command line's rewind on a data directory records the mark too.
+  write.record = DeliveryRecord{};
+  write.record.delivered_seq = 80;
+  ASSERT_TRUE((*engine)->WriteDelivery(tenant, target, write).ok());
+  ASSERT_TRUE(delivery::OfflineRedeliver(**engine, tenant, target, 5).ok());
+  back = (*engine)->GetDelivery(tenant, target);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->delivered_seq, 5u);
+  EXPECT_EQ(back->rewind_until, 80u);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "delivery/offline.h"
 #include "delivery/sinks.h"
 #include "tests/cli_process.h"
 #include "tests/push_workload.h"
@@ -597,6 +598,96 @@ TEST_F(PushPostgresTest, BadConfigsAnswer400AndCreateNothing) {
   EXPECT_EQ(list.body.find(pg_->password()), std::string::npos) << list.body;
   for (const std::string& line : open.LogLines()) {
     EXPECT_EQ(line.find(pg_->password()), std::string::npos) << line;
+  }
+}
+
+// A rewind (redeliver) is recorded with the cursor it came from, so a
+// restart does not let the table's own, higher cursor undo it: the batches
+// are sent again and rows lost on the receiver's side (deleted behind Sync
+// Manager's back) come back — whether the rewind was asked of a server
+// (paused, so that nothing is re-sent before the restart) or of the data
+// directory while no server ran (`syncmgr delivery redeliver --db`). Once
+// delivery has passed the old cursor, the table's cursor rules again.
+TEST_F(PushPostgresTest, RedeliverWinsOverTheReceiversCursorAcrossARestart) {
+  CreateLoggedTable("listings");
+  TestServerOptions options;
+  options.server.allow_private_push = true;
+  options.server.delivery_backoff_base_ms = 20;
+  TestServer server(options);
+  auto tenant = server.CreateTenant("acme");
+  HttpClient c = server.Client(tenant.api_key);
+  std::string config = Config("listings");
+  config.insert(config.size() - 1, R"(,"batch_size":10)");
+  auto [source, target] = CreatePushPair(c, "postgres", config);
+  ASSERT_NE(target, 0u);
+  HttpPushWorkload w(&c, source, target, /*seed=*/31);
+  w.Bulk(0, 40, /*pad=*/0, /*version=*/1);
+  w.Bulk(0, 20, /*pad=*/0, /*version=*/2);  // updates too
+  const uint64_t end =
+      ParseJson(WaitDelivered(c, target))["delivered_seq"].get_uint64().value();
+  const HeldState expected = w.TargetState();
+  ASSERT_EQ(Differences("listings", expected), std::vector<std::string>{});
+  const std::string target_path = "/targets/" + std::to_string(target);
+  auto count = [&](const std::string& where) {
+    return std::stoul(pg_->Scalar(db_, "SELECT count(*) FROM applied_log WHERE " + where));
+  };
+
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    // The receiver loses rows; its cursor still says it has everything.
+    const std::string lost = "('p1', 'p2', 'p3')";
+    std::string error;
+    ASSERT_TRUE(pg_->Query(db_, "DELETE FROM listings WHERE external_id IN " + lost, &error))
+        << error;
+    ASSERT_EQ(Differences("listings", expected).size(), 3u);
+    const unsigned long lost_inserts = count("op = 'I' AND external_id IN " + lost);
+    const unsigned long others = count("external_id NOT IN " + lost);
+    if (round == 0) {
+      ASSERT_EQ(c.Post(target_path + "/delivery/pause", "").status, 200);
+      HttpResponse r = c.Post(target_path + "/delivery/redeliver?from_seq=0", "");
+      ASSERT_EQ(r.status, 200) << r.body;
+      EXPECT_EQ(ParseJson(r.body)["delivered_seq"].get_uint64().value(), 0u);
+      server.Restart();
+      c = server.Client(tenant.api_key);
+      ASSERT_EQ(c.Post(target_path + "/delivery/resume", "").status, 200);
+    } else if (round == 1) {
+      server.Stop();
+      auto rewound = delivery::OfflineRedeliver(server.engine(), tenant.id, target, 0);
+      ASSERT_TRUE(rewound.ok()) << rewound.status().ToString();
+      server.Restart();
+      c = server.Client(tenant.api_key);
+    } else {
+      // No rewind, but our cursor behind the table's (as after a crash
+      // before a cursor advance was written): the table's cursor rules, and
+      // nothing is sent again — so the lost rows stay lost. The rewind is
+      // what made the difference above.
+      server.Stop();
+      StatusOr<DeliveryRecord> record = server.engine().GetDelivery(tenant.id, target);
+      ASSERT_TRUE(record.ok());
+      DeliveryWrite write;
+      write.record = *record;
+      write.record.delivered_seq = 0;
+      ASSERT_TRUE(server.engine().WriteDelivery(tenant.id, target, write).ok());
+      server.Restart();
+      c = server.Client(tenant.api_key);
+    }
+    const std::string status = WaitDelivered(c, target);
+    EXPECT_EQ(ParseJson(status)["delivered_seq"].get_uint64().value(), end) << status;
+    EXPECT_EQ(ParseJson(status)["dead_letters"].get_uint64().value(), 0u) << status;
+    StatusOr<DeliveryRecord> record = server.engine().GetDelivery(tenant.id, target);
+    ASSERT_TRUE(record.ok());
+    EXPECT_EQ(record->rewind_until, 0u) << "cleared once delivery passed it";
+    if (round < 2) {
+      // Re-sent: the lost rows are back (each inserted once more), at the
+      // target's version and seq.
+      EXPECT_EQ(Differences("listings", expected), std::vector<std::string>{});
+      EXPECT_EQ(count("op = 'I' AND external_id IN " + lost), lost_inserts + 3);
+    } else {
+      EXPECT_EQ(Differences("listings", expected).size(), 3u);
+      EXPECT_EQ(count("op = 'I' AND external_id IN " + lost), lost_inserts);
+    }
+    // The rows the receiver kept were not touched by the re-sent batches.
+    EXPECT_EQ(count("external_id NOT IN " + lost), others);
   }
 }
 
