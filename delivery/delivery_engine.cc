@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "delivery/cursor.h"
 #include "delivery/delivery_target.h"
 #include "delivery/policy.h"
 #include "engine/engine.h"
@@ -231,8 +232,7 @@ StatusOr<DeliveryStatus> DeliveryEngine::Pause(TenantId tenant, uint32_t target_
       return st;
     }
     ++t->epoch;  // a batch in flight is not applied: it is sent again after resume
-    t->retry.reset();
-    t->attempts = 0;
+    DropRetryLocked(*t);
     std::lock_guard sched(mu_);
     if (t->timer_armed) {
       t->timer_armed = false;
@@ -254,8 +254,7 @@ StatusOr<DeliveryStatus> DeliveryEngine::Resume(TenantId tenant, uint32_t target
       return st;
     }
     ++t->epoch;
-    t->attempts = 0;
-    t->retry.reset();
+    DropRetryLocked(*t);
   }
   {
     std::lock_guard sched(mu_);
@@ -268,22 +267,17 @@ StatusOr<DeliveryStatus> DeliveryEngine::Redeliver(TenantId tenant, uint32_t tar
                                                    uint64_t from_seq) {
   SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
   std::lock_guard lock(t->mu);
-  if (from_seq > t->record.delivered_seq) {
-    return Status::InvalidArgument("from_seq " + std::to_string(from_seq) +
-                                   " is past the cursor (delivered_seq " +
-                                   std::to_string(t->record.delivered_seq) +
-                                   "): redeliver rewinds, it never skips events");
-  }
   DeliveryRecord before = t->record;
-  t->record.delivered_seq = from_seq;
+  SYNCMGR_RETURN_IF_ERROR(Rewind(&t->record, from_seq));
+  // Recorded durably with the seq it rewound from: a restart keeps it, and
+  // the receiver's own cursor cannot undo it (delivery/cursor.h).
   Status st = PersistLocked(*t, {}, {}, /*sync=*/true);
   if (!st.ok()) {
     t->record = before;
     return st;
   }
   ++t->epoch;
-  t->retry.reset();
-  t->attempts = 0;
+  DropRetryLocked(*t);
   t->pending_valid = false;
   {
     std::lock_guard sched(mu_);
@@ -298,13 +292,16 @@ StatusOr<DeadLetter> DeliveryEngine::RetryDeadLetter(TenantId tenant, uint32_t t
   SYNCMGR_ASSIGN_OR_RETURN(DeadLetter dead, engine_.GetDeadLetter(tenant, target_id, id));
   {
     std::lock_guard lock(t->mu);
-    if (std::find(t->dead_letter_retries.begin(), t->dead_letter_retries.end(), id) ==
-        t->dead_letter_retries.end()) {
+    // Once per dead letter: already queued, or its series under way, is enough.
+    if (t->retry_dead_letter != id &&
+        std::find(t->dead_letter_retries.begin(), t->dead_letter_retries.end(), id) ==
+            t->dead_letter_retries.end()) {
       t->dead_letter_retries.push_back(id);
     }
   }
+  // In the target's turn: a batch waiting out its backoff keeps waiting.
   std::lock_guard sched(mu_);
-  WakeLocked(t, true);
+  WakeLocked(t, false);
   return dead;
 }
 

@@ -24,6 +24,15 @@
 //     atomic write (on_failure "dead_letter"), or delivery pauses before it
 //     (on_failure "pause").
 //
+// Dead letters: a retry (RetryDeadLetter) is a batch like any other, sent
+// by the target's one worker in its turn: a new series of attempts under
+// the target's backoff and max_attempts; delivered, the dead letter is
+// removed; given up, it is written back with the series' attempts.
+//
+// A rewind (Redeliver) wins over the receiver's own cursor until delivery
+// has passed the rewound-from seq again (delivery/cursor.h): it is recorded
+// in the durable record, so a restart does not undo it.
+//
 // Delivered events: every event in the target's stream — property.created /
 // updated / removed / manual_edit and sync.completed (the receiver learns
 // that a sync run ended and can publish). Delivery is at least once (a batch
@@ -75,6 +84,12 @@ struct DeliveryOptions {
   uint32_t backoff_cap_ms = 600'000;
   // Log records scanned per ReadLog call of one step. Default: 100 000.
   uint32_t scan_budget = 100'000;
+  // --file-push-root: a `file` target delivers only into
+  // <file_root>/<its tenant id>/ or below; a batch for a directory elsewhere
+  // is refused (a dead letter naming the root), nothing written. Targets
+  // made before the root was set are held to it too. Empty: no rule.
+  // Default: empty.
+  std::string file_root;
 };
 
 // GET /targets/{id}/delivery: an answer's value, so the wire layer's.
@@ -110,8 +125,11 @@ class DeliveryEngine {
   // Rewinds the cursor to `from_seq`: everything after it is sent again.
   // InvalidArgument if from_seq is past the cursor (a rewind never skips).
   StatusOr<DeliveryStatus> Redeliver(TenantId tenant, uint32_t target_id, uint64_t from_seq);
-  // Queues one more attempt at a dead letter's batch; on success it is
-  // removed. NotFound if no such dead letter.
+  // Queues a retry of a dead letter's batch: after the batch the target is
+  // sending, a new series of attempts (from 1) under its backoff and
+  // max_attempts. Delivered, the dead letter is removed; given up, it is
+  // written back with that series' attempts and last answer. A paused
+  // target sends it after resume. NotFound if no such dead letter.
   StatusOr<DeadLetter> RetryDeadLetter(TenantId tenant, uint32_t target_id, uint64_t id);
   // Writes the target's whole current state through its sink (file / ftp:
   // snapshot-<seq>.ndjson); returns that seq. InvalidArgument for types
@@ -140,11 +158,25 @@ class DeliveryEngine {
   void WorkerLoop();
   void TimerLoop();
   void SpawnWorkerLocked();  // REQUIRES: mu_ held
+  // One step of a target: sends one batch and records the outcome.
   StepResult Step(const TargetPtr& t);
-  StepResult DeliverBatch(const TargetPtr& t);
-  StepResult RetryOneDeadLetter(const TargetPtr& t, uint64_t id);
+  // Starts the retry series of dead letter `id` (taken from
+  // t.dead_letter_retries into t.retry_dead_letter by a step that read
+  // `epoch`): its batch becomes t.retry, attempts count from 0. False when
+  // there is nothing to send now: the dead letter is gone (delivered), a
+  // control operation overtook the step (it queued the retry again), or its
+  // events could not be read (last_error says so). REQUIRES: t.sink_mu held,
+  // t.mu not held.
+  bool StartDeadLetterRetry(Target& t, uint64_t id, uint64_t epoch);
+  // Forgets the batch being retried; a dead letter's series goes back to
+  // the front of the retry queue (sent again, from attempt 1, later).
+  // REQUIRES: t.mu held.
+  void DropRetryLocked(Target& t);
+  // Moves the cursor forward (delivery/cursor.h Advance): when that ends a
+  // rewind, the receiver's own cursor is read again. REQUIRES: t.mu held.
+  void AdvanceLocked(Target& t, uint64_t seq);
   // How a step that did not finish leaves its target for the next attempt:
-  // each way DeliverBatch can fail fills in what differs, RetryLaterLocked
+  // each way Step can fail fills in what differs, RetryLaterLocked
   // does the rest (backoff, schedule, answer).
   struct RetryLater {
     // A write of the record failed: put the record back as it was.
@@ -162,7 +194,10 @@ class DeliveryEngine {
   };
   // Schedules the target's next attempt as `how` says. REQUIRES: t.mu held.
   StepResult RetryLaterLocked(Target& t, int64_t now_us, RetryLater how);
-  Status EnsureSink(Target& t);  // REQUIRES: t.sink_mu held
+  // Makes the sink and, for sinks with a cursor of their own, resumes from
+  // the later of the two — unless a rewind is under way. REQUIRES:
+  // t.sink_mu held, t.mu not held.
+  Status EnsureSink(Target& t);
   // Writes t.record (and dead letter changes) in one batch. REQUIRES: t.mu held.
   Status PersistLocked(Target& t, std::vector<DeadLetter> put, std::vector<uint64_t> remove,
                        bool sync);

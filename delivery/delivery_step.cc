@@ -1,12 +1,14 @@
-// One delivery step of a target: read a batch after the cursor, send it, and
-// record the outcome (cursor advance, retry, dead letter or pause) — plus
-// the per-target metrics.
+// One delivery step of a target: take the batch to send (one being retried,
+// a dead letter's whose retry was asked for, or the next after the cursor),
+// send it, and record the outcome (cursor advance, retry, dead letter or
+// pause) — plus the per-target metrics.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <random>
 
+#include "delivery/cursor.h"
 #include "delivery/delivery_engine.h"
 #include "delivery/delivery_target.h"
 #include "engine/engine.h"
@@ -52,31 +54,53 @@ Status DeliveryEngine::PersistLocked(Target& t, std::vector<DeadLetter> put,
 
 Status DeliveryEngine::EnsureSink(Target& t) {
   if (!t.sink) {
-    SYNCMGR_ASSIGN_OR_RETURN(t.sink, MakeSink(t.type, t.config_json, env_));
+    SinkEnv env = env_;
+    // Held to at delivery as well as at creation: a target made before the
+    // root was set cannot write outside it (file_sink.cc).
+    if (!options_.file_root.empty()) env.file_root = options_.file_root;
+    env.file_tenant = t.tenant;
+    SYNCMGR_ASSIGN_OR_RETURN(t.sink, MakeSink(t.type, t.config_json, env));
   }
-  if (!t.receiver_cursor_checked) {
-    // Exactly-once sinks keep their own cursor with the data: resume from
-    // the later of the two (ours may lag after a crash).
-    SYNCMGR_ASSIGN_OR_RETURN(std::optional<uint64_t> theirs, t.sink->ReceiverCursor());
-    if (theirs) {
-      std::lock_guard lock(t.mu);
-      if (*theirs > t.record.delivered_seq) {
-        DeliveryRecord before = t.record;
-        t.record.delivered_seq = *theirs;
-        Status st = PersistLocked(t, {}, {}, /*sync=*/false);
-        if (!st.ok()) {
-          t.record = before;
-          return st;
-        }
-        ++t.epoch;
-        t.retry.reset();
-        t.pending_valid = false;
-        t.acked_high = std::max(t.acked_high, *theirs);
-      }
+  {
+    std::lock_guard lock(t.mu);
+    // While a rewind is under way the receiver's cursor is not asked: it is
+    // above the rewound one, and the rewind must win (delivery/cursor.h).
+    if (t.receiver_cursor_checked || RewindUnderWay(t.record)) return Status::Ok();
+  }
+  // Exactly-once sinks keep their own cursor with the data: resume from the
+  // later of the two (ours may lag after a crash).
+  SYNCMGR_ASSIGN_OR_RETURN(std::optional<uint64_t> theirs, t.sink->ReceiverCursor());
+  std::lock_guard lock(t.mu);
+  if (theirs && *theirs > t.record.delivered_seq && !RewindUnderWay(t.record)) {
+    DeliveryRecord before = t.record;
+    Advance(&t.record, *theirs);
+    Status st = PersistLocked(t, {}, {}, /*sync=*/false);
+    if (!st.ok()) {
+      t.record = before;
+      return st;
     }
-    t.receiver_cursor_checked = true;
+    ++t.epoch;
+    DropRetryLocked(t);
+    t.pending_valid = false;
+    t.acked_high = std::max(t.acked_high, *theirs);
   }
+  t.receiver_cursor_checked = true;
   return Status::Ok();
+}
+
+void DeliveryEngine::DropRetryLocked(Target& t) {
+  if (t.retry_dead_letter &&
+      std::find(t.dead_letter_retries.begin(), t.dead_letter_retries.end(),
+                *t.retry_dead_letter) == t.dead_letter_retries.end()) {
+    t.dead_letter_retries.push_front(*t.retry_dead_letter);
+  }
+  t.retry.reset();
+  t.retry_dead_letter.reset();
+  t.attempts = 0;
+}
+
+void DeliveryEngine::AdvanceLocked(Target& t, uint64_t seq) {
+  if (Advance(&t.record, seq)) t.receiver_cursor_checked = false;
 }
 
 void DeliveryEngine::AdvancedLocked(Target& t, const Batch& batch, bool delivered,
@@ -103,31 +127,92 @@ void DeliveryEngine::AdvancedLocked(Target& t, const Batch& batch, bool delivere
   t.acked_high = std::max(t.acked_high, batch.last_seq);
 }
 
-DeliveryEngine::StepResult DeliveryEngine::Step(const TargetPtr& t) {
-  std::optional<uint64_t> dead_letter;
-  {
-    std::lock_guard lock(t->mu);
-    if (!t->dead_letter_retries.empty()) {
-      dead_letter = t->dead_letter_retries.front();
-      t->dead_letter_retries.pop_front();
-    } else if (t->record.paused) {
-      return {StepResult::kPaused, 0};
+bool DeliveryEngine::StartDeadLetterRetry(Target& t, uint64_t id, uint64_t epoch) {
+  StatusOr<DeadLetter> dead = engine_.GetDeadLetter(t.tenant, t.id, id);
+  Batch batch;
+  batch.tenant = t.tenant;
+  batch.target_id = t.id;
+  Status read = dead.status();
+  if (dead.ok()) {
+    LogQuery query;
+    query.after_seq = dead->first_seq - 1;
+    query.stream = StreamRef{StreamKind::kTarget, t.id};
+    query.limit = kMaxBatchSize;
+    query.scan_budget = options_.scan_budget;
+    while (read.ok()) {
+      StatusOr<LogPage> page = engine_.ReadLog(t.tenant, query);
+      if (!page.ok()) {
+        read = page.status();
+        break;
+      }
+      bool done = page->events.empty() || page->last_seq >= dead->last_seq;
+      for (LogEvent& e : page->events) {
+        if (e.seq > dead->last_seq) {
+          done = true;
+          break;
+        }
+        batch.events.push_back(std::move(e));
+      }
+      if (done || page->last_seq <= query.after_seq) break;
+      query.after_seq = page->last_seq;
+    }
+    if (read.ok() && batch.events.empty()) {
+      read = Status::Internal("its events are missing from the log");
     }
   }
-  if (dead_letter) return RetryOneDeadLetter(t, *dead_letter);
-  return DeliverBatch(t);
+  std::lock_guard lock(t.mu);
+  // Paused or rewound meanwhile: DropRetryLocked queued the retry again.
+  if (epoch != t.epoch) return false;
+  t.retry_dead_letter.reset();
+  if (read.code() == Code::kNotFound) return false;  // delivered by an earlier retry
+  if (!read.ok()) {
+    // Nothing to send; the dead letter stays as it is, and the operator sees why.
+    t.record.last_error = OneLine("retrying dead letter " + std::to_string(id) + ": " +
+                                  read.ToString());
+    return false;
+  }
+  batch.first_seq = batch.events.front().seq;
+  batch.last_seq = batch.events.back().seq;
+  t.retry = std::move(batch);
+  t.retry_dead_letter = id;
+  t.attempts = 0;  // a new series, counted from 1
+  return true;
 }
 
-DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
+DeliveryEngine::StepResult DeliveryEngine::Step(const TargetPtr& t) {
   std::unique_lock sink_lock(t->sink_mu);
-  uint64_t cursor = 0, epoch = 0;
-  std::optional<Batch> batch;
-  Status local = EnsureSink(*t);
   {
     std::lock_guard lock(t->mu);
+    // Nothing is sent while paused, a dead letter's retry neither; no
+    // connection is made either.
+    if (t->record.paused) return {StepResult::kPaused, 0};
+  }
+  Status local = EnsureSink(*t);
+  std::optional<uint64_t> start_retry;
+  uint64_t epoch = 0;
+  {
+    std::lock_guard lock(t->mu);
+    if (t->record.paused) return {StepResult::kPaused, 0};
+    epoch = t->epoch;
+    if (local.ok() && !t->retry && !t->dead_letter_retries.empty()) {
+      start_retry = t->dead_letter_retries.front();
+      t->dead_letter_retries.pop_front();
+      t->retry_dead_letter = start_retry;  // under way (a control operation requeues it)
+    }
+  }
+  if (start_retry && !StartDeadLetterRetry(*t, *start_retry, epoch)) {
+    return {StepResult::kMore, 0};
+  }
+  uint64_t cursor = 0;
+  std::optional<Batch> batch;
+  std::optional<uint64_t> dead_letter;  // set: `batch` is this dead letter's
+  {
+    std::lock_guard lock(t->mu);
+    if (t->record.paused) return {StepResult::kPaused, 0};
     cursor = t->record.delivered_seq;
     epoch = t->epoch;
     if (t->retry) batch = *t->retry;
+    dead_letter = t->retry_dead_letter;
   }
   if (local.ok() && !batch) {
     LogQuery query;
@@ -170,8 +255,7 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
   if (epoch != t->epoch) {
     // Paused, resumed or rewound meanwhile: the outcome is stale. Whatever
     // the receiver got is sent again if needed (at least once).
-    t->retry.reset();
-    t->attempts = 0;
+    DropRetryLocked(*t);
     return {StepResult::kMore, 0};
   }
   const DeliveryRecord before = t->record;
@@ -186,9 +270,16 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
   }
 
   if (result.outcome == SendResult::Outcome::kDelivered) {
-    t->record.delivered_seq = batch->last_seq;
+    std::vector<uint64_t> removed;
+    if (dead_letter) {
+      // A dead letter delivered at last: it is removed; the cursor stays.
+      removed.push_back(*dead_letter);
+      t->record.dead_letters -= std::min<uint64_t>(t->record.dead_letters, 1);
+    } else {
+      AdvanceLocked(*t, batch->last_seq);
+    }
     t->record.last_error.clear();
-    Status st = PersistLocked(*t, {}, {}, /*sync=*/false);
+    Status st = PersistLocked(*t, {}, std::move(removed), /*sync=*/dead_letter.has_value());
     if (!st.ok()) {
       // Not recorded: the batch is sent again later (at least once).
       RetryLater how;
@@ -198,8 +289,13 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
       how.count_attempt = true;
       return RetryLaterLocked(*t, now, std::move(how));
     }
-    AdvancedLocked(*t, *batch, /*delivered=*/true, now);
+    if (dead_letter) {
+      t->delivered_events += batch->events.size();
+    } else {
+      AdvancedLocked(*t, *batch, /*delivered=*/true, now);
+    }
     t->retry.reset();
+    t->retry_dead_letter.reset();
     t->attempts = 0;
     return {StepResult::kMore, 0};
   }
@@ -219,7 +315,9 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
     return RetryLaterLocked(*t, now, std::move(how));
   }
 
-  if (t->policy.pause_on_failure) {
+  // A target with on_failure "pause" never makes dead letters, so a dead
+  // letter's series that gives up simply goes back to the dead letters.
+  if (t->policy.pause_on_failure && !dead_letter) {
     // on_failure "pause": stop before this batch; resume sends it again.
     t->record.paused = true;
     Status st = PersistLocked(*t, {}, {}, /*sync=*/true);
@@ -235,16 +333,20 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
   }
 
   // A dead letter, and the cursor moves past it: both in one atomic write.
+  // A dead letter's own series ends here too: written back, with this
+  // series' attempts and last answer; the cursor stays.
   DeadLetter dead;
-  dead.id = t->record.next_dead_letter_id;
+  dead.id = dead_letter ? *dead_letter : t->record.next_dead_letter_id;
   dead.first_seq = batch->first_seq;
   dead.last_seq = batch->last_seq;
   dead.attempts = t->attempts;
   dead.last_error = t->record.last_error;
   dead.failed_at_us = now;
-  t->record.next_dead_letter_id = dead.id + 1;
-  t->record.dead_letters += 1;
-  t->record.delivered_seq = batch->last_seq;
+  if (!dead_letter) {
+    t->record.next_dead_letter_id = dead.id + 1;
+    t->record.dead_letters += 1;
+    AdvanceLocked(*t, batch->last_seq);
+  }
   Status st = PersistLocked(*t, {dead}, {}, /*sync=*/true);
   if (!st.ok()) {
     RetryLater how;
@@ -253,9 +355,12 @@ DeliveryEngine::StepResult DeliveryEngine::DeliverBatch(const TargetPtr& t) {
     how.batch = std::move(batch);
     return RetryLaterLocked(*t, now, std::move(how));
   }
-  ++t->dead_lettered;
-  AdvancedLocked(*t, *batch, /*delivered=*/false, now);
+  if (!dead_letter) {
+    ++t->dead_lettered;
+    AdvancedLocked(*t, *batch, /*delivered=*/false, now);
+  }
   t->retry.reset();
+  t->retry_dead_letter.reset();
   t->attempts = 0;
   return {StepResult::kMore, 0};
 }
@@ -274,77 +379,6 @@ DeliveryEngine::StepResult DeliveryEngine::RetryLaterLocked(Target& t, int64_t n
     PersistLocked(t, {}, {}, /*sync=*/false).IgnoreError();
   }
   return {StepResult::kRetryLater, delay};
-}
-
-DeliveryEngine::StepResult DeliveryEngine::RetryOneDeadLetter(const TargetPtr& t, uint64_t id) {
-  StatusOr<DeadLetter> found = engine_.GetDeadLetter(t->tenant, t->id, id);
-  if (!found.ok()) return {StepResult::kMore, 0};  // already retried successfully
-  DeadLetter dead = *found;
-  Batch batch;
-  batch.tenant = t->tenant;
-  batch.target_id = t->id;
-  Status local = Status::Ok();
-  LogQuery query;
-  query.after_seq = dead.first_seq - 1;
-  query.stream = StreamRef{StreamKind::kTarget, t->id};
-  query.limit = kMaxBatchSize;
-  query.scan_budget = options_.scan_budget;
-  while (local.ok()) {
-    StatusOr<LogPage> page = engine_.ReadLog(t->tenant, query);
-    if (!page.ok()) {
-      local = page.status();
-      break;
-    }
-    bool done = page->events.empty() || page->last_seq >= dead.last_seq;
-    for (LogEvent& e : page->events) {
-      if (e.seq > dead.last_seq) {
-        done = true;
-        break;
-      }
-      batch.events.push_back(std::move(e));
-    }
-    if (done || page->last_seq <= query.after_seq) break;
-    query.after_seq = page->last_seq;
-  }
-  SendResult result;
-  result.outcome = SendResult::Outcome::kRetry;
-  if (local.ok() && batch.events.empty()) {
-    local = Status::Internal("the events of dead letter " + std::to_string(id) + " are missing");
-  }
-  if (local.ok()) {
-    batch.first_seq = batch.events.front().seq;
-    batch.last_seq = batch.events.back().seq;
-    std::lock_guard sink_lock(t->sink_mu);
-    local = EnsureSink(*t);
-    if (local.ok()) {
-      StatusOr<SendResult> sent = t->sink->Send(batch);
-      if (sent.ok()) {
-        result = std::move(*sent);
-      } else {
-        result.detail = sent.status().ToString();
-      }
-    }
-  }
-  if (!local.ok()) result.detail = local.ToString();
-
-  const int64_t now = WallMicros();
-  std::lock_guard lock(t->mu);
-  const DeliveryRecord before = t->record;
-  t->record.last_attempt_at_us = now;
-  Status st;
-  if (result.outcome == SendResult::Outcome::kDelivered) {
-    t->record.dead_letters -= std::min<uint64_t>(t->record.dead_letters, 1);
-    st = PersistLocked(*t, {}, {id}, /*sync=*/true);
-    if (st.ok()) t->delivered_events += batch.events.size();
-  } else {
-    ++t->failures;
-    dead.attempts += 1;
-    dead.last_error = OneLine(result.detail);
-    dead.failed_at_us = now;
-    st = PersistLocked(*t, {dead}, {}, /*sync=*/true);
-  }
-  if (!st.ok()) t->record = before;
-  return {StepResult::kMore, 0};
 }
 
 std::string DeliveryEngine::RenderPrometheus() {

@@ -35,17 +35,26 @@ struct DeliveryEngine::Target {
   DeliveryPolicy policy;
 
   std::mutex sink_mu;
-  std::unique_ptr<Sink> sink;           // guarded by sink_mu; made on first use
-  bool receiver_cursor_checked = false;  // guarded by sink_mu
+  std::unique_ptr<Sink> sink;  // guarded by sink_mu; made on first use
 
   std::mutex mu;
   // guarded by mu:
   DeliveryRecord record;      // what the delivery CF holds
   uint64_t epoch = 0;         // bumped by every control operation
-  std::optional<Batch> retry;  // the batch being retried (same webhook-id)
+  // The batch being sent again (same webhook-id): after a failed send, or a
+  // dead letter's batch from the start of its retry series.
+  std::optional<Batch> retry;
+  // Set while a dead letter's retry series is under way (its id; `retry` is
+  // its batch once read): its outcome goes to that dead letter, the cursor
+  // stays where it is.
+  std::optional<uint64_t> retry_dead_letter;
   uint32_t attempts = 0;      // failed sends of the current batch
   int64_t next_attempt_us = 0;  // wall clock, while retrying
+  // Dead letters whose retry was asked for, each a series of its own, in order.
   std::deque<uint64_t> dead_letter_retries;
+  // The receiver's own cursor (ReceiverCursor) was read since the sink was
+  // made or a rewind ended; read by the holder of sink_mu.
+  bool receiver_cursor_checked = false;
   // Pending events = events of the stream in (record.delivered_seq,
   // counted_upto], kept incrementally.
   bool pending_valid = false;

@@ -6,6 +6,12 @@
 // is created at the first delivery. Temp files an interrupted write left
 // behind are swept when the sink is made (server start) and before its first
 // write.
+//
+// A server with --file-push-root holds every file target to its tenant's
+// directory there, at creation (ValidateFileConfig) and at delivery
+// (MakeFileSink): a target made before the root was set whose `dir` lies
+// elsewhere gets a sink that refuses every batch (a dead letter naming the
+// root) and never touches that directory.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -54,6 +60,18 @@ Status CheckDir(const std::string& dir) {
     return Status::InvalidArgument("config 'dir' exists and is not a directory");
   }
   return Status::Ok();
+}
+
+// The --file-push-root rule: tenant T's file targets write into <root>/T or
+// below it. `prefix` is <root>/T.
+bool UnderPrefix(std::string_view dir, const std::string& prefix) {
+  if (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+  return dir == prefix || (dir.size() > prefix.size() && dir.substr(0, prefix.size()) == prefix &&
+                           dir[prefix.size()] == '/');
+}
+
+std::string TenantPrefix(const SinkEnv& env) {
+  return *env.file_root + "/" + std::to_string(env.file_tenant);
 }
 
 StatusOr<std::string> ParseFileConfig(std::string_view config_json) {
@@ -117,6 +135,27 @@ class FileSink final : public Sink {
   bool prepared_ = false;
 };
 
+// A file target whose `dir` breaks the server's --file-push-root rule: every
+// batch is refused for good (sending again cannot help), nothing is written.
+class OutsideRootSink final : public Sink {
+ public:
+  explicit OutsideRootSink(std::string why) : why_(std::move(why)) {}
+
+  StatusOr<SendResult> Send(const Batch&) override {
+    SendResult result;
+    result.outcome = SendResult::Outcome::kRefused;
+    result.detail = why_;
+    return result;
+  }
+
+  Status WriteSnapshot(uint64_t, const StateVisitor&) override {
+    return Status::InvalidArgument(why_);
+  }
+
+ private:
+  const std::string why_;
+};
+
 }  // namespace
 
 Status ValidateFileConfig(std::string_view config_json, const SinkEnv& env) {
@@ -130,12 +169,8 @@ Status ValidateFileConfig(std::string_view config_json, const SinkEnv& env) {
         "file targets are off on this server: start `syncmgr serve` with --file-push-root DIR "
         "to allow them (each tenant's under DIR/<tenant id>/)");
   }
-  const std::string prefix = *env.file_root + "/" + std::to_string(env.file_tenant);
-  std::string_view d(dir);
-  if (d.size() > 1 && d.back() == '/') d.remove_suffix(1);
-  if (d != prefix && !(d.size() > prefix.size() && d.substr(0, prefix.size()) == prefix &&
-                       d[prefix.size()] == '/')) {
-    return Status::InvalidArgument("config 'dir' must be " + prefix +
+  if (!UnderPrefix(dir, TenantPrefix(env))) {
+    return Status::InvalidArgument("config 'dir' must be " + TenantPrefix(env) +
                                    " or a directory below it (this server keeps each tenant's "
                                    "file targets under its --file-push-root)");
   }
@@ -143,8 +178,17 @@ Status ValidateFileConfig(std::string_view config_json, const SinkEnv& env) {
 }
 
 StatusOr<std::unique_ptr<Sink>> MakeFileSink(std::string_view config_json, const SinkEnv& env) {
-  (void)env;
   SYNCMGR_ASSIGN_OR_RETURN(std::string dir, ParseFileConfig(config_json));
+  if (env.file_root && (env.file_root->empty() || !UnderPrefix(dir, TenantPrefix(env)))) {
+    const std::string why =
+        env.file_root->empty()
+            ? "file targets are off on this server (no --file-push-root)"
+            : "dir " + dir + " is outside " + TenantPrefix(env) + ", where this server's " +
+                  "--file-push-root " + *env.file_root + " keeps tenant " +
+                  std::to_string(env.file_tenant) + "'s file targets";
+    return std::unique_ptr<Sink>(
+        std::make_unique<OutsideRootSink>("refused: " + why + "; nothing was written"));
+  }
   return std::unique_ptr<Sink>(std::make_unique<FileSink>(std::move(dir)));
 }
 

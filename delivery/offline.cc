@@ -1,5 +1,6 @@
 #include "delivery/offline.h"
 
+#include "delivery/cursor.h"
 #include "delivery/policy.h"
 #include "engine/engine.h"
 
@@ -67,16 +68,10 @@ StatusOr<DeliveryStatus> OfflineResume(Engine& engine, TenantId tenant, uint32_t
 
 StatusOr<DeliveryStatus> OfflineRedeliver(Engine& engine, TenantId tenant, uint32_t target_id,
                                           uint64_t from_seq) {
-  return Modify(engine, tenant, target_id, [from_seq](DeliveryRecord& r) {
-    if (from_seq > r.delivered_seq) {
-      return Status::InvalidArgument("from_seq " + std::to_string(from_seq) +
-                                     " is past the cursor (delivered_seq " +
-                                     std::to_string(r.delivered_seq) +
-                                     "): redeliver rewinds, it never skips events");
-    }
-    r.delivered_seq = from_seq;
-    return Status::Ok();
-  });
+  // The same rewind as a server's, recorded the same way: the next server
+  // re-sends from from_seq even to a receiver whose own cursor is higher.
+  return Modify(engine, tenant, target_id,
+                [from_seq](DeliveryRecord& r) { return Rewind(&r, from_seq); });
 }
 
 }  // namespace syncmgr::delivery

@@ -80,10 +80,12 @@ class Sink {
 struct SinkEnv {
   // --allow-private-push: loopback / private / link-local destinations allowed.
   bool allow_private = false;
-  // The file-target rule of a shared server (ValidateFileConfig only): a
-  // `file` target's `dir` must be `*file_root/<file_tenant>` or below it;
-  // an empty *file_root refuses `file` targets. nullopt: no rule (the
-  // operator's own tools, delivery of targets already created).
+  // The file-target rule of a shared server: a `file` target's `dir` must be
+  // `*file_root/<file_tenant>` or below it; an empty *file_root refuses
+  // `file` targets. ValidateFileConfig answers InvalidArgument; MakeFileSink
+  // (at delivery) makes a sink that refuses every batch and writes nothing.
+  // nullopt: no rule (the operator's own tools; a server without
+  // --file-push-root).
   std::optional<std::string> file_root;
   uint32_t file_tenant = 0;
   // Set when the delivery engine stops: a sink blocked in an outbound call

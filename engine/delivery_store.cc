@@ -4,9 +4,11 @@
 //   DeliveryRecord := version:u8 (=1) delivered_seq:u64 flags:u8 (bit 0: paused)
 //                     next_dead_letter_id:u64 dead_letters:u64
 //                     last_attempt_at_us:u64 (two's complement) error_len:u32 error
+//                     [rewind_until:u64]  (appended later: absent in older records = 0)
 //   DeadLetter     := version:u8 (=1) first_seq:u64 last_seq:u64 attempts:u32
 //                     failed_at_us:u64 error_len:u32 error
-// Readers refuse other versions with Corruption; fields are only appended.
+// Readers refuse other versions with Corruption; fields are only appended, and
+// a reader takes a record that ends before an appended field (its default).
 #include <rocksdb/write_batch.h>
 
 #include <fmt/format.h>
@@ -30,6 +32,7 @@ std::string EncodeRecord(const DeliveryRecord& r) {
   keys::PutU64(&out, r.dead_letters);
   keys::PutU64(&out, static_cast<uint64_t>(r.last_attempt_at_us));
   keys::PutLengthPrefixed(&out, r.last_error);
+  keys::PutU64(&out, r.rewind_until);
   return out;
 }
 
@@ -39,7 +42,8 @@ Status DecodeRecord(std::string_view in, DeliveryRecord* r) {
   uint64_t at = 0;
   if (!rd.U8(&version) || version != kFormatVersion || !rd.U64(&r->delivered_seq) ||
       !rd.U8(&flags) || !rd.U64(&r->next_dead_letter_id) || !rd.U64(&r->dead_letters) ||
-      !rd.U64(&at) || !rd.LengthPrefixed(&r->last_error)) {
+      !rd.U64(&at) || !rd.LengthPrefixed(&r->last_error) ||
+      !(rd.Done() || rd.U64(&r->rewind_until))) {
     return Status::Corruption("malformed delivery record");
   }
   r->paused = (flags & 1) != 0;

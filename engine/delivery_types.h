@@ -32,6 +32,11 @@ struct DeliveryRecord {
   // attempt was made (µs since the epoch, 0: never).
   std::string last_error;
   int64_t last_attempt_at_us = 0;
+  // Set by a rewind (POST .../delivery/redeliver): the cursor it rewound
+  // from. While delivered_seq is below it, the receiver's own cursor
+  // (postgres) does not move ours forward, so a restart cannot undo the
+  // rewind; cleared once delivery has passed it. 0: no rewind under way.
+  uint64_t rewind_until = 0;
 };
 
 // A batch that could not be delivered (refused, or max_attempts failures).

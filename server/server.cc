@@ -169,6 +169,7 @@ void Server::Impl::SubscribeToCommits() {
 Status Server::Impl::StartDelivery() {
   delivery::DeliveryOptions options;
   options.allow_private = state_.options.allow_private_push;
+  options.file_root = state_.options.file_push_root;
   options.backoff_base_ms = state_.options.delivery_backoff_base_ms;
   options.backoff_cap_ms = state_.options.delivery_backoff_cap_ms;
   options.min_workers = state_.options.delivery_min_workers;

@@ -13,9 +13,12 @@
 #include <set>
 #include <thread>
 
+#include "delivery/cursor.h"
+#include "delivery/offline.h"
 #include "engine/engine.h"
 #include "tests/cli_process.h"
 #include "tests/support/push_fixtures.h"
+#include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"
 #include "tests/support/webhook_receiver.h"
 
@@ -104,41 +107,16 @@ TEST(PushDeliveryTest, DeadReceiversDelayNothingElse) {
   hanging.Stop();  // lets the stuck connections go before the server stops
 }
 
-constexpr char kAdminKey[] = "push-test-admin-key";
-
-// A real `syncmgr serve --allow-private-push` child process.
-class ServeProcess {
- public:
-  ServeProcess(const std::string& db, const std::string& log) {
-    ProcessOptions options;
-    options.env = {{"SYNCMGR_ADMIN_KEY", kAdminKey}};
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      port_ = FreeLoopbackPort();
-      process_ = std::make_unique<BackgroundProcess>();
-      if (!process_->Start({SYNCMGR_BIN, "serve", "--db", db, "--port", std::to_string(port_),
-                            "--allow-private-push"},
-                           options, log)) {
-        continue;
-      }
-      HttpClient admin(port_);
-      admin.set_api_key(kAdminKey);
-      admin.set_timeout(std::chrono::milliseconds(2000));
-      for (int i = 0; i < 300 && process_->running(); ++i) {  // bounded: 300 × 100 ms
-        if (admin.Get("/tenants").status == 200) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      process_->Stop(SIGKILL, std::chrono::seconds(30));
-    }
-    ADD_FAILURE() << "syncmgr serve did not come up";
-  }
-  uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::optional<int> Stop(int sig) { return process_->Stop(sig, std::chrono::seconds(60)); }
-
- private:
-  uint16_t port_ = 0;
-  std::unique_ptr<BackgroundProcess> process_;
-};
+// A real `syncmgr serve --allow-private-push` child process, started.
+std::unique_ptr<ServeProcess> Serve(const std::string& db, const std::string& log) {
+  ServeOptions o;
+  o.binary = SYNCMGR_BIN;
+  o.db = db;
+  o.log = log;
+  auto serve = std::make_unique<ServeProcess>(o);
+  serve->Start();
+  return serve;
+}
 
 ProcessResult Syncmgr(std::vector<std::string> args) {
   args.insert(args.begin(), SYNCMGR_BIN);
@@ -172,9 +150,9 @@ TEST(PushDeliveryTest, KillDashNineMidDeliveryLosesNothing) {
     return reply;
   });
 
-  auto serve = std::make_unique<ServeProcess>(db, log);
+  auto serve = Serve(db, log);
   HttpClient admin(serve->port());
-  admin.set_api_key(kAdminKey);
+  admin.set_api_key(serve->admin_key());
   HttpResponse r = admin.Post("/tenants", R"({"name":"Acme"})");
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string key = JsonString(r.body, "api_key");
@@ -210,7 +188,7 @@ TEST(PushDeliveryTest, KillDashNineMidDeliveryLosesNothing) {
   EXPECT_EQ(bad.exit_code, 1) << bad.err;
 
   const size_t before_restart = receiver.request_count();
-  serve = std::make_unique<ServeProcess>(db, log);
+  serve = Serve(db, log);
   HttpClient client2(serve->port());
   client2.set_api_key(key);
   DeliveryView v = GetDelivery(client2, 1);
@@ -244,6 +222,61 @@ TEST(PushDeliveryTest, KillDashNineMidDeliveryLosesNothing) {
   EXPECT_EQ(got, want);
   EXPECT_EQ(FoldEvents(delivered), TargetState(client2, 1));
   EXPECT_EQ(serve->Stop(SIGTERM), 0);
+}
+
+// The cursor rules (delivery/cursor.h): a rewind never skips, remembers the
+// cursor it came from, keeps the higher mark when rewound again, and is over
+// once delivery has passed that mark; the mark survives the engine's store.
+TEST(DeliveryCursorTest, ARewindIsRememberedUntilDeliveredPast) {
+  DeliveryRecord r;
+  r.delivered_seq = 100;
+  EXPECT_EQ(delivery::Rewind(&r, 101).code(), Code::kInvalidArgument);
+  EXPECT_EQ(r.delivered_seq, 100u);
+  EXPECT_EQ(r.rewind_until, 0u);
+  ASSERT_TRUE(delivery::Rewind(&r, 100).ok());  // no-op: nothing to re-send
+  EXPECT_FALSE(delivery::RewindUnderWay(r));
+  ASSERT_TRUE(delivery::Rewind(&r, 40).ok());
+  EXPECT_EQ(r.delivered_seq, 40u);
+  EXPECT_EQ(r.rewind_until, 100u);
+  EXPECT_TRUE(delivery::RewindUnderWay(r));
+  EXPECT_FALSE(delivery::Advance(&r, 70));
+  ASSERT_TRUE(delivery::Rewind(&r, 10).ok());  // again, mid-way: the higher mark stays
+  EXPECT_EQ(r.rewind_until, 100u);
+  EXPECT_FALSE(delivery::Advance(&r, 99));
+  EXPECT_TRUE(delivery::RewindUnderWay(r));
+  EXPECT_TRUE(delivery::Advance(&r, 100));
+  EXPECT_FALSE(delivery::RewindUnderWay(r));
+  EXPECT_EQ(r.rewind_until, 0u);
+  EXPECT_FALSE(delivery::Advance(&r, 120));
+
+  TempDir dir;
+  EngineOptions o;
+  o.path = dir.path() + "/db";
+  auto engine = Engine::Open(o);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  const TenantId tenant = (*engine)->CreateTenant("acme")->tenant.id;
+  TargetSpec spec;
+  spec.name = "site";
+  spec.type = "webhook";
+  spec.config_json = R"({"url":"http://127.0.0.1:9/"})";
+  const uint32_t target = (*engine)->CreateTarget(tenant, spec)->id;
+  DeliveryWrite write;
+  write.record.delivered_seq = 40;
+  write.record.rewind_until = 100;
+  ASSERT_TRUE((*engine)->WriteDelivery(tenant, target, write).ok());
+  StatusOr<DeliveryRecord> back = (*engine)->GetDelivery(tenant, target);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->delivered_seq, 40u);
+  EXPECT_EQ(back->rewind_until, 100u);
+  // The command line's rewind on a data directory records the mark too.
+  write.record = DeliveryRecord{};
+  write.record.delivered_seq = 80;
+  ASSERT_TRUE((*engine)->WriteDelivery(tenant, target, write).ok());
+  ASSERT_TRUE(delivery::OfflineRedeliver(**engine, tenant, target, 5).ok());
+  back = (*engine)->GetDelivery(tenant, target);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->delivered_seq, 5u);
+  EXPECT_EQ(back->rewind_until, 80u);
 }
 
 }  // namespace

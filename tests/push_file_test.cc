@@ -16,7 +16,9 @@
 
 #include "delivery/ndjson_files.h"
 #include "delivery/sinks.h"
+#include "tests/cli_process.h"
 #include "tests/push_workload.h"
+#include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"
 #include "wire/api_render.h"
 #include "wire/redact.h"
@@ -238,11 +240,32 @@ TEST(PushFileTest, SigkillMidWriteLeavesNoPartialFile) {
       }
       _exit(0);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + 97 * attempt));
-    ::kill(pid, SIGKILL);
+    // Kill once `attempt + 1` change files are complete and, when it shows up
+    // in time, while the next one is being written (a temp file). Both waits
+    // poll the directory, bounded; no fixed delay, which a loaded machine
+    // outruns (a 2 MB file may take far longer than usual to appear).
     int status = 0;
-    ::waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer ended before the kill";
+    bool ended = false;
+    auto count = [&](bool temp) {
+      size_t n = 0;
+      for (const std::string& name : ListDir(dir)) n += (name[0] == '.') == temp;
+      return n;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!ended && count(false) <= static_cast<size_t>(attempt) &&
+           std::chrono::steady_clock::now() < deadline) {
+      ended = ::waitpid(pid, &status, WNOHANG) == pid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const auto writing = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!ended && count(true) == 0 && std::chrono::steady_clock::now() < writing) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (!ended) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+    }
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer ended before the kill: " << status;
     size_t complete = 0;
     for (const std::string& name : ListDir(dir)) {
       if (name[0] == '.') continue;  // a temp file: not a change file
@@ -254,7 +277,7 @@ TEST(PushFileTest, SigkillMidWriteLeavesNoPartialFile) {
       EXPECT_EQ(state.size(), 10u);
       ++complete;
     }
-    EXPECT_GT(complete, 0u);
+    EXPECT_GT(complete, static_cast<size_t>(attempt));
     // A new sink on the directory sweeps what the killed one left.
     auto sink = MakeSink(dir);
     ASSERT_NE(sink, nullptr);
@@ -474,6 +497,81 @@ TEST(PushFileEndToEndTest, WithoutAFileRootFileTargetsAreRefused) {
   EXPECT_NE(r.body.find("file targets are off on this server"), std::string::npos) << r.body;
   EXPECT_EQ(c.Get("/targets").body, "[]");
   EXPECT_TRUE(ListDir(tmp.path()).empty());
+}
+
+// File targets made before the server had --file-push-root (here with the
+// operator's command line on the data directory, which applies no rule) are
+// held to the root at delivery: one whose dir lies outside the tenant's
+// directory gets every batch refused for good — a dead letter whose
+// last_error names the root — and nothing is written there; one inside keeps
+// delivering.
+TEST(PushFileEndToEndTest, TargetsMadeBeforeTheRootAreHeldToItAtDelivery) {
+  PushTempDir tmp;
+  const std::string db = tmp.path() + "/db";
+  const std::string root = tmp.path() + "/files";
+  const std::string outside = tmp.path() + "/elsewhere/site";
+  auto syncmgr = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {SYNCMGR_BIN, "--db", db});
+    ProcessResult r = RunProcess(args);
+    EXPECT_EQ(r.exit_code, 0) << args.back() << ": " << r.err;
+    return r;
+  };
+  ProcessResult tenant = syncmgr({"--json", "tenant", "create", "acme"});
+  JsonDoc tenant_doc = ParseJson(tenant.out);
+  const std::string key(tenant_doc["api_key"].get_string().value());
+  const uint64_t tenant_id = tenant_doc["id"].get_uint64().value();
+  const std::string inside = root + "/" + std::to_string(tenant_id) + "/site";
+  const std::string t = std::to_string(tenant_id);
+  syncmgr({"source", "create", "--tenant", t, "portal", "--max-removal-ratio", "1"});
+  syncmgr({"target", "create", "--tenant", t, "out", "--type", "file", "--config",
+           R"({"dir":")" + outside + R"(","batch_size":5})"});
+  syncmgr({"target", "create", "--tenant", t, "in", "--type", "file", "--config",
+           R"({"dir":")" + inside + R"(","batch_size":5})"});
+  if (HasFailure()) return;
+  const uint32_t source = 1, out_target = 1, in_target = 2;
+
+  ServeOptions options;
+  options.binary = SYNCMGR_BIN;
+  options.db = db;
+  options.log = tmp.path() + "/serve.log";
+  options.flags = {"--file-push-root", root};
+  ServeProcess serve(options);
+  serve.Start();
+  if (HasFatalFailure()) return;
+  HttpClient c = serve.Client(key);
+  HttpPushWorkload w(&c, source, in_target, /*seed=*/18);
+  w.Run(20);
+  ASSERT_EQ(c.Post("/sync/1/" + std::to_string(out_target), "").status, 200);
+  WaitDelivered(c, in_target);
+  const std::string out_status = WaitDelivered(c, out_target);
+
+  // Inside the root: delivered as ever.
+  EXPECT_EQ(FoldDir(inside), w.TargetState());
+  // Outside: every batch a dead letter naming the root, the cursor past
+  // them, nothing written (the directory was never even created).
+  JsonDoc status = ParseJson(out_status);
+  EXPECT_GT(status["delivered_seq"].get_uint64().value(), 0u) << out_status;
+  const uint64_t dead = status["dead_letters"].get_uint64().value();
+  EXPECT_GT(dead, 0u) << out_status;
+  HttpResponse letters = c.Get("/targets/" + std::to_string(out_target) + "/dead_letters");
+  ASSERT_EQ(letters.status, 200);
+  JsonDoc letters_doc = ParseJson(letters.body);
+  simdjson::dom::array list = letters_doc.root().get_array().value();
+  EXPECT_EQ(list.size(), dead);
+  for (simdjson::dom::element letter : list) {
+    const std::string error(letter["last_error"].get_string().value());
+    EXPECT_NE(error.find("--file-push-root " + root), std::string::npos) << error;
+    EXPECT_NE(error.find(outside), std::string::npos) << error;
+    EXPECT_EQ(letter["attempts"].get_uint64().value(), 1u) << "a refusal is not retried";
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/elsewhere"));
+  HttpResponse snap = c.Post("/targets/" + std::to_string(out_target) + "/delivery/snapshot", "");
+  EXPECT_EQ(snap.status, 400) << snap.body;
+  EXPECT_NE(snap.body.find(root), std::string::npos) << snap.body;
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/elsewhere"));
+  // Under the root, only the inside target's directory.
+  EXPECT_EQ(ListDir(root), std::vector<std::string>{std::to_string(tenant_id)});
+  EXPECT_EQ(serve.Stop(SIGTERM), 0);
 }
 
 }  // namespace

@@ -18,10 +18,12 @@
 #include <sstream>
 #include <thread>
 
+#include "delivery/offline.h"
 #include "delivery/sinks.h"
 #include "tests/cli_process.h"
 #include "tests/push_workload.h"
 #include "tests/support/pg_cluster.h"
+#include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"
 #include "wire/json_writer.h"
 #include "wire/redact.h"
@@ -458,54 +460,14 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
-constexpr char kAdminKey[] = "push-postgres-admin-key";
-
-// `syncmgr serve --allow-private-push` on a data directory, restartable.
-class ServeProcess {
- public:
-  explicit ServeProcess(std::string db) : db_(std::move(db)), log_(db_ + ".log") {}
-
-  // Starts and waits until GET /health answers (bounded: 300 × 100 ms).
-  void Start() {
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      port_ = FreeLoopbackPort();
-      ASSERT_NE(port_, 0);
-      ProcessOptions options;
-      options.env = {{"SYNCMGR_ADMIN_KEY", kAdminKey}};
-      process_ = std::make_unique<BackgroundProcess>();
-      ASSERT_TRUE(process_->Start({SYNCMGR_BIN, "serve", "--db", db_, "--port",
-                                   std::to_string(port_), "--allow-private-push"},
-                                  options, log_));
-      for (int i = 0; i < 300 && process_->running(); ++i) {
-        HttpClient c(port_);
-        c.set_timeout(std::chrono::milliseconds(2000));
-        if (c.Get("/health").status == 200) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      process_->Stop(SIGKILL, std::chrono::seconds(30));
-    }
-    FAIL() << "syncmgr serve did not come up; log:\n" << ReadAll(log_);
-  }
-
-  void Kill() {
-    auto code = process_->Stop(SIGKILL, std::chrono::seconds(30));
-    ASSERT_TRUE(code.has_value());
-    EXPECT_EQ(*code, 128 + SIGKILL);
-  }
-
-  HttpClient Client(const std::string& key) const {
-    HttpClient c(port_);
-    c.set_api_key(key);
-    return c;
-  }
-  const std::string& log() const { return log_; }
-
- private:
-  std::string db_;
-  std::string log_;
-  uint16_t port_ = 0;
-  std::unique_ptr<BackgroundProcess> process_;
-};
+// `syncmgr serve --allow-private-push` on `db`, restartable.
+ServeProcess Serve(const std::string& db) {
+  ServeOptions o;
+  o.binary = SYNCMGR_BIN;
+  o.db = db;
+  o.log = db + ".log";
+  return ServeProcess(o);
+}
 
 // Waits until delivery has started on the backlog but not finished it (or
 // finished, if it was too quick to catch), bounded.
@@ -527,13 +489,13 @@ void WaitMidDelivery(HttpClient& c, uint32_t target) {  // NOLINT: bounded poll
 TEST_F(PushPostgresTest, ServeKilledMidDeliveryAndRestartedDeliversExactlyOnce) {
   CreateLoggedTable("listings");
   PushTempDir tmp;
-  ServeProcess serve(tmp.path() + "/db");
+  ServeProcess serve = Serve(tmp.path() + "/db");
   serve.Start();
   if (HasFatalFailure()) return;
   std::string api_key;
   uint32_t source = 0, target = 0;
   {
-    HttpClient admin = serve.Client(kAdminKey);
+    HttpClient admin = serve.Client(serve.admin_key());
     HttpResponse t = admin.Post("/tenants", R"({"name":"acme"})");
     ASSERT_EQ(t.status, 201) << t.body;
     api_key = std::string(ParseJson(t.body)["api_key"].get_string().value());
@@ -554,7 +516,7 @@ TEST_F(PushPostgresTest, ServeKilledMidDeliveryAndRestartedDeliversExactlyOnce) 
     WaitMidDelivery(c, target);
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 40));
     HttpResponse before = c.Get("/targets/" + std::to_string(target) + "/delivery");
-    serve.Kill();
+    EXPECT_EQ(serve.Stop(SIGKILL), 128 + SIGKILL);
     // Where the kill landed (for the record: not a timing assertion per kill).
     if (before.status == 200) {
       JsonDoc d = ParseJson(before.body);
@@ -636,6 +598,96 @@ TEST_F(PushPostgresTest, BadConfigsAnswer400AndCreateNothing) {
   EXPECT_EQ(list.body.find(pg_->password()), std::string::npos) << list.body;
   for (const std::string& line : open.LogLines()) {
     EXPECT_EQ(line.find(pg_->password()), std::string::npos) << line;
+  }
+}
+
+// A rewind (redeliver) is recorded with the cursor it came from, so a
+// restart does not let the table's own, higher cursor undo it: the batches
+// are sent again and rows lost on the receiver's side (deleted behind Sync
+// Manager's back) come back — whether the rewind was asked of a server
+// (paused, so that nothing is re-sent before the restart) or of the data
+// directory while no server ran (`syncmgr delivery redeliver --db`). Once
+// delivery has passed the old cursor, the table's cursor rules again.
+TEST_F(PushPostgresTest, RedeliverWinsOverTheReceiversCursorAcrossARestart) {
+  CreateLoggedTable("listings");
+  TestServerOptions options;
+  options.server.allow_private_push = true;
+  options.server.delivery_backoff_base_ms = 20;
+  TestServer server(options);
+  auto tenant = server.CreateTenant("acme");
+  HttpClient c = server.Client(tenant.api_key);
+  std::string config = Config("listings");
+  config.insert(config.size() - 1, R"(,"batch_size":10)");
+  auto [source, target] = CreatePushPair(c, "postgres", config);
+  ASSERT_NE(target, 0u);
+  HttpPushWorkload w(&c, source, target, /*seed=*/31);
+  w.Bulk(0, 40, /*pad=*/0, /*version=*/1);
+  w.Bulk(0, 20, /*pad=*/0, /*version=*/2);  // updates too
+  const uint64_t end =
+      ParseJson(WaitDelivered(c, target))["delivered_seq"].get_uint64().value();
+  const HeldState expected = w.TargetState();
+  ASSERT_EQ(Differences("listings", expected), std::vector<std::string>{});
+  const std::string target_path = "/targets/" + std::to_string(target);
+  auto count = [&](const std::string& where) {
+    return std::stoul(pg_->Scalar(db_, "SELECT count(*) FROM applied_log WHERE " + where));
+  };
+
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    // The receiver loses rows; its cursor still says it has everything.
+    const std::string lost = "('p1', 'p2', 'p3')";
+    std::string error;
+    ASSERT_TRUE(pg_->Query(db_, "DELETE FROM listings WHERE external_id IN " + lost, &error))
+        << error;
+    ASSERT_EQ(Differences("listings", expected).size(), 3u);
+    const unsigned long lost_inserts = count("op = 'I' AND external_id IN " + lost);
+    const unsigned long others = count("external_id NOT IN " + lost);
+    if (round == 0) {
+      ASSERT_EQ(c.Post(target_path + "/delivery/pause", "").status, 200);
+      HttpResponse r = c.Post(target_path + "/delivery/redeliver?from_seq=0", "");
+      ASSERT_EQ(r.status, 200) << r.body;
+      EXPECT_EQ(ParseJson(r.body)["delivered_seq"].get_uint64().value(), 0u);
+      server.Restart();
+      c = server.Client(tenant.api_key);
+      ASSERT_EQ(c.Post(target_path + "/delivery/resume", "").status, 200);
+    } else if (round == 1) {
+      server.Stop();
+      auto rewound = delivery::OfflineRedeliver(server.engine(), tenant.id, target, 0);
+      ASSERT_TRUE(rewound.ok()) << rewound.status().ToString();
+      server.Restart();
+      c = server.Client(tenant.api_key);
+    } else {
+      // No rewind, but our cursor behind the table's (as after a crash
+      // before a cursor advance was written): the table's cursor rules, and
+      // nothing is sent again — so the lost rows stay lost. The rewind is
+      // what made the difference above.
+      server.Stop();
+      StatusOr<DeliveryRecord> record = server.engine().GetDelivery(tenant.id, target);
+      ASSERT_TRUE(record.ok());
+      DeliveryWrite write;
+      write.record = *record;
+      write.record.delivered_seq = 0;
+      ASSERT_TRUE(server.engine().WriteDelivery(tenant.id, target, write).ok());
+      server.Restart();
+      c = server.Client(tenant.api_key);
+    }
+    const std::string status = WaitDelivered(c, target);
+    EXPECT_EQ(ParseJson(status)["delivered_seq"].get_uint64().value(), end) << status;
+    EXPECT_EQ(ParseJson(status)["dead_letters"].get_uint64().value(), 0u) << status;
+    StatusOr<DeliveryRecord> record = server.engine().GetDelivery(tenant.id, target);
+    ASSERT_TRUE(record.ok());
+    EXPECT_EQ(record->rewind_until, 0u) << "cleared once delivery passed it";
+    if (round < 2) {
+      // Re-sent: the lost rows are back (each inserted once more), at the
+      // target's version and seq.
+      EXPECT_EQ(Differences("listings", expected), std::vector<std::string>{});
+      EXPECT_EQ(count("op = 'I' AND external_id IN " + lost), lost_inserts + 3);
+    } else {
+      EXPECT_EQ(Differences("listings", expected).size(), 3u);
+      EXPECT_EQ(count("op = 'I' AND external_id IN " + lost), lost_inserts);
+    }
+    // The rows the receiver kept were not touched by the re-sent batches.
+    EXPECT_EQ(count("external_id NOT IN " + lost), others);
   }
 }
 

@@ -146,6 +146,9 @@ TEST_F(WebhookTest, FailureScheduleEndsWithEveryEventInOrder) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_EQ(r.body, "[]");
+  // The dead letter is gone as soon as its retry is recorded, while the
+  // worker that sent it may still be finishing its step: wait for idle.
+  WaitDeliveryIdle(*client_, target);
   EXPECT_EQ(GetDelivery(*client_, target).dead_letters, 0u);
   EXPECT_EQ(client_->Post("/targets/" + std::to_string(target) + "/dead_letters/" +
                               std::to_string(dead_id) + "/retry",
@@ -353,6 +356,147 @@ TEST_F(WebhookTest, MaxAttemptsDeadLetterAndPausePolicy) {
             200);
   WaitDeliveryIdle(*client_, paused);
   EXPECT_EQ(GetDelivery(*client_, paused).delivered_seq, TargetSeqs(paused).back());
+}
+
+// The dead letters of `target`, parsed.
+struct Letter {
+  uint64_t id = 0, first_seq = 0, last_seq = 0, attempts = 0;
+  std::string last_error;
+};
+std::vector<Letter> DeadLetters(HttpClient& c, uint32_t target) {
+  HttpResponse r = c.Get("/targets/" + std::to_string(target) + "/dead_letters");
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::vector<Letter> out;
+  JsonDoc doc = ParseJson(r.body);
+  simdjson::dom::array list;
+  if (doc.root().get_array().get(list) != simdjson::SUCCESS) return out;
+  for (simdjson::dom::element e : list) {
+    Letter l;
+    l.id = uint64_t(e["id"]);
+    l.first_seq = uint64_t(e["first_seq"]);
+    l.last_seq = uint64_t(e["last_seq"]);
+    l.attempts = uint64_t(e["attempts"]);
+    l.last_error = std::string(std::string_view(e["last_error"]));
+    out.push_back(l);
+  }
+  return out;
+}
+
+// Requests whose webhook-id names `letter`'s batch, from request `from` on.
+std::vector<ReceivedRequest> SendsOf(const WebhookReceiver& receiver, uint32_t target,
+                                     const Letter& letter, size_t from) {
+  const std::string id = std::to_string(target) + "-" + std::to_string(letter.first_seq) + "-" +
+                         std::to_string(letter.last_seq);
+  std::vector<ReceivedRequest> all = receiver.requests(), out;
+  for (size_t i = from; i < all.size(); ++i) {
+    if (all[i].Header("webhook-id") == id) out.push_back(all[i]);
+  }
+  return out;
+}
+
+// A dead letter's retry is a new series of attempts under the target's
+// retry policy: a receiver failing twice then accepting gets the batch on
+// the third send of the series; one that keeps failing gets max_attempts
+// sends, and the dead letter comes back with attempts counted from 1.
+TEST_F(WebhookTest, DeadLetterRetryIsANewSeriesUnderTheRetryPolicy) {
+  // Refuses everything at first: each batch is a dead letter at once.
+  WebhookReceiver receiver([](const ReceivedRequest&, size_t) {
+    ReceiverReply reply;
+    reply.status = 400;
+    return reply;
+  });
+  const uint32_t target = CreateWebhook(receiver.url(), R"(,"max_attempts":4)");
+  ImportAndSync(3, 1, {target});
+  WaitDeliveryIdle(*client_, target);
+  std::vector<Letter> letters = DeadLetters(*client_, target);
+  ASSERT_EQ(letters.size(), 1u);
+  const Letter first = letters[0];
+  EXPECT_EQ(first.attempts, 1u);
+  const std::vector<PushedEvent> refused = ParseWebhookBody(receiver.requests().back().body);
+  const uint64_t cursor = GetDelivery(*client_, target).delivered_seq;
+  EXPECT_EQ(cursor, first.last_seq);
+
+  // Fails twice (500), then accepts: one retry request is enough.
+  size_t base = receiver.request_count();
+  receiver.set_policy([base](const ReceivedRequest&, size_t n) {
+    ReceiverReply reply;
+    if (n < base + 2) reply.status = 500;
+    return reply;
+  });
+  HttpResponse r = client_->Post("/targets/" + std::to_string(target) + "/dead_letters/" +
+                                     std::to_string(first.id) + "/retry",
+                                 "");
+  ASSERT_EQ(r.status, 202) << r.body;
+  ASSERT_TRUE(receiver.WaitUntil(
+      [](const std::vector<ReceivedRequest>& reqs) {
+        return !reqs.empty() && reqs.back().answered_status == 200;
+      },
+      std::chrono::seconds(30)));
+  WaitDeliveryIdle(*client_, target);
+  std::vector<ReceivedRequest> sends = SendsOf(receiver, target, first, base);
+  ASSERT_EQ(sends.size(), 3u);
+  EXPECT_EQ(sends[0].answered_status, 500);
+  EXPECT_EQ(sends[1].answered_status, 500);
+  EXPECT_EQ(sends[2].answered_status, 200);
+  for (const ReceivedRequest& send : sends) {
+    std::vector<PushedEvent> events = ParseWebhookBody(send.body);
+    ASSERT_EQ(events.size(), refused.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      EXPECT_EQ(events[i].seq, refused[i].seq);
+      EXPECT_EQ(events[i].data, refused[i].data);
+    }
+  }
+  EXPECT_TRUE(DeadLetters(*client_, target).empty());
+  DeliveryView v = GetDelivery(*client_, target);
+  EXPECT_EQ(v.dead_letters, 0u);
+  EXPECT_EQ(v.delivered_seq, cursor);  // a dead letter's retry never moves the cursor
+  EXPECT_EQ(v.last_error, "");
+  EXPECT_EQ(v.state, "idle");
+
+  // A second dead letter, and a receiver that keeps failing (503).
+  receiver.set_policy([](const ReceivedRequest&, size_t) {
+    ReceiverReply reply;
+    reply.status = 400;
+    return reply;
+  });
+  ImportAndSync(3, 2, {target});
+  WaitDeliveryIdle(*client_, target);
+  letters = DeadLetters(*client_, target);
+  ASSERT_EQ(letters.size(), 1u);
+  const Letter second = letters[0];
+  EXPECT_NE(second.id, first.id);
+  EXPECT_EQ(second.attempts, 1u);
+  base = receiver.request_count();
+  receiver.set_policy([](const ReceivedRequest&, size_t) {
+    ReceiverReply reply;
+    reply.status = 503;
+    return reply;
+  });
+  r = client_->Post("/targets/" + std::to_string(target) + "/dead_letters/" +
+                        std::to_string(second.id) + "/retry",
+                    "");
+  ASSERT_EQ(r.status, 202) << r.body;
+  // Back in the dead letters once the series gave up: attempts = max_attempts
+  // of this series (not 1 + 4).
+  Letter back;
+  for (int i = 0; i < 600; ++i) {  // bounded: 600 × 25 ms
+    letters = DeadLetters(*client_, target);
+    if (letters.size() == 1 && letters[0].attempts != 1) {
+      back = letters[0];
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(back.id, second.id);
+  EXPECT_EQ(back.attempts, 4u);
+  EXPECT_NE(back.last_error.find("HTTP 503"), std::string::npos) << back.last_error;
+  WaitDeliveryIdle(*client_, target);
+  sends = SendsOf(receiver, target, second, base);
+  EXPECT_EQ(sends.size(), 4u);
+  for (const ReceivedRequest& send : sends) EXPECT_EQ(send.answered_status, 503);
+  v = GetDelivery(*client_, target);
+  EXPECT_EQ(v.dead_letters, 1u);
+  EXPECT_EQ(v.delivered_seq, second.last_seq);
 }
 
 class PrivateRefusedTest : public WebhookTest {
