@@ -211,9 +211,12 @@ class Engine {
   StatusOr<uint64_t> SeqAtTime(TenantId tenant, int64_t time_us);
   // Committed events with seq > query.after_seq, in order: at most
   // query.limit of them, after scanning at most query.scan_budget records
-  // (catalog events are scanned but never returned). LogPage::last_seq is
-  // the last seq scanned, so the next page starts after it; it is the last
-  // committed seq once the scan reached the end.
+  // (without query.every_kind, catalog events are scanned but not
+  // returned). With query.stream, that stream's events: its creation event
+  // (every_kind), then its changes; a sync.completed belongs to its source
+  // and its target streams here. LogPage::last_seq is the last seq scanned,
+  // so the next page starts after it; it is the last committed seq once the
+  // scan reached the end.
   StatusOr<LogPage> ReadLog(TenantId tenant, const LogQuery& query);
   // Calls `fn` after every commit of any tenant (once it is durable, with
   // sync_writes), with the tenant and its new last seq, on the committing

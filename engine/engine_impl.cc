@@ -13,10 +13,22 @@
 
 namespace syncmgr {
 
-int64_t NowMicros() {
+namespace {
+
+int64_t SystemMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+}  // namespace
+
+int64_t EngineImpl::Now() {
+  const int64_t read = options_.clock_us ? options_.clock_us() : SystemMicros();
+  int64_t high = clock_high_.load(std::memory_order_relaxed);
+  while (read > high && !clock_high_.compare_exchange_weak(high, read, std::memory_order_relaxed)) {
+  }
+  return std::max(read, high);
 }
 
 StatusOr<uint64_t> LastSeqAtTime(uint64_t last_seq, int64_t time_us,
@@ -47,9 +59,11 @@ WriteOp::WriteOp(EngineImpl* engine, TenantId tenant, TenantSlot* slot)
       views_(slot->views),
       folder_(tenant, &views_, &view_batch_, &engine->store()),
       builder_(1024),
-      // Event times never go backwards within a tenant, so "as of a time"
-      // maps to one seq.
-      time_us_(std::max(NowMicros(), slot->views.last_time_us)),
+      // Event times never go backwards within a tenant (SPEC §2 "time"), so
+      // "as of a time" maps to one seq: at least the last committed event's
+      // time, which the views hold as a fold of the log (TenantMeta
+      // last_time_us), so the bound survives a restart and a replay.
+      time_us_(std::max(engine->Now(), slot->views.last_time_us)),
       first_seq_(slot->views.last_seq + 1) {}
 
 WriteOp::~WriteOp() {

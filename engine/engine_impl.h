@@ -53,6 +53,10 @@ class WriteOp {
   WriteOp& operator=(const WriteOp&) = delete;
 
   TenantId tenant() const { return tenant_; }
+  // The time of every event of the operation (one time, so that "as of a
+  // time" never splits an operation): EngineImpl::Now() when the WriteOp
+  // was made, raised to the tenant's last committed time if the clock is
+  // behind it.
   int64_t time_us() const { return time_us_; }
   uint64_t next_seq() const { return views_.last_seq + 1; }
   uint64_t first_seq() const { return first_seq_; }
@@ -92,6 +96,13 @@ class EngineImpl {
   Status Open();
 
   const EngineOptions& options() const { return options_; }
+  // The engine's one clock (EngineOptions::clock_us, default the system
+  // clock), in microseconds since the epoch, made monotonic: never less
+  // than any value it returned before in this process (a wall clock that
+  // steps back repeats the last time until it catches up). So the times one
+  // operation reads in order are ordered (started_at <= its events' time).
+  // Across restarts and per tenant, WriteOp adds the log's own bound.
+  int64_t Now();
   Store& store() { return *store_; }
   // Free-space reserve; every write checks it first (LockForWrite).
   DiskGuard& disk_guard() { return disk_guard_; }
@@ -139,6 +150,7 @@ class EngineImpl {
   Status ProbeWritable();
 
   EngineOptions options_;
+  std::atomic<int64_t> clock_high_{0};  // the largest value Now() returned
   DiskGuard disk_guard_{options_.path, options_.min_free_bytes};
   std::unique_ptr<Store> store_;
   std::mutex tenants_mu_;
@@ -155,9 +167,6 @@ class EngineImpl {
   std::map<uint64_t, std::function<void(TenantId, uint64_t)>> subs_;  // guarded by subs_mu_
   uint64_t next_sub_ = 1;                                             // guarded by subs_mu_
 };
-
-// Current time in microseconds since the epoch.
-int64_t NowMicros();
 
 // The seq of a tenant's last event at or before `time_us` among seqs
 // 1..last_seq (0 if none): what "as of a time" means. Event times never go

@@ -169,6 +169,13 @@ StatusOr<const fb::Event*> ReadEvent(std::string_view bytes) {
   return ev;
 }
 
+// A new union member (a new kind of event) must get its EventType here, its
+// feed name and data shape (wire/feed_json.cc, docs/feed.md) and, if it
+// belongs to a stream, its place in Engine::ReadLog: the unfiltered feed
+// shows every event of the log.
+static_assert(fb::EventBody::MAX == fb::EventBody::FeedTokenCreated,
+              "a new event kind needs its EventType (TypeOf) and its feed shape");
+
 EventType TypeOf(const fb::Event& ev) {
   switch (ev.body_type()) {
     case fb::EventBody::PropertyChanged:
@@ -178,24 +185,18 @@ EventType TypeOf(const fb::Event& ev) {
         case fb::PropertyChange::Removed: return EventType::kPropertyRemoved;
         case fb::PropertyChange::ManualEdit: return EventType::kPropertyManualEdit;
       }
-      return EventType::kCatalog;
+      return EventType::kUnknown;
     case fb::EventBody::ImportCompleted: return EventType::kImportCompleted;
     case fb::EventBody::SyncCompleted: return EventType::kSyncCompleted;
-    default: return EventType::kCatalog;
+    case fb::EventBody::TenantCreated: return EventType::kTenantCreated;
+    case fb::EventBody::ApiKeyCreated: return EventType::kApiKeyCreated;
+    case fb::EventBody::ApiKeyRevoked: return EventType::kApiKeyRevoked;
+    case fb::EventBody::SourceCreated: return EventType::kSourceCreated;
+    case fb::EventBody::TargetCreated: return EventType::kTargetCreated;
+    case fb::EventBody::FeedTokenCreated: return EventType::kFeedTokenCreated;
+    case fb::EventBody::NONE: return EventType::kUnknown;
   }
-}
-
-std::string_view EventTypeName(EventType type) {
-  switch (type) {
-    case EventType::kPropertyCreated: return "property.created";
-    case EventType::kPropertyUpdated: return "property.updated";
-    case EventType::kPropertyRemoved: return "property.removed";
-    case EventType::kPropertyManualEdit: return "property.manual_edit";
-    case EventType::kImportCompleted: return "import.completed";
-    case EventType::kSyncCompleted: return "sync.completed";
-    case EventType::kCatalog: return "catalog";
-  }
-  return "catalog";
+  return EventType::kUnknown;  // a member appended by a newer build
 }
 
 ImportLogEntry ToImportLogEntry(const fb::Event& ev) {

@@ -84,8 +84,8 @@ StatusOr<const fb::Event*> ReadEvent(std::string_view bytes);
 // Conversions between the schema's types and the API's.
 Hash128 FromFb(const fb::Hash128* h);
 fb::Hash128 ToFb(const Hash128& h);
+// kUnknown for a body this build does not know.
 EventType TypeOf(const fb::Event& ev);
-std::string_view EventTypeName(EventType type);
 ImportLogEntry ToImportLogEntry(const fb::Event& ev);
 SyncLogEntry ToSyncLogEntry(const fb::Event& ev);
 inline std::string_view Sv(const flatbuffers::String* s) {

@@ -111,7 +111,8 @@ class ImportSessionImpl final : public ImportSession {
         options_(options),
         parser_options_{options.format, source_.id_field, source_.ignore_fields, defer_canonical},
         parser_(parser_options_),
-        started_at_us_(NowMicros()) {}
+        // The ordered clock: the WriteOp made later reads a time >= this.
+        started_at_us_(engine->Now()) {}
 
   ~ImportSessionImpl() override {
     if (!applier_) return;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace rocksdb {
@@ -48,6 +49,11 @@ struct EngineOptions {
   // ENOSPC was seen to abort the process. Reads go on; writes work again
   // once space returns. 0 disables the check. Unit: bytes. Default: 256 MiB.
   uint64_t min_free_bytes = 256ull << 20;
+  // Tests only: the wall clock the engine reads, microseconds since the
+  // epoch; it may step back. Called from any thread. Default (empty): the
+  // system clock. Whatever it returns, the times the engine records are
+  // ordered (EngineImpl::Now, WriteOp).
+  std::function<int64_t()> clock_us;
   // For tests: a fault-injecting Env (tests/support/fault_fs.h). Not owned;
   // must outlive the Engine. Default (nullptr): the real one.
   rocksdb::Env* env = nullptr;

@@ -147,12 +147,15 @@ class SyncRun {
 
 StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t target_id,
                                   const SyncOptions& options) {
+  // Read before the operation's time (WriteOp), from the same ordered clock:
+  // started_at <= finished_at (the time of its events) whatever the wall
+  // clock does. It includes the wait for the tenant's write lock.
+  const int64_t started_at_us = impl_->Now();
   TenantSlot* slot;
   SYNCMGR_ASSIGN_OR_RETURN(auto lock, impl_->LockForWrite(tenant, &slot));
   SYNCMGR_ASSIGN_OR_RETURN(SourceInfo source, impl_->ReadSource(tenant, source_id));
   SYNCMGR_ASSIGN_OR_RETURN(TargetInfo target, impl_->ReadTarget(tenant, target_id));
   WriteOp op(impl_.get(), tenant, slot);
-  int64_t started_at_us = NowMicros();
   uint64_t sync_id = op.views().next_sync_id;
   SyncRun run(impl_.get(), &op, source, target, options, sync_id);
   Store& store = impl_->store();

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace syncmgr {
@@ -240,16 +241,30 @@ struct SyncLogEntry {
   uint64_t seq = 0;
 };
 
-// Event types as the feed names them.
+// The kinds of log event (the feed's `type`; wire/feed_json.h has the names).
+// The values are stored (as the stream index's tags: engine/fold.cc), so
+// they are never renumbered; a new kind takes the next value.
 enum class EventType : uint8_t {
-  kPropertyCreated,
-  kPropertyUpdated,
-  kPropertyRemoved,
-  kPropertyManualEdit,
-  kImportCompleted,
-  kSyncCompleted,
-  kCatalog,  // tenant / key / source / target created (not in the feed)
+  kPropertyCreated = 0,
+  kPropertyUpdated = 1,
+  kPropertyRemoved = 2,
+  kPropertyManualEdit = 3,
+  kImportCompleted = 4,
+  kSyncCompleted = 5,
+  kTenantCreated = 6,
+  kApiKeyCreated = 7,
+  kApiKeyRevoked = 8,
+  kSourceCreated = 9,
+  kTargetCreated = 10,
+  kFeedTokenCreated = 11,
+  // A record of a kind this build does not know (written by a newer one).
+  kUnknown = 12,
 };
+inline constexpr int kNumEventTypes = 13;
+
+// Changes: property events and the import / sync that made them (what push
+// delivery sends); the other kinds record the catalog.
+inline bool IsChange(EventType type) { return type <= EventType::kSyncCompleted; }
 
 struct LogQuery {
   uint64_t after_seq = 0;
@@ -257,13 +272,29 @@ struct LogQuery {
   uint32_t limit = 1000;
   // Stop after scanning this many records even if fewer matched.
   uint32_t scan_budget = 100000;
+  // false: changes only (IsChange: push delivery); true: every event of the
+  // log, catalog events included (the change feed). A catalog event belongs
+  // to a stream only when it creates that stream (source / target created).
+  bool every_kind = false;
 };
+
+// What a catalog event records (LogEvent::catalog), read from the event
+// itself: never a key's or a token's secret or hash.
+//   tenant.created: TenantInfo; api_key.created / api_key.revoked:
+//   ApiKeyInfo; source.created: SourceInfo; target.created: TargetInfo;
+//   feed_token.created: FeedTokenInfo. Every other kind: monostate.
+// Their created_at / time members are the event's time.
+using CatalogRecord =
+    std::variant<std::monostate, TenantInfo, ApiKeyInfo, SourceInfo, TargetInfo, FeedTokenInfo>;
 
 struct LogEvent {
   uint64_t seq = 0;
   int64_t time_us = 0;
-  EventType type = EventType::kCatalog;
-  StreamRef stream;
+  EventType type = EventType::kUnknown;
+  // Property events: their stream; import.completed: its source;
+  // sync.completed: its target; source.created / target.created: the stream
+  // they create. None for tenant-wide events.
+  std::optional<StreamRef> stream;
   std::string external_id;
   uint32_t version = 0;
   std::string hash;
@@ -271,6 +302,7 @@ struct LogEvent {
   std::optional<std::vector<std::string>> changed_fields;
   // import.completed / sync.completed: the summary as JSON.
   std::string summary_json;
+  CatalogRecord catalog;
 };
 
 struct LogPage {

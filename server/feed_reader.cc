@@ -1,6 +1,7 @@
 #include "server/feed_reader.h"
 
 #include <algorithm>
+#include <variant>
 
 #include "engine/engine.h"
 
@@ -15,13 +16,15 @@ constexpr uint32_t kStepScan = 4096;
 // The engine indexes a sync.completed event under its source and its target;
 // the feed gives it to its target only (its `stream`), so a source's feed has
 // only that source's events and two merged streams never repeat one.
+// Tenant-wide events (no stream) are in no stream's feed.
 bool OfStream(const LogEvent& e, const StreamRef& s) {
-  return e.stream.kind == s.kind && e.stream.id == s.id;
+  return e.stream && e.stream->kind == s.kind && e.stream->id == s.id;
 }
 
 uint64_t EventBytes(const LogEvent& e) {
+  const auto* target = std::get_if<TargetInfo>(&e.catalog);  // its config can be large
   return e.external_id.size() + e.hash.size() + (e.data ? e.data->size() : 0) +
-         e.summary_json.size() + 128;
+         e.summary_json.size() + (target != nullptr ? target->config_json.size() : 0) + 128;
 }
 
 }  // namespace
@@ -69,6 +72,7 @@ StatusOr<FeedPage> ReadFeed(Engine& engine, TenantId tenant, const FeedFilter& f
       if (!filter.streams.empty()) q.stream = filter.streams.front();
       q.limit = want;
       q.scan_budget = budget;
+      q.every_kind = true;  // the feed shows every event of the log
       SYNCMGR_ASSIGN_OR_RETURN(LogPage lp, engine.ReadLog(tenant, q));
       for (LogEvent& e : lp.events) {
         if (!q.stream || OfStream(e, *q.stream)) step.push_back(std::move(e));
@@ -85,6 +89,7 @@ StatusOr<FeedPage> ReadFeed(Engine& engine, TenantId tenant, const FeedFilter& f
         q.stream = s;
         q.limit = want;
         q.scan_budget = budget;
+        q.every_kind = true;
         SYNCMGR_ASSIGN_OR_RETURN(LogPage lp, engine.ReadLog(tenant, q));
         common = std::min(common, lp.last_seq);
         parts.push_back(std::move(lp));

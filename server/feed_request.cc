@@ -112,10 +112,8 @@ StatusOr<FeedRequest> ParseFeedRequest(const ApiRequest& req, Engine& engine,
     for (const std::string& name : names) {
       EventType type;
       if (!wire::ParseEventType(name, &type)) {
-        return Status::InvalidArgument(
-            "'types': unknown event type '" + name +
-            "' (known: property.created, property.updated, property.removed, "
-            "property.manual_edit, import.completed, sync.completed)");
+        return Status::InvalidArgument("'types': unknown event type '" + name +
+                                       "' (known: " + wire::EventTypeNames() + ")");
       }
       out.filter.types_mask |= 1u << static_cast<unsigned>(type);
     }

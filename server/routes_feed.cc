@@ -12,7 +12,7 @@
 #include "server/feed_stream.h"
 #include "server/routes.h"
 #include "server/server.h"
-#include "wire/json_writer.h"
+#include "wire/api_render.h"
 #include "wire/request_json.h"
 
 namespace syncmgr::server {
@@ -104,25 +104,7 @@ ApiResponse CreateFeedToken(const ApiRequest& req, HandlerContext& ctx) {
   }
   SYNCMGR_ASSIGN_OR_RESPOND(FeedTokenIssued issued,
                             ctx.engine.CreateFeedToken(req.caller.tenant, spec));
-  std::string out;
-  wire::JsonWriter w(&out);
-  w.BeginObject();
-  w.Key("token").String(issued.token);
-  w.Key("expires_at").Time(issued.info.expires_at_us);
-  w.Key("source_id");
-  if (issued.info.source_id != 0) {
-    w.Uint(issued.info.source_id);
-  } else {
-    w.Null();
-  }
-  w.Key("target_id");
-  if (issued.info.target_id != 0) {
-    w.Uint(issued.info.target_id);
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-  return JsonResponse(201, std::move(out));
+  return JsonResponse(201, wire::ToJson(issued, wire::WriteFeedTokenIssued));
 }
 
 }  // namespace

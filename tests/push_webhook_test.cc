@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -497,6 +498,45 @@ TEST_F(WebhookTest, DeadLetterRetryIsANewSeriesUnderTheRetryPolicy) {
   v = GetDelivery(*client_, target);
   EXPECT_EQ(v.dead_letters, 1u);
   EXPECT_EQ(v.delivered_seq, second.last_seq);
+}
+
+// Push delivery sends a target's changes only: no catalog event reaches a
+// receiver, even one created while delivery runs (its own target.created, a
+// new source, a key, a feed token), though the unfiltered feed shows them.
+TEST_F(WebhookTest, BatchesHoldNoCatalogEvents) {
+  WebhookReceiver receiver([](const ReceivedRequest&, size_t) {
+    ReceiverReply reply;
+    reply.delay = std::chrono::milliseconds(30);  // delivery is still running below
+    return reply;
+  });
+  const uint32_t first = CreateWebhook(receiver.url(), R"(,"batch_size":3)");
+  ImportAndSync(12, 1, {first});
+  const uint32_t second = CreateWebhook(receiver.url(), R"(,"batch_size":3)");
+  ASSERT_EQ(client_->Post("/sources", R"({"name":"more"})").status, 201);
+  ASSERT_EQ(client_->Post("/feed_tokens", "{}").status, 201);
+  ASSERT_EQ(server_.AdminClient().Post("/tenants/" + std::to_string(tenant_) + "/keys", "").status,
+            201);
+  ImportAndSync(12, 2, {first, second});
+  WaitDeliveryIdle(*client_, first);
+  WaitDeliveryIdle(*client_, second);
+
+  std::map<uint32_t, std::set<uint64_t>> delivered;
+  for (const ReceivedRequest& req : receiver.requests()) {
+    uint32_t tid = 0;
+    for (const PushedEvent& e : ParseWebhookBody(req.body, &tid)) {
+      EXPECT_TRUE(e.type.rfind("property.", 0) == 0 || e.type == "sync.completed")
+          << "target " << tid << " was sent a " << e.type << " (seq " << e.seq << ")";
+      delivered[tid].insert(e.seq);
+    }
+  }
+  for (uint32_t target : {first, second}) {
+    const std::vector<uint64_t> want = TargetSeqs(target);
+    EXPECT_EQ(std::vector<uint64_t>(delivered[target].begin(), delivered[target].end()), want);
+  }
+  // The feed has the catalog events the receivers were not sent.
+  HttpResponse feed = client_->Get("/feed?since=0&limit=1000&types=target.created");
+  ASSERT_EQ(feed.status, 200);
+  EXPECT_EQ(simdjson::dom::array(ParseJson(feed.body)["events"]).size(), 2u) << feed.body;
 }
 
 class PrivateRefusedTest : public WebhookTest {

@@ -72,15 +72,16 @@ TEST_F(SseTest, FramingCaughtUpAndLiveEvents) {
   EXPECT_EQ(c.Header("content-type"), "text/event-stream");
   EXPECT_EQ(c.Header("cache-control"), "no-store");
   std::vector<SseEvent> ev = c.FeedEvents();
-  ASSERT_EQ(ev.size(), 4u);
+  ASSERT_EQ(ev.size(), 5u + 4);  // the catalog (tenant, key, 2 sources, target), the import
   for (size_t i = 0; i < ev.size(); ++i) {
-    EXPECT_EQ(ev[i].id, std::to_string(6 + i));
+    EXPECT_EQ(ev[i].id, std::to_string(1 + i));
     JsonDoc data = ParseJson(ev[i].data);
-    EXPECT_EQ(uint64_t(data["seq"]), 6 + i);
+    EXPECT_EQ(uint64_t(data["seq"]), 1 + i);
     EXPECT_EQ(std::string_view(data["type"]), ev[i].event);
   }
-  EXPECT_EQ(ev[0].event, "property.created");
-  EXPECT_EQ(ev[3].event, "import.completed");
+  EXPECT_EQ(ev[0].event, "tenant.created");
+  EXPECT_EQ(ev[5].event, "property.created");
+  EXPECT_EQ(ev[8].event, "import.completed");
   // caught_up comes once, after the backlog, with the position as its id.
   const SseEvent& caught = c.events().back();
   EXPECT_EQ(caught.event, "caught_up");
@@ -113,7 +114,8 @@ TEST_F(SseTest, KeepAliveAndCheckpointDuringSparseTraffic) {
         return false;
       },
       kWait));
-  EXPECT_TRUE(c.FeedEvents().empty());
+  ASSERT_EQ(c.FeedEvents().size(), 1u);  // the target's creation only
+  EXPECT_EQ(c.FeedEvents().front().event, "target.created");
   // A checkpoint's id resumes the stream from there.
   ASSERT_EQ(client_->Post("/sync/1/1", "").status, 200);
   FeedConnection again(server_.port());
@@ -142,7 +144,7 @@ TEST_F(SseTest, LastEventIdResumesExactlyOnceAndWinsOverSince) {
   for (const SseEvent& e : r.FeedEvents()) seqs.push_back(std::stoull(e.id));
   std::set<uint64_t> unique(seqs.begin(), seqs.end());
   EXPECT_EQ(unique.size(), seqs.size());
-  EXPECT_EQ(seqs.size(), LastSeq() - 5);
+  EXPECT_EQ(seqs.size(), LastSeq());
   for (size_t i = 1; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], seqs[i - 1] + 1);
 }
 
@@ -193,13 +195,13 @@ TEST_F(SseTest, SubscriberThatNeverReadsDoesNotBlockWriters) {
   }
   const uint64_t end = LastSeq();
   ASSERT_TRUE(live.WaitFor([&] { return LastFeedSeq(live) >= end; }, milliseconds(60'000)));
-  EXPECT_EQ(live.FeedEvents().size(), end - 5);
+  EXPECT_EQ(live.FeedEvents().size(), end);
   // Now it reads: everything arrives, in order, once.
   ASSERT_TRUE(stuck.WaitFor([&] { return LastFeedSeq(stuck) >= end; }, milliseconds(60'000)))
       << stuck.FeedEvents().size();
   std::vector<SseEvent> ev = stuck.FeedEvents();
-  ASSERT_EQ(ev.size(), end - 5);
-  for (size_t k = 0; k < ev.size(); ++k) ASSERT_EQ(ev[k].id, std::to_string(6 + k));
+  ASSERT_EQ(ev.size(), end);
+  for (size_t k = 0; k < ev.size(); ++k) ASSERT_EQ(ev[k].id, std::to_string(1 + k));
 }
 
 class SseLimitTest : public SseTest {

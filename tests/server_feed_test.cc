@@ -65,8 +65,8 @@ class FeedTest : public ::testing::Test {
   std::unique_ptr<HttpClient> client_;
 };
 
-// Catalog events (tenant, key, sources, target: seqs 1-5) are not in the
-// feed; every later seq is, in order, once.
+// Every seq is in the unfiltered feed, in order, once: the catalog events
+// (tenant, key, sources, target: seqs 1-5) too.
 TEST_F(FeedTest, OrderAndNoGaps) {
   for (int i = 0; i < 4; ++i) ImportN(*client_, 1, 5, "p", 100 + i);
   ASSERT_EQ(client_->Post("/sync/1/1", "").status, 200);
@@ -74,8 +74,8 @@ TEST_F(FeedTest, OrderAndNoGaps) {
   const uint64_t last = LastSeq();
   const std::vector<FeedItem> all = ReadAll("", 0, 4);
   ASSERT_FALSE(all.empty());
-  EXPECT_EQ(all.front().seq, 6u);
-  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].seq, 6 + i) << i;
+  EXPECT_EQ(all.front().seq, 1u);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].seq, 1 + i) << i;
   EXPECT_EQ(all.back().seq, last);
   std::map<std::string, int> types;
   for (const FeedItem& e : all) ++types[e.type];
@@ -83,6 +83,11 @@ TEST_F(FeedTest, OrderAndNoGaps) {
   EXPECT_EQ(types["property.updated"], 15);
   EXPECT_EQ(types["import.completed"], 5);
   EXPECT_EQ(types["sync.completed"], 1);
+  EXPECT_EQ(types["tenant.created"], 1);
+  EXPECT_EQ(types["api_key.created"], 1);
+  EXPECT_EQ(types["source.created"], 2);
+  EXPECT_EQ(types["target.created"], 1);
+  EXPECT_EQ(all.size(), last);
   // The one JSON shape (feed_json.h).
   HttpResponse r = client_->Get("/feed?since=5&limit=1");
   JsonDoc doc = ParseJson(r.body);
@@ -110,7 +115,7 @@ TEST_F(FeedTest, ResumeFromLastSeenGivesEveryLaterEventOnce) {
   for (const FeedItem& e : rest) seqs.push_back(e.seq);
   std::set<uint64_t> unique(seqs.begin(), seqs.end());
   EXPECT_EQ(unique.size(), seqs.size());  // no duplicate
-  EXPECT_EQ(seqs.size(), LastSeq() - 5);   // no gap
+  EXPECT_EQ(seqs.size(), LastSeq());       // no gap
   EXPECT_EQ(*unique.rbegin(), LastSeq());
 }
 
@@ -132,14 +137,16 @@ TEST_F(FeedTest, Filters) {
     EXPECT_EQ(e.kind, "source");
     EXPECT_EQ(e.stream_id, 1u);
   }
-  EXPECT_EQ(src.size(), 3u + 1 + 2 + 1);  // created, import, updated, import
+  EXPECT_EQ(src.size(), 1u + 3 + 1 + 2 + 1);  // source.created, created, import, updated, import
+  EXPECT_EQ(src.front().type, "source.created");
 
   std::vector<FeedItem> tgt = ReadAll("&target_id=1", 0, 2);
   for (const FeedItem& e : tgt) EXPECT_EQ(e.kind, "target");
-  EXPECT_EQ(tgt.size(), 3u + 1 + 2 + 1);  // created, sync, updated, sync
+  EXPECT_EQ(tgt.size(), 1u + 3 + 1 + 2 + 1);  // target.created, created, sync, updated, sync
+  EXPECT_EQ(tgt.front().type, "target.created");
 
   std::vector<FeedItem> both = ReadAll("&source_id=2&target_id=1", 0, 3);
-  EXPECT_EQ(both.size(), 3u + 7);
+  EXPECT_EQ(both.size(), 1u + 3 + 8);
   for (size_t i = 1; i < both.size(); ++i) EXPECT_LT(both[i - 1].seq, both[i].seq);
   for (const FeedItem& e : both) EXPECT_TRUE((e.kind == "source" && e.stream_id == 2) || e.kind == "target");
 
@@ -159,7 +166,7 @@ TEST_F(FeedTest, Filters) {
     EXPECT_EQ(e.changed_fields, std::vector<std::string>{"price"});
   }
   EXPECT_EQ(updates, 1);
-  EXPECT_EQ(price.size(), 3u + 1 + 1 + 1);
+  EXPECT_EQ(price.size(), 1u + 3 + 1 + 1 + 1);  // target.created passes too
 
   // A filter that matches nothing still advances: last_seq = the end.
   HttpResponse r = client_->Get("/feed?since=0&source_id=2&types=sync.completed");
@@ -173,16 +180,20 @@ TEST_F(FeedTest, TenantIsolation) {
   ImportN(*client_, 1, 3, "a", 1);
   const auto other = server_.CreateTenant("Other");
   HttpClient b = server_.Client(other.api_key);
-  // Its own log only: nothing but catalog events so far.
+  // Its own log only: its tenant and its key, seqs 1 and 2 of its own log.
   HttpResponse r = b.Get("/feed?since=0");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_TRUE(ParseFeedPage(r.body).events.empty());
+  FeedJsonPage own = ParseFeedPage(r.body);
+  ASSERT_EQ(own.events.size(), 2u);
+  EXPECT_EQ(own.events[0].type, "tenant.created");
+  EXPECT_EQ(own.events[1].type, "api_key.created");
+  EXPECT_EQ(r.body.find("Acme"), std::string::npos);
   // A's source id does not exist for B.
   EXPECT_EQ(b.Get("/feed?source_id=1").status, 404);
   ASSERT_EQ(b.Post("/sources", R"({"name":"b"})").status, 201);
   ImportN(b, 1, 2, "b", 1);
   FeedJsonPage page = ParseFeedPage(b.Get("/feed?since=0").body);
-  ASSERT_EQ(page.events.size(), 3u);
+  ASSERT_EQ(page.events.size(), 2u + 1 + 3);
   for (const FeedItem& e : page.events) EXPECT_TRUE(e.external_id.empty() || e.external_id[0] == 'b');
   // A's position past B's log end is refused, not answered with A's data.
   EXPECT_EQ(b.Get("/feed?since=" + std::to_string(LastSeq())).status, 400);
@@ -281,7 +292,7 @@ TEST_F(FeedTest, TokenReadsOnlyItsStreamsOfItsTenant) {
   HttpResponse r = anon.Get("/feed?since=0&token=" + token);
   ASSERT_EQ(r.status, 200) << r.body;
   FeedJsonPage page = ParseFeedPage(r.body);
-  ASSERT_EQ(page.events.size(), 3u);
+  ASSERT_EQ(page.events.size(), 1u + 3);  // its target's creation, 2 created, the sync
   for (const FeedItem& e : page.events) EXPECT_EQ(e.kind, "target");
   EXPECT_EQ(anon.Get("/feed?target_id=1&token=" + token).status, 200);
   EXPECT_EQ(anon.Get("/feed?source_id=1&token=" + token).status, 403);
@@ -305,12 +316,16 @@ TEST_F(FeedTest, TokenReadsOnlyItsStreamsOfItsTenant) {
   HttpResponse all = client_->Post("/feed_tokens", "{}");
   ASSERT_EQ(all.status, 201);
   FeedJsonPage every = ParseFeedPage(anon.Get("/feed?since=0&token=" + TokenOf(all)).body);
-  EXPECT_EQ(every.events.size(), 2u + 1 + 2 + 1);
+  // Everything: 5 catalog events, 2 tokens, import (2 + 1), sync (2 + 1).
+  EXPECT_EQ(every.events.size(), 5u + 2 + 2 + 1 + 2 + 1);
   const auto other = server_.CreateTenant("Other");
   HttpClient b = server_.Client(other.api_key);
   HttpResponse bt = b.Post("/feed_tokens", "{}");
   ASSERT_EQ(bt.status, 201);
-  EXPECT_TRUE(ParseFeedPage(anon.Get("/feed?since=0&token=" + TokenOf(bt)).body).events.empty());
+  // Only B's own log: its tenant, its key, its token.
+  FeedJsonPage b_page = ParseFeedPage(anon.Get("/feed?since=0&token=" + TokenOf(bt)).body);
+  ASSERT_EQ(b_page.events.size(), 3u);
+  EXPECT_EQ(b_page.events[2].type, "feed_token.created");
   EXPECT_EQ(anon.Get("/feed?target_id=1&token=" + TokenOf(bt)).status, 404);
 }
 

@@ -68,6 +68,15 @@ void WriteApiKeyMembers(JsonWriter& w, const ApiKeyInfo& key) {
   w.Time(key.time_us);
 }
 
+// A stream id that may be absent (0): null then.
+void IdOrNull(JsonWriter& w, uint32_t id) {
+  if (id == 0) {
+    w.Null();
+  } else {
+    w.Uint(id);
+  }
+}
+
 std::string_view CauseName(CauseKind kind) {
   static constexpr std::array<std::pair<CauseKind, std::string_view>, 3> kNames{
       {{CauseKind::kImport, "import"}, {CauseKind::kSync, "sync"}, {CauseKind::kManual, "manual"}}};
@@ -115,6 +124,23 @@ void WriteTarget(JsonWriter& w, const TargetInfo& target) {
   w.Key("config").Raw(config.json);
   if (config.unreadable) w.Key("config_unreadable").Bool(true);
   w.Key("created_at").Time(target.created_at_us).EndObject();
+}
+
+void WriteFeedTokenScope(JsonWriter& w, const FeedTokenInfo& token) {
+  w.BeginObject().Key("source_id");
+  IdOrNull(w, token.source_id);
+  w.Key("target_id");
+  IdOrNull(w, token.target_id);
+  w.Key("expires_at").Time(token.expires_at_us).EndObject();
+}
+
+void WriteFeedTokenIssued(JsonWriter& w, const FeedTokenIssued& issued) {
+  w.BeginObject().Key("token").String(issued.token);
+  w.Key("expires_at").Time(issued.info.expires_at_us).Key("source_id");
+  IdOrNull(w, issued.info.source_id);
+  w.Key("target_id");
+  IdOrNull(w, issued.info.target_id);
+  w.EndObject();
 }
 
 void WriteProperty(JsonWriter& w, const PropertyRecord& record, StreamKind kind) {

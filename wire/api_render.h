@@ -37,6 +37,12 @@ void WriteSource(JsonWriter& w, const SourceInfo& source);
 // (wire/redact.h), with "config_unreadable": true after it when the stored
 // config is not a JSON object (then "config" is {}).
 void WriteTarget(JsonWriter& w, const TargetInfo& target);
+// {"source_id", "target_id", "expires_at"}: what a feed token may read (a
+// stream it does not name is null) and until when; never the token.
+void WriteFeedTokenScope(JsonWriter& w, const FeedTokenInfo& token);
+// {"token", "expires_at", "source_id", "target_id"}: the one answer that
+// shows the token (POST /feed_tokens).
+void WriteFeedTokenIssued(JsonWriter& w, const FeedTokenIssued& issued);
 // {"external_id", "data", "hash", "version", "updated_at", "seq"}; targets
 // add "source_id" (null: created by a manual edit) and "manually_modified".
 // A removal (empty data) has "data": null, "hash": null, "removed": true.

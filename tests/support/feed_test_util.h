@@ -15,7 +15,7 @@ namespace syncmgr::testing {
 struct FeedItem {
   uint64_t seq = 0;
   std::string type;
-  std::string kind;  // "source" | "target"
+  std::string kind;  // "source" | "target"; "" for a tenant-wide event (stream null)
   uint64_t stream_id = 0;
   std::string external_id;  // "" for import/sync events
   std::vector<std::string> changed_fields;
@@ -30,8 +30,10 @@ inline FeedItem ParseFeedItem(simdjson::dom::element e) {
   FeedItem it;
   it.seq = uint64_t(e["seq"]);
   it.type = std::string(std::string_view(e["type"]));
-  it.kind = std::string(std::string_view(e["stream"]["kind"]));
-  it.stream_id = uint64_t(e["stream"]["id"]);
+  if (!e["stream"].is_null()) {
+    it.kind = std::string(std::string_view(e["stream"]["kind"]));
+    it.stream_id = uint64_t(e["stream"]["id"]);
+  }
   std::string_view ext;
   if (!e["external_id"].get(ext)) it.external_id = std::string(ext);
   simdjson::dom::array cf;
