@@ -11,6 +11,8 @@ PACKAGES=(
   libsimdjson-dev libfmt-dev libboost1.81-dev libxxhash-dev libssl-dev zlib1g-dev
   # push delivery: outbound HTTP(S) and FTP (webhook, ftp targets)
   libcurl4-openssl-dev
+  # the command line's argument parser (header-only, tools/args.cc)
+  libcli11-dev
   # push delivery: the postgres target (libpq); its tests run a throwaway
   # PostgreSQL 15 cluster (tests/support/pg_cluster.h) and a real FTP server
   # (tests/support/ftp_server.h: Debian's pyftpdlib)

@@ -229,6 +229,31 @@ TEST(CliArgParser, ArgumentCounts) {
   EXPECT_EQ(parser.CheckArgCount(extra, false)->message, "unexpected argument 'b'");
 }
 
+TEST(CliArgParser, ArgumentsThatLookLikeCommandsOrStdin) {
+  ParsedArgs args;
+  // A command's name as an argument stays an argument (a tenant named
+  // "import"), and a lone "-" is stdin.
+  ASSERT_FALSE(TestParser().Parse({"tenant", "create", "import"}, &args));
+  EXPECT_EQ(args.positionals(), (std::vector<std::string>{"import"}));
+  ParsedArgs dash;
+  ASSERT_FALSE(TestParser().Parse({"import", "1", "import", "-"}, &dash));
+  EXPECT_EQ(dash.positionals(), (std::vector<std::string>{"1", "import", "-"}));
+}
+
+TEST(CliArgParser, AnErrorNamesTheCommandItWasIn) {
+  ArgParser parser = TestParser();
+  auto command_of = [&](const std::vector<std::string>& argv) {
+    ParsedArgs args;
+    auto e = parser.Parse(argv, &args);
+    return e ? e->command : std::string("(no error)");
+  };
+  EXPECT_EQ(command_of({"import", "--bogus"}), "import");
+  EXPECT_EQ(command_of({"--bogus", "import"}), "");
+  EXPECT_EQ(command_of({"tenant", "--bogus", "create"}), "tenant");
+  EXPECT_EQ(command_of({"tenant", "nope"}), "tenant");
+  EXPECT_EQ(command_of({"import", "--mode"}), "import");
+}
+
 TEST(CliArgParser, HelpTexts) {
   ArgParser parser = TestParser();
   EXPECT_NE(parser.TopLevelHelp().find("tenant create"), std::string::npos);
