@@ -30,6 +30,9 @@ enum ExitCode : int {
   kExitUnreachable = 3,
 };
 
+// syncmgr --version (cmd_version.cc): prints it, as JSON with `json`.
+int PrintVersion(bool json);
+
 // Default data directory, relative to the working directory.
 inline constexpr std::string_view kDefaultDataDir = "./syncmgr-data";
 

@@ -17,6 +17,7 @@ std::vector<FlagSpec> GlobalFlags() {
       {"api-key", "KEY", "API key for --url (or SYNCMGR_API_KEY; see docs/cli.md)"},
       {"json", "", "print the API's JSON answer instead of text"},
       {"help", "", "show help (also -h)"},
+      {"version", "", "print the version, the commit and the on-disk format"},
   };
 }
 
@@ -66,6 +67,7 @@ int Main(int argc, char** argv) {
     }
     return kExitOk;
   }
+  if (args.Has("version")) return PrintVersion(args.Has("json"));
   if (path.empty()) return PrintUsageError({"missing command", ""});
   if (spec == nullptr) return PrintUsageError({"missing subcommand for '" + path + "'", path});
 
