@@ -42,7 +42,16 @@ TEST_F(CliTest, HelpOnEveryCommand) {
                                                  {"import", "--help"},
                                                  {"sync", "--help"},
                                                  {"serve", "--help"},
-                                                 {"sync", "1", "--help"}};
+                                                 {"sync", "1", "--help"},
+                                                 {"properties", "--help"},
+                                                 {"property", "--help"},
+                                                 {"imports", "--help"},
+                                                 {"sync-logs", "--help"},
+                                                 {"feed", "--help"},
+                                                 {"key", "--help"},
+                                                 {"key", "create", "--help"},
+                                                 {"key", "list", "--help"},
+                                                 {"key", "revoke", "--help"}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c[0] + (c.size() > 1 ? " " + c[1] : ""));
     ProcessResult r = Syncmgr(c);

@@ -9,6 +9,7 @@
 
 #include "server/feed_reader.h"
 #include "server/feed_stream.h"
+#include "tools/api_call.h"
 #include "tools/args.h"
 #include "tools/import_input.h"
 #include "tools/ndjson_convert.h"
@@ -441,6 +442,32 @@ TEST(CliApiJson, FeedPageEventsKeepTheirBytes) {
   EXPECT_EQ(last_seq, 12u);
   EXPECT_FALSE(wire::ParseFeedPage("{\"events\":[{\"x\":1}],\"last_seq\":1}", &events, &last_seq).ok());
   EXPECT_FALSE(wire::ParseFeedPage("not json", &events, &last_seq).ok());
+}
+
+TEST(CliApiCall, EncodesPathSegmentsAndQueries) {
+  EXPECT_EQ(PathSegment("a/b c%é"), "a%2Fb%20c%25%C3%A9");
+  EXPECT_EQ(PathSegment("A-z_0.~"), "A-z_0.~");
+  EXPECT_EQ(QueryString({{"as_of", "2026-03-03T12:00:00+01:00"}, {"after", "a&b=c"}}),
+            "as_of=2026-03-03T12%3A00%3A00%2B01%3A00&after=a%26b%3Dc");
+  EXPECT_EQ(Target(ApiCall{.path = "/imports"}), "/imports");
+  EXPECT_EQ(Target(ApiCall{.path = "/feed", .query = {{"since", "4"}}}), "/feed?since=4");
+}
+
+TEST(CliJsonArrayToNdjson, PushModeSplitsAnArrivingArray) {
+  const std::string json = R"([{"a":"x,]"},{"b":[1,{"c":2}]}])";
+  for (size_t piece = 1; piece <= json.size(); ++piece) {
+    JsonArrayToNdjson splitter(nullptr);
+    std::string out;
+    for (size_t at = 0; at < json.size(); at += piece) {
+      ASSERT_TRUE(splitter.Push(std::string_view(json).substr(at, piece), &out).ok());
+    }
+    EXPECT_TRUE(splitter.Finish().ok());
+    EXPECT_EQ(out, "{\"a\":\"x,]\"}\n{\"b\":[1,{\"c\":2}]}\n") << piece;
+  }
+  JsonArrayToNdjson truncated(nullptr);
+  std::string out;
+  ASSERT_TRUE(truncated.Push("[{\"a\":1},", &out).ok());
+  EXPECT_FALSE(truncated.Finish().ok());
 }
 
 TEST(CliApiJson, Rfc3339) {

@@ -41,6 +41,9 @@ int Main(int argc, char** argv) {
   AddDeliveryCommands(&commands);
   AddReplayCommands(&commands);
   AddBackupCommands(&commands);
+  AddReadCommands(&commands);
+  AddFeedCommands(&commands);
+  AddKeyCommands(&commands);
   std::vector<CommandSpec> specs;
   specs.reserve(commands.size());
   for (const auto& c : commands) specs.push_back(c.spec);
