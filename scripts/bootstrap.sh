@@ -22,7 +22,8 @@ PACKAGES=(
   libnats-dev nats-server
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  # tests/compat/make_golden.sh (golden data directories, written over HTTP)
+  # tests/compat/make_golden.sh (golden data directories, written over HTTP),
+  # and the README's examples (tests/readme/run_readme.py)
   curl jq
   # fuzzing (scripts/fuzz.sh: libFuzzer ships with clang)
   clang-14 libclang-rt-14-dev
