@@ -205,4 +205,6 @@ uint64_t Engine::SubscribeCommits(std::function<void(TenantId, uint64_t)> fn) {
 
 void Engine::UnsubscribeCommits(uint64_t handle) { impl_->Unsubscribe(handle); }
 
+Status Engine::CatchUpWithPrimary() { return impl_->CatchUpWithPrimary(); }
+
 }  // namespace syncmgr

@@ -228,6 +228,13 @@ class Engine {
   // From its return on, the subscriber's `fn` is not running and is not
   // called again. Unknown handles are ignored.
   void UnsubscribeCommits(uint64_t handle);
+  // A secondary engine (EngineOptions::secondary_path) reads the directory
+  // as it was when it opened; this makes it see what the primary (a running
+  // server) has committed since, new tenants included (RocksDB's
+  // TryCatchUpWithPrimary). Followers of the log on a live directory call it
+  // between reads (`syncmgr feed --follow --db`). Commit subscribers are not
+  // called. InvalidArgument on an engine that is not a secondary.
+  Status CatchUpWithPrimary();
 
   // ---- Push delivery state (engine/delivery_store.cc) ------------------------
   // Operational state, not event-sourced (engine/delivery_types.h).

@@ -206,7 +206,19 @@ Status EngineImpl::Open() {
   so.secondary_path = options_.secondary_path;
   so.env = options_.env;
   SYNCMGR_ASSIGN_OR_RETURN(store_, Store::Open(so));
+  return LoadTenants();
+}
 
+Status EngineImpl::CatchUpWithPrimary() {
+  if (options_.secondary_path.empty()) {
+    return Status::InvalidArgument("only a secondary engine catches up with a primary");
+  }
+  rocksdb::Status s = store_->db()->TryCatchUpWithPrimary();
+  if (!s.ok()) return FromRocks(s, "catch up with the primary");
+  return LoadTenants();
+}
+
+Status EngineImpl::LoadTenants() {
   // Every tenant has a catalog record; its meta holds the committed seq.
   std::unique_ptr<StoreIterator> it = store_->NewPrefixIterator(Cf::kCatalog, "");
   std::vector<TenantId> tenants;
@@ -227,7 +239,8 @@ Status EngineImpl::Open() {
     }
     if (!options_.read_only) SYNCMGR_RETURN_IF_ERROR(RecoverTenant(t, committed));
     TenantSlot* slot = CreateSlot(t);
-    slot->last_seq.store(committed);
+    // A secondary catching up only ever moves forward.
+    if (committed > slot->last_seq.load()) slot->last_seq.store(committed);
     next_tenant_id_ = std::max(next_tenant_id_, t + 1);
   }
   return Status::Ok();

@@ -94,6 +94,8 @@ class EngineImpl {
   explicit EngineImpl(EngineOptions options) : options_(std::move(options)) {}
 
   Status Open();
+  // Engine::CatchUpWithPrimary.
+  Status CatchUpWithPrimary();
 
   const EngineOptions& options() const { return options_; }
   // The engine's one clock (EngineOptions::clock_us, default the system
@@ -145,6 +147,9 @@ class EngineImpl {
   void Unsubscribe(uint64_t handle);
 
  private:
+  // Creates a slot for every tenant in the catalog (recovering each on a
+  // writable engine) and publishes its committed seq.
+  Status LoadTenants();
   Status RecoverTenant(TenantId tenant, uint64_t committed_seq);
   // Writes, syncs and deletes a small file in the data directory.
   Status ProbeWritable();

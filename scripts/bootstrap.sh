@@ -11,6 +11,8 @@ PACKAGES=(
   libsimdjson-dev libfmt-dev libboost1.81-dev libxxhash-dev libssl-dev zlib1g-dev
   # push delivery: outbound HTTP(S) and FTP (webhook, ftp targets)
   libcurl4-openssl-dev
+  # the command line's argument parser (header-only, tools/args.cc)
+  libcli11-dev
   # push delivery: the postgres target (libpq); its tests run a throwaway
   # PostgreSQL 15 cluster (tests/support/pg_cluster.h) and a real FTP server
   # (tests/support/ftp_server.h: Debian's pyftpdlib)
@@ -20,7 +22,8 @@ PACKAGES=(
   libnats-dev nats-server
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  # tests/compat/make_golden.sh (golden data directories, written over HTTP)
+  # tests/compat/make_golden.sh (golden data directories, written over HTTP),
+  # and the README's examples (tests/readme/run_readme.py)
   curl jq
   # fuzzing (scripts/fuzz.sh: libFuzzer ships with clang)
   clang-14 libclang-rt-14-dev

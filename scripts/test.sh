@@ -63,12 +63,12 @@ if [ "${TSAN:-1}" != 0 ]; then
     grep -v "^cmake_" | sort -u)
   cmake --build "$TSAN_BUILD_DIR" -j "$JOBS" --target "${tsan_targets[@]}"
   tsan_supp="$PWD/tests/tsan.supp"
-  # ctest lists the tests of targets not built as *_NOT_BUILT; kill_loop
-  # and the dashboard's browser tests (label ui) need the syncmgr binary,
-  # which this stage does not build.
+  # ctest lists the tests of targets not built as *_NOT_BUILT; kill_loop,
+  # the dashboard's browser tests (label ui) and the README test (label
+  # readme) need the syncmgr binary, which this stage does not build.
   (cd "$TSAN_BUILD_DIR" &&
     TSAN_OPTIONS=${TSAN_OPTIONS:-"suppressions=$tsan_supp halt_on_error=1 second_deadlock_stack=1"} \
-    ctest --output-on-failure -j "$JOBS" --timeout 600 -E '_NOT_BUILT$|^kill_loop$' -LE '^ui$')
+    ctest --output-on-failure -j "$JOBS" --timeout 600 -E '_NOT_BUILT$|^kill_loop$' -LE '^(ui|readme)$')
   echo "== ThreadSanitizer build and tests: $((SECONDS - stage_start)) s"
 fi
 

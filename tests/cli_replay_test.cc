@@ -15,13 +15,9 @@
 #include <fstream>
 #include <map>
 
-#include "tests/cli_process.h"
+#include "tests/cli_fixture.h"
 #include "tests/support/http_client.h"
 #include "tests/support/serve_child.h"
-
-#ifndef SYNCMGR_BIN
-#error "SYNCMGR_BIN must name the built syncmgr binary"
-#endif
 
 namespace syncmgr::testing {
 namespace {
@@ -30,58 +26,6 @@ namespace fs = std::filesystem;
 
 constexpr char kAdminKey[] = "cli-replay-admin-key";
 
-std::string Describe(const ProcessResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-         "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
-
-void ExpectOneLineError(const ProcessResult& r, int exit_code, const std::string& contains) {
-  EXPECT_EQ(r.exit_code, exit_code) << Describe(r);
-  EXPECT_EQ(r.out, "") << Describe(r);
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << Describe(r);
-  EXPECT_TRUE(r.err.starts_with("syncmgr: ")) << Describe(r);
-  EXPECT_NE(r.err.find(contains), std::string::npos) << "want '" << contains << "'\n"
-                                                     << Describe(r);
-}
-
-void ExpectOk(const ProcessResult& r, const std::string& contains = "") {
-  EXPECT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_EQ(r.err, "") << Describe(r);
-  EXPECT_NE(r.out.find(contains), std::string::npos) << "want '" << contains << "'\n"
-                                                     << Describe(r);
-}
-
-int64_t JsonUint(const std::string& json, const std::string& key) {
-  size_t pos = json.find("\"" + key + "\":");
-  if (pos == std::string::npos) return -1;
-  pos += key.size() + 3;
-  if (pos >= json.size() || !std::isdigit(static_cast<unsigned char>(json[pos]))) return -1;
-  return std::stoll(json.substr(pos));
-}
-
-std::string JsonString(const std::string& json, const std::string& key) {
-  size_t pos = json.find("\"" + key + "\":\"");
-  if (pos == std::string::npos) return "";
-  pos += key.size() + 4;
-  return json.substr(pos, json.find('"', pos) - pos);
-}
-
-// Every file under `dir` with its size and modification time: equal
-// fingerprints mean nothing in the directory was written.
-std::map<std::string, std::pair<uintmax_t, int64_t>> Fingerprint(const std::string& dir) {
-  std::map<std::string, std::pair<uintmax_t, int64_t>> out;
-  std::error_code ec;
-  for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
-    if (!e.is_regular_file()) {
-      out[e.path().string()] = {0, 0};
-      continue;
-    }
-    out[e.path().string()] = {e.file_size(),
-                              e.last_write_time().time_since_epoch().count()};
-  }
-  return out;
-}
-
 // A `syncmgr serve` child on a free loopback port, with the test's admin key.
 class Served : public ServeChild {
  public:
@@ -89,30 +33,8 @@ class Served : public ServeChild {
       : ServeChild(SYNCMGR_BIN, db, kAdminKey, log) {}
 };
 
-class CliReplayTest : public ::testing::Test {
+class CliReplayTest : public CliTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/cli_replay_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = fs::path(tmpl).lexically_normal().string();
-    db_ = dir_ + "/db";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  ProcessResult Syncmgr(std::vector<std::string> args, const ProcessOptions& options = {}) {
-    args.insert(args.begin(), SYNCMGR_BIN);
-    return RunProcess(args, options);
-  }
-  ProcessResult Local(std::vector<std::string> args, const ProcessOptions& options = {}) {
-    args.insert(args.begin(), {"--db", db_});
-    return Syncmgr(std::move(args), options);
-  }
-  std::string WriteFile(const std::string& name, const std::string& content) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-  }
-
   // Tenant 1 with source 1 and target 1; two imports and two syncs. Returns
   // the seq after the first sync; sets key_.
   uint64_t BuildHistory() {
@@ -155,7 +77,7 @@ class CliReplayTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_, db_, key_;
+  std::string key_;
 };
 
 TEST_F(CliReplayTest, ReplayAsOfSeqAndTimeWhileAServerHasTheDirectoryOpen) {

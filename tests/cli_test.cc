@@ -14,97 +14,16 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/cli_process.h"
+#include "tests/cli_fixture.h"
 #include "tests/support/http_client.h"
-
-#ifndef SYNCMGR_BIN
-#error "SYNCMGR_BIN must name the built syncmgr binary"
-#endif
 
 namespace syncmgr::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-// The number after "key": in a JSON text (first occurrence); -1 if absent.
-int64_t JsonUint(const std::string& json, const std::string& key) {
-  size_t pos = json.find("\"" + key + "\":");
-  if (pos == std::string::npos) return -1;
-  pos += key.size() + 3;
-  if (pos >= json.size() || !std::isdigit(static_cast<unsigned char>(json[pos]))) return -1;
-  return std::stoll(json.substr(pos));
-}
-
-// The string after "key": (no escapes expected); empty if absent.
-std::string JsonString(const std::string& json, const std::string& key) {
-  size_t pos = json.find("\"" + key + "\":\"");
-  if (pos == std::string::npos) return "";
-  pos += key.size() + 4;
-  return json.substr(pos, json.find('"', pos) - pos);
-}
-
-std::string Describe(const ProcessResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-         "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
-
-// A failure: the exit code, nothing on stdout, exactly one "syncmgr: " line on stderr.
-void ExpectOneLineError(const ProcessResult& r, int exit_code, const std::string& contains) {
-  EXPECT_EQ(r.exit_code, exit_code) << Describe(r);
-  EXPECT_EQ(r.out, "") << Describe(r);
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << Describe(r);
-  EXPECT_TRUE(r.err.starts_with("syncmgr: ")) << Describe(r);
-  EXPECT_NE(r.err.find(contains), std::string::npos) << "want '" << contains << "'\n"
-                                                     << Describe(r);
-}
-
-void ExpectOk(const ProcessResult& r, const std::string& contains = "") {
-  EXPECT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_EQ(r.err, "") << Describe(r);
-  EXPECT_NE(r.out.find(contains), std::string::npos) << "want '" << contains << "'\n"
-                                                     << Describe(r);
-}
-
 const char kThreeListings[] = R"([{"external_id":"a","price":100,"scraped_at":"t1"},)"
                               R"({"external_id":"b","price":200},{"id":3,"price":300}])";
-
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/cli_test_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    db_ = dir_ + "/db";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // syncmgr ARGS (no --db added).
-  ProcessResult Syncmgr(std::vector<std::string> args, const ProcessOptions& options = {}) {
-    args.insert(args.begin(), SYNCMGR_BIN);
-    return RunProcess(args, options);
-  }
-  // syncmgr --db DB ARGS.
-  ProcessResult Local(std::vector<std::string> args, const ProcessOptions& options = {}) {
-    args.insert(args.begin(), {"--db", db_});
-    return Syncmgr(std::move(args), options);
-  }
-  std::string WriteFile(const std::string& name, const std::string& content) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-  }
-  // Tenant 1 "Acme", source 1 "portal" (ignoring scraped_at), target 1 "website".
-  void CreateCatalog() {
-    ExpectOk(Local({"tenant", "create", "Acme"}), "Created tenant 1 (Acme).");
-    ExpectOk(Local({"source", "create", "--tenant", "1", "portal", "--ignore-field", "scraped_at"}),
-             "Created source 1 (portal).");
-    ExpectOk(Local({"target", "create", "--tenant", "1", "website"}),
-             "Created target 1 (website, internal).");
-  }
-
-  std::string dir_;
-  std::string db_;
-};
 
 TEST_F(CliTest, HelpOnEveryCommand) {
   std::vector<std::vector<std::string>> cases = {{"--help"},
@@ -123,7 +42,16 @@ TEST_F(CliTest, HelpOnEveryCommand) {
                                                  {"import", "--help"},
                                                  {"sync", "--help"},
                                                  {"serve", "--help"},
-                                                 {"sync", "1", "--help"}};
+                                                 {"sync", "1", "--help"},
+                                                 {"properties", "--help"},
+                                                 {"property", "--help"},
+                                                 {"imports", "--help"},
+                                                 {"sync-logs", "--help"},
+                                                 {"feed", "--help"},
+                                                 {"key", "--help"},
+                                                 {"key", "create", "--help"},
+                                                 {"key", "list", "--help"},
+                                                 {"key", "revoke", "--help"}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c[0] + (c.size() > 1 ? " " + c[1] : ""));
     ProcessResult r = Syncmgr(c);
@@ -283,59 +211,6 @@ TEST_F(CliTest, CorruptDataDirectorySaysHowToRecover) {
 }
 
 // ---- Remote mode against a real `syncmgr serve` -----------------------------
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class CliRemoteTest : public CliTest {
- protected:
-  static constexpr char kAdminKey[] = "cli-test-admin-key";
-
-  // Starts `syncmgr serve` on a free port, with `extra` arguments; skips the
-  // test when this build has no server.
-  void StartServer(const std::vector<std::string>& extra = {}) {
-    log_ = dir_ + "/serve.log";
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      uint16_t port = FreeLoopbackPort();
-      ASSERT_NE(port, 0);
-      port_ = port;
-      url_ = "http://127.0.0.1:" + std::to_string(port);
-      ProcessOptions options;
-      options.env = {{"SYNCMGR_ADMIN_KEY", kAdminKey}};
-      server_ = std::make_unique<BackgroundProcess>();
-      std::vector<std::string> argv = {SYNCMGR_BIN, "serve", "--db", db_, "--port",
-                                       std::to_string(port)};
-      argv.insert(argv.end(), extra.begin(), extra.end());
-      ASSERT_TRUE(server_->Start(argv, options, log_));
-      // Ready when an admin call answers; bounded: 600 × 100 ms.
-      for (int i = 0; i < 600 && server_->running(); ++i) {
-        if (Remote(kAdminKey, {"tenant", "list"}).exit_code == 0) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      std::string log = ReadAll(log_);
-      if (log.find("built without the HTTP server") != std::string::npos) {
-        GTEST_SKIP() << "this build has no HTTP server";
-      }
-      server_->Stop(SIGKILL, std::chrono::seconds(30));
-    }
-    FAIL() << "syncmgr serve did not come up; log:\n" << ReadAll(log_);
-  }
-
-  ProcessResult Remote(const std::string& key, std::vector<std::string> args,
-                       const ProcessOptions& options = {}) {
-    args.insert(args.begin(), {"--url", url_, "--api-key", key});
-    return Syncmgr(std::move(args), options);
-  }
-
-  uint16_t port_ = 0;
-  std::string url_;
-  std::string log_;
-  std::unique_ptr<BackgroundProcess> server_;
-};
 
 // `serve --file-push-root DIR` (normalised: "./" and a trailing '/' go) lets
 // each tenant create file targets under DIR/<its id>/ and nowhere else.

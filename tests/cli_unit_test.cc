@@ -7,11 +7,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "server/feed_reader.h"
+#include "server/feed_stream.h"
+#include "tools/api_call.h"
 #include "tools/args.h"
 #include "tools/import_input.h"
 #include "tools/ndjson_convert.h"
 #include "wire/api_parse.h"
 #include "wire/api_render.h"
+#include "wire/feed_json.h"
 #include "wire/json_writer.h"
 #include "wire/redact.h"
 #include "wire/time_format.h"
@@ -229,6 +233,31 @@ TEST(CliArgParser, ArgumentCounts) {
   EXPECT_EQ(parser.CheckArgCount(extra, false)->message, "unexpected argument 'b'");
 }
 
+TEST(CliArgParser, ArgumentsThatLookLikeCommandsOrStdin) {
+  ParsedArgs args;
+  // A command's name as an argument stays an argument (a tenant named
+  // "import"), and a lone "-" is stdin.
+  ASSERT_FALSE(TestParser().Parse({"tenant", "create", "import"}, &args));
+  EXPECT_EQ(args.positionals(), (std::vector<std::string>{"import"}));
+  ParsedArgs dash;
+  ASSERT_FALSE(TestParser().Parse({"import", "1", "import", "-"}, &dash));
+  EXPECT_EQ(dash.positionals(), (std::vector<std::string>{"1", "import", "-"}));
+}
+
+TEST(CliArgParser, AnErrorNamesTheCommandItWasIn) {
+  ArgParser parser = TestParser();
+  auto command_of = [&](const std::vector<std::string>& argv) {
+    ParsedArgs args;
+    auto e = parser.Parse(argv, &args);
+    return e ? e->command : std::string("(no error)");
+  };
+  EXPECT_EQ(command_of({"import", "--bogus"}), "import");
+  EXPECT_EQ(command_of({"--bogus", "import"}), "");
+  EXPECT_EQ(command_of({"tenant", "--bogus", "create"}), "tenant");
+  EXPECT_EQ(command_of({"tenant", "nope"}), "tenant");
+  EXPECT_EQ(command_of({"import", "--mode"}), "import");
+}
+
 TEST(CliArgParser, HelpTexts) {
   ArgParser parser = TestParser();
   EXPECT_NE(parser.TopLevelHelp().find("tenant create"), std::string::npos);
@@ -320,6 +349,125 @@ TEST(CliApiJson, RoundTripsAnswers) {
   ASSERT_TRUE(wire::ParseImportResult(wire::ToJson(imp, wire::WriteImportResult), &imp_back).ok());
   EXPECT_EQ(imp_back.stats.received, 5u);
   EXPECT_EQ(imp_back.import_id, 3u);
+}
+
+TEST(CliApiJson, RoundTripsReadAnswers) {
+  PropertyRecord p{.external_id = "a/b",
+                   .data = R"({"external_id":"a/b","price":1.5})",
+                   .hash = "0123456789abcdef0123456789abcdef",
+                   .version = 3,
+                   .updated_at_us = 1'700'000'000'123'456,
+                   .seq = 42,
+                   .source_id = 2,
+                   .manually_modified = true,
+                   .removed = false};
+  PropertyRecord back;
+  ASSERT_TRUE(wire::ParseProperty(wire::ToJson(p, [](wire::JsonWriter& w, const PropertyRecord& r) {
+                                    wire::WriteProperty(w, r, StreamKind::kTarget);
+                                  }),
+                                  &back)
+                  .ok());
+  EXPECT_EQ(back.external_id, "a/b");
+  EXPECT_EQ(back.data, p.data);
+  EXPECT_EQ(back.version, 3u);
+  EXPECT_EQ(back.updated_at_us, p.updated_at_us);
+  EXPECT_EQ(back.source_id, 2u);
+  EXPECT_TRUE(back.manually_modified);
+
+  HistoryEntry h{.version = 2,
+                 .seq = 9,
+                 .time_us = 5,
+                 .hash = "",
+                 .data = std::nullopt,
+                 .removed = true,
+                 .changed_fields = std::vector<std::string>{"price"},
+                 .cause = CauseKind::kSync,
+                 .cause_id = 4};
+  std::vector<HistoryEntry> history;
+  ASSERT_TRUE(wire::ParseHistory(wire::ToJsonArray(std::vector<HistoryEntry>{h},
+                                                   wire::WriteHistoryEntry),
+                                 &history)
+                  .ok());
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_TRUE(history[0].removed);
+  EXPECT_FALSE(history[0].data.has_value());
+  EXPECT_EQ(history[0].changed_fields, std::vector<std::string>{"price"});
+  EXPECT_EQ(history[0].cause, CauseKind::kSync);
+  EXPECT_EQ(history[0].cause_id, 4u);
+
+  ApiKeyIssued issued{.info = {.prefix = "smk_0123abcd", .tenant = 7, .revoked = false,
+                               .time_us = 1'000'000},
+                      .api_key = "smk_0123abcd..."};
+  ApiKeyIssued issued_back;
+  ASSERT_TRUE(
+      wire::ParseApiKeyIssued(wire::ToJson(issued, wire::WriteApiKeyIssued), &issued_back).ok());
+  EXPECT_EQ(issued_back.api_key, issued.api_key);
+  EXPECT_EQ(issued_back.info.prefix, "smk_0123abcd");
+  EXPECT_EQ(issued_back.info.tenant, 7u);
+  ApiKeyInfo revoked{.prefix = "smk_0123abcd", .tenant = 7, .revoked = true, .time_us = 2'000'000};
+  ApiKeyInfo revoked_back;
+  ASSERT_TRUE(wire::ParseApiKey(wire::ToJson(revoked, wire::WriteApiKey), &revoked_back).ok());
+  EXPECT_TRUE(revoked_back.revoked);
+  EXPECT_EQ(revoked_back.time_us, 2'000'000);
+}
+
+// The feed command prints each event of a page as its own bytes.
+TEST(CliApiJson, FeedPageEventsKeepTheirBytes) {
+  server::FeedPage page;
+  LogEvent created;
+  created.seq = 7;
+  created.time_us = 1'700'000'000'000'001;
+  created.type = EventType::kPropertyCreated;
+  created.stream = {StreamKind::kTarget, 3};
+  created.external_id = "x \"q\"";
+  created.version = 1;
+  created.hash = "0123456789abcdef0123456789abcdef";
+  created.data = R"({"a":[1,2.5,{"b":null}],"external_id":"x \"q\""})";
+  LogEvent completed;
+  completed.seq = 9;
+  completed.type = EventType::kImportCompleted;
+  completed.summary_json = R"({"import_id":1})";
+  page.events = {created, completed};
+  page.last_seq = 12;
+  std::string json;
+  server::WriteFeedPage(&json, page);
+  std::vector<wire::RawFeedEvent> events;
+  uint64_t last_seq = 0;
+  ASSERT_TRUE(wire::ParseFeedPage(json, &events, &last_seq).ok()) << json;
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].seq, 7u);
+  EXPECT_EQ(events[0].json, wire::FeedEventJson(created));
+  EXPECT_EQ(events[1].seq, 9u);
+  EXPECT_EQ(events[1].json, wire::FeedEventJson(completed));
+  EXPECT_EQ(last_seq, 12u);
+  EXPECT_FALSE(wire::ParseFeedPage("{\"events\":[{\"x\":1}],\"last_seq\":1}", &events, &last_seq).ok());
+  EXPECT_FALSE(wire::ParseFeedPage("not json", &events, &last_seq).ok());
+}
+
+TEST(CliApiCall, EncodesPathSegmentsAndQueries) {
+  EXPECT_EQ(PathSegment("a/b c%é"), "a%2Fb%20c%25%C3%A9");
+  EXPECT_EQ(PathSegment("A-z_0.~"), "A-z_0.~");
+  EXPECT_EQ(QueryString({{"as_of", "2026-03-03T12:00:00+01:00"}, {"after", "a&b=c"}}),
+            "as_of=2026-03-03T12%3A00%3A00%2B01%3A00&after=a%26b%3Dc");
+  EXPECT_EQ(Target(ApiCall{.path = "/imports"}), "/imports");
+  EXPECT_EQ(Target(ApiCall{.path = "/feed", .query = {{"since", "4"}}}), "/feed?since=4");
+}
+
+TEST(CliJsonArrayToNdjson, PushModeSplitsAnArrivingArray) {
+  const std::string json = R"([{"a":"x,]"},{"b":[1,{"c":2}]}])";
+  for (size_t piece = 1; piece <= json.size(); ++piece) {
+    JsonArrayToNdjson splitter(nullptr);
+    std::string out;
+    for (size_t at = 0; at < json.size(); at += piece) {
+      ASSERT_TRUE(splitter.Push(std::string_view(json).substr(at, piece), &out).ok());
+    }
+    EXPECT_TRUE(splitter.Finish().ok());
+    EXPECT_EQ(out, "{\"a\":\"x,]\"}\n{\"b\":[1,{\"c\":2}]}\n") << piece;
+  }
+  JsonArrayToNdjson truncated(nullptr);
+  std::string out;
+  ASSERT_TRUE(truncated.Push("[{\"a\":1},", &out).ok());
+  EXPECT_FALSE(truncated.Finish().ok());
 }
 
 TEST(CliApiJson, Rfc3339) {

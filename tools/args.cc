@@ -1,6 +1,13 @@
+// The grammar is CLI11's (Debian's libcli11-dev, header-only): one CLI::App
+// per command word, built from the CommandSpec table on each Parse. Only this
+// file includes CLI11 (it is slow to compile). Its error messages are
+// replaced by ours, one line each, and the help texts are ours too.
 #include "tools/args.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
+#include <map>
+#include <sstream>
 #include <utility>
 
 namespace syncmgr::cli {
@@ -29,7 +36,158 @@ void AppendFlagHelp(const FlagSpec& f, std::string* out) {
   *out += f.help + "\n";
 }
 
+void AppendCommandLine(const CommandSpec& c, std::string* out) {
+  std::string left = "  " + c.path;
+  *out += left + std::string(left.size() < kHelpColumn ? kHelpColumn - left.size() : 1, ' ') +
+          c.summary + "\n";
+}
+
+// Name of the positional option that collects a command's arguments.
+constexpr const char* kArgsOption = "ARGS";
+
+// One flag registered with CLI11, and the spec it stands for.
+struct Registered {
+  const FlagSpec* spec;
+  CLI::Option* option;
+};
+
 }  // namespace
+
+// Every word after the program name, as CLI11 classifies it: each level of
+// the command path is a CLI::App that passes flags it does not know to its
+// parent (fallthrough), so global flags work after the command, and takes
+// at most one subcommand, so an argument that happens to be a command name
+// ("source create --tenant 1 list") stays an argument.
+class Grammar {
+ public:
+  Grammar(const std::vector<FlagSpec>& global_flags, const std::vector<CommandSpec>& commands)
+      : app_("", "syncmgr") {
+    Configure(&app_);
+    for (const FlagSpec& f : global_flags) Register(&app_, f);
+    std::map<std::string, CLI::App*> levels = {{"", &app_}};
+    for (const CommandSpec& c : commands) {
+      CLI::App* level = &app_;
+      std::string path;
+      std::istringstream words(c.path);
+      for (std::string word; words >> word;) {  // "source create": a level per word
+        path += (path.empty() ? "" : " ") + word;
+        CLI::App*& sub = levels[path];
+        if (sub == nullptr) Configure(sub = level->add_subcommand(word));
+        level = sub;
+      }
+      for (const FlagSpec& f : c.flags) Register(level, f);
+      level->add_option(kArgsOption, args_[level]);
+    }
+  }
+
+  // Parses `argv`; fills *out or returns the first problem.
+  std::optional<UsageError> Parse(const std::vector<std::string>& argv, ParsedArgs* out,
+                                  std::string* command) {
+    std::vector<std::string> reversed(argv.rbegin(), argv.rend());
+    std::optional<std::string> thrown;
+    try {
+      app_.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+      thrown = Translate(e);
+    }
+    // The command path recognised (as far as parsing got).
+    std::vector<CLI::App*> chain = {&app_};
+    while (!chain.back()->get_subcommands().empty()) {
+      chain.push_back(chain.back()->get_subcommands().front());
+    }
+    for (size_t i = 1; i < chain.size(); ++i) {
+      *command += (i > 1 ? " " : "") + chain[i]->get_name();
+    }
+    auto error = [&](std::string message) { return UsageError{std::move(message), *command}; };
+    if (thrown) return error(*thrown);
+
+    // Words no level took: an unknown flag, or an unknown command word (a
+    // leaf takes every other word as an argument). The first one in argv
+    // is reported.
+    std::optional<std::pair<size_t, std::string>> first;
+    for (CLI::App* level : chain) {
+      for (const std::string& word : level->remaining()) {
+        if (word == "--") continue;  // the end-of-flags mark
+        size_t at = std::find(argv.begin(), argv.end(), word) - argv.begin();
+        if (!first || at < first->first) first = {at, word};
+      }
+    }
+    if (first) {
+      // The help to point at is that of the command words before it.
+      std::string before;
+      size_t at = 0;
+      for (size_t i = 1; i < chain.size(); ++i) {
+        const size_t from = i == 1 ? 0 : std::min(at + 1, argv.size());
+        at = std::find(argv.begin() + from, argv.end(), chain[i]->get_name()) - argv.begin();
+        if (at > first->first) break;
+        before += (i > 1 ? " " : "") + chain[i]->get_name();
+      }
+      const std::string& word = first->second;
+      if (word.size() > 1 && word[0] == '-') {
+        return UsageError{"unknown flag " + word.substr(0, word.find('=')), before};
+      }
+      return error("unknown command '" + (command->empty() ? word : *command + " " + word) + "'");
+    }
+
+    for (const Registered& r : flags_) {
+      if (r.option->count() == 0) continue;
+      const FlagSpec& f = *r.spec;
+      auto& values = out->flags_[f.name];
+      if (f.value_name.empty()) {
+        values.resize(r.option->count());
+      } else {
+        values = r.option->results();
+        if (values.size() > 1 && !f.repeatable) return error("flag --" + f.name + " given twice");
+      }
+    }
+    if (auto it = args_.find(chain.back()); it != args_.end()) out->positionals_ = it->second;
+    return std::nullopt;
+  }
+
+ private:
+  static void Configure(CLI::App* app) {
+    app->set_help_flag();  // --help is one of our global flags
+    app->allow_extras();   // unknown words are reported by Parse, in our words
+    app->fallthrough();
+    app->require_subcommand(0, 1);
+  }
+
+  void Register(CLI::App* level, const FlagSpec& f) {
+    std::string names = "--" + f.name;
+    if (f.name == "help") names += ",-h";
+    CLI::Option* option;
+    if (f.value_name.empty()) {
+      option = level->add_flag(names)->disable_flag_override();
+    } else {
+      // Every occurrence is kept; "given twice" is checked afterwards.
+      option = level->add_option(names)->expected(1)->multi_option_policy(
+          CLI::MultiOptionPolicy::TakeAll);
+    }
+    flags_.push_back({&f, option});
+  }
+
+  // CLI11's message for a flag without its value, or a boolean flag given
+  // one, in our words.
+  std::string Translate(const CLI::ParseError& e) const {
+    std::string what = e.what();
+    for (const Registered& r : flags_) {
+      const FlagSpec& f = *r.spec;
+      const std::string dashed = "--" + f.name;
+      if (what.starts_with(dashed + ":") && !f.value_name.empty()) {
+        return "flag " + dashed + " needs a value (" + f.value_name + ")";
+      }
+      if (what == f.name + " was given a disallowed flag override") {
+        return "flag " + dashed + " takes no value";
+      }
+    }
+    return what;
+  }
+
+  CLI::App app_;
+  std::vector<Registered> flags_;
+  // Each command's arguments (map nodes do not move: CLI11 holds references).
+  std::map<const CLI::App*, std::vector<std::string>> args_;
+};
 
 bool ParsedArgs::Has(std::string_view flag) const { return flags_.find(flag) != flags_.end(); }
 
@@ -61,81 +219,10 @@ const CommandSpec* ArgParser::Find(std::string_view path) const {
   return nullptr;
 }
 
-bool ArgParser::IsGroup(std::string_view word) const {
-  std::string prefix = std::string(word) + " ";
-  return std::any_of(commands_.begin(), commands_.end(),
-                     [&](const CommandSpec& c) { return c.path.starts_with(prefix); });
-}
-
-const FlagSpec* ArgParser::FindFlag(const CommandSpec* spec, std::string_view name) const {
-  if (spec != nullptr) {
-    for (const auto& f : spec->flags) {
-      if (f.name == name) return &f;
-    }
-  }
-  for (const auto& f : global_flags_) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
-}
-
 std::optional<UsageError> ArgParser::Parse(const std::vector<std::string>& argv,
                                            ParsedArgs* out) const {
-  const CommandSpec* spec = nullptr;
-  bool flags_done = false;
-  for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string& tok = argv[i];
-    auto error = [&](std::string message) { return UsageError{std::move(message), out->command_}; };
-    if (!flags_done && tok == "--") {
-      flags_done = true;
-      continue;
-    }
-    if (!flags_done && (tok.starts_with("--") || tok == "-h")) {
-      std::string name = tok == "-h" ? "help" : tok.substr(2);
-      std::optional<std::string> inline_value;
-      if (size_t eq = name.find('='); eq != std::string::npos) {
-        inline_value = name.substr(eq + 1);
-        name.resize(eq);
-      }
-      const FlagSpec* flag = FindFlag(spec, name);
-      if (flag == nullptr) return error("unknown flag --" + name);
-      std::string value;
-      if (flag->value_name.empty()) {
-        if (inline_value) return error("flag --" + name + " takes no value");
-      } else if (inline_value) {
-        value = *inline_value;
-      } else if (i + 1 < argv.size()) {
-        value = argv[++i];
-      } else {
-        return error("flag --" + name + " needs a value (" + flag->value_name + ")");
-      }
-      auto& values = out->flags_[name];
-      if (!values.empty() && !flag->repeatable && !flag->value_name.empty()) {
-        return error("flag --" + name + " given twice");
-      }
-      values.push_back(std::move(value));
-      continue;
-    }
-    if (!flags_done && tok.size() > 1 && tok[0] == '-') {
-      return error("unknown flag " + tok);
-    }
-    // A word: the command (and subcommand) first, then arguments.
-    if (spec == nullptr) {
-      std::string path = out->command_.empty() ? tok : out->command_ + " " + tok;
-      if (const CommandSpec* found = Find(path)) {
-        spec = found;
-        out->command_ = path;
-        continue;
-      }
-      if (out->command_.empty() && IsGroup(tok)) {
-        out->command_ = tok;
-        continue;
-      }
-      return error("unknown command '" + path + "'");
-    }
-    out->positionals_.push_back(tok);
-  }
-  return std::nullopt;
+  Grammar grammar(global_flags_, commands_);
+  return grammar.Parse(argv, out, &out->command_);
 }
 
 std::optional<UsageError> ArgParser::CheckArgCount(const ParsedArgs& args, bool remote) const {
@@ -194,10 +281,7 @@ std::string ArgParser::GroupHelp(std::string_view group) const {
   out += "Commands:\n";
   std::string prefix = std::string(group) + " ";
   for (const auto& c : commands_) {
-    if (!c.path.starts_with(prefix)) continue;
-    std::string left = "  " + c.path;
-    out += left + std::string(left.size() < kHelpColumn ? kHelpColumn - left.size() : 1, ' ') +
-           c.summary + "\n";
+    if (c.path.starts_with(prefix)) AppendCommandLine(c, &out);
   }
   out += "\nRun 'syncmgr " + std::string(group) + " COMMAND --help' for a command's flags.\n";
   return out;
@@ -210,11 +294,7 @@ std::string ArgParser::TopLevelHelp() const {
       "Works on a data directory directly (--db DIR, default ./syncmgr-data) or on a\n"
       "running server (--url URL --api-key KEY, or SYNCMGR_URL / SYNCMGR_API_KEY).\n\n"
       "Commands:\n";
-  for (const auto& c : commands_) {
-    std::string left = "  " + c.path;
-    out += left + std::string(left.size() < kHelpColumn ? kHelpColumn - left.size() : 1, ' ') +
-           c.summary + "\n";
-  }
+  for (const auto& c : commands_) AppendCommandLine(c, &out);
   out += "\nGlobal flags:\n";
   for (const auto& f : global_flags_) AppendFlagHelp(f, &out);
   out +=

@@ -1,12 +1,13 @@
-// Command-line grammar of syncmgr: a small hand-written parser.
+// Command-line grammar of syncmgr: the command table (specs), parsed with
+// CLI11 (args.cc, the one file that includes it), and the help texts.
 //
 //   syncmgr [GLOBAL FLAGS] COMMAND [SUBCOMMAND] [FLAGS] [ARGS]
 //
 // Flags are long options only: `--name VALUE`, `--name=VALUE` or a bare
 // `--name` for booleans; `-h` is `--help`. Global flags (--db, --url,
-// --api-key, --json, --help) are accepted before or after the command.
-// `--` ends the flags; a lone `-` is an argument (stdin). A flag not known to
-// the command is a usage error, as is a missing or extra argument.
+// --api-key, --json, --help, --version) are accepted before or after the
+// command. `--` ends the flags; a lone `-` is an argument (stdin). A flag not
+// known to the command is a usage error, as is a missing or extra argument.
 //
 // Thread-safety: plain values and pure functions.
 #pragma once
@@ -54,6 +55,7 @@ class ParsedArgs {
 
  private:
   friend class ArgParser;
+  friend class Grammar;
   std::string command_;
   std::map<std::string, std::vector<std::string>, std::less<>> flags_;
   std::vector<std::string> positionals_;
@@ -71,7 +73,8 @@ class ArgParser {
 
   // Parses argv[1..]. On success `out->command()` is the command path ("" if
   // only global flags were given, e.g. a bare `--help`), or a group name
-  // ("tenant") when only a group was named.
+  // ("tenant") when only a group was named. On error, the message is ours
+  // (never CLI11's) and names the command parsed so far.
   // Positional counts are checked by CheckArgCount (the caller knows the mode).
   std::optional<UsageError> Parse(const std::vector<std::string>& argv, ParsedArgs* out) const;
 
@@ -79,8 +82,6 @@ class ArgParser {
   std::optional<UsageError> CheckArgCount(const ParsedArgs& args, bool remote) const;
 
   const CommandSpec* Find(std::string_view path) const;
-  // True when `word` is a group of subcommands ("tenant", "source").
-  bool IsGroup(std::string_view word) const;
 
   // Help texts (for stdout).
   std::string TopLevelHelp() const;
@@ -88,7 +89,6 @@ class ArgParser {
   std::string CommandHelp(const CommandSpec& spec) const;
 
  private:
-  const FlagSpec* FindFlag(const CommandSpec* spec, std::string_view name) const;
   std::string UsageLine(const CommandSpec& spec) const;
 
   std::vector<FlagSpec> global_flags_;

@@ -21,6 +21,7 @@
 
 #include "engine/status.h"
 #include "engine/types.h"
+#include "tools/api_call.h"
 
 namespace syncmgr::cli {
 
@@ -68,6 +69,14 @@ class Backend {
 
   virtual StatusOr<Answer<SyncResult>> Sync(TenantId tenant, uint32_t source_id, uint32_t target_id,
                                             const SyncOptions& options) = 0;
+
+  // Sends one API request (tools/api_call.h): a 2xx answer's body goes to
+  // `on_body` in pieces as it is produced, so memory does not grow with it;
+  // any other answer is returned as the error it carries.
+  virtual Status Call(const ApiCall& call, const AnswerPieceFn& on_body) = 0;
 };
+
+// Call, with the whole body of a small answer (a page, one object).
+StatusOr<std::string> CallForBody(Backend& backend, const ApiCall& call);
 
 }  // namespace syncmgr::cli

@@ -30,6 +30,9 @@ enum ExitCode : int {
   kExitUnreachable = 3,
 };
 
+// syncmgr --version (cmd_version.cc): prints it, as JSON with `json`.
+int PrintVersion(bool json);
+
 // Default data directory, relative to the working directory.
 inline constexpr std::string_view kDefaultDataDir = "./syncmgr-data";
 
@@ -50,12 +53,18 @@ void AddServeCommands(std::vector<Command>* out);    // cmd_serve.cc
 void AddDeliveryCommands(std::vector<Command>* out);  // cmd_delivery.cc: push delivery
 void AddReplayCommands(std::vector<Command>* out);   // cmd_replay.cc
 void AddBackupCommands(std::vector<Command>* out);   // cmd_backup.cc
+void AddReadCommands(std::vector<Command>* out);     // cmd_read.cc: properties, logs
+void AddKeyCommands(std::vector<Command>* out);      // cmd_key.cc: key create|list|revoke
+void AddFeedCommands(std::vector<Command>* out);     // cmd_feed.cc
 
 // What a command needs of its data: whether it may create the data
 // directory, and whether remote mode needs the admin key.
 struct BackendNeeds {
   bool create_data_dir = false;
   bool admin = false;
+  // Reads only: a data directory is opened as a RocksDB secondary (no lock,
+  // never written), so the command works while a server has it open.
+  bool read_only = false;
 };
 
 class Context {
@@ -108,11 +117,25 @@ class Context {
 
 // Parses a non-negative 32-bit id ("3"); nullopt otherwise.
 std::optional<uint32_t> ParseId(std::string_view text);
+// Parses a non-negative 64-bit integer (a seq): digits only; nullopt
+// otherwise.
+std::optional<uint64_t> ParseSeq(std::string_view text);
+
+// --as-of SEQ|TIME: all digits is a seq, else an RFC 3339 time.
+struct AsOf {
+  std::optional<uint64_t> seq;
+  std::optional<int64_t> time_us;
+};
+std::optional<AsOf> ParseAsOf(std::string_view text);
+// The usage error of an --as-of that is neither.
+std::string BadAsOf(std::string_view text);
 
 // A tenant, source or target named by id or by exact name. Remote mode
 // returns 0 for the tenant (the key decides). NotFound when no such name,
 // InvalidArgument when a name is ambiguous.
 StatusOr<TenantId> ResolveTenant(Backend& backend, std::string_view arg);
+// The same for admin commands, which name the tenant in both modes.
+StatusOr<TenantId> ResolveTenantAsAdmin(Backend& backend, std::string_view arg);
 StatusOr<uint32_t> ResolveSource(Backend& backend, TenantId tenant, std::string_view arg);
 StatusOr<uint32_t> ResolveTarget(Backend& backend, TenantId tenant, std::string_view arg);
 

@@ -23,8 +23,8 @@
 #include "engine/engine.h"
 #include "tools/cli.h"
 #include "tools/progress.h"
+#include "tools/scratch_dir.h"
 #include "wire/json_writer.h"
-#include "wire/time_format.h"
 
 namespace syncmgr::cli {
 
@@ -67,45 +67,6 @@ bool IsDirectory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// A scratch directory for the secondary instance's own files, removed on
-// destruction.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base && *base ? base : "/tmp") + "/syncmgr-replay-XXXXXX";
-    if (::mkdtemp(templ.data()) != nullptr) path_ = templ;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);  // best effort: a leftover is harmless
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Parses --as-of: all digits is a seq, else an RFC 3339 time.
-bool ParseAsOf(const std::string& text, ReplayOptions* options) {
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-    if (text.size() > 20) return false;
-    errno = 0;
-    char* end = nullptr;
-    unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-    if (errno != 0 || end != text.c_str() + text.size()) return false;
-    options->as_of_seq = v;
-    return true;
-  }
-  if (std::optional<int64_t> t = wire::ParseRfc3339(text)) {
-    options->as_of_time_us = *t;
-    return true;
-  }
-  return false;
-}
-
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -132,9 +93,11 @@ int Replay(Context& ctx) {
   if (!verify && !as_of) return ctx.UsageFail("missing --as-of SEQ|TIME (or pass --verify)");
   if (!verify && !out) return ctx.UsageFail("missing --out DIR2 (the new data directory)");
   ReplayOptions options;
-  if (as_of && !ParseAsOf(*as_of, &options)) {
-    return ctx.UsageFail("--as-of must be a seq (a non-negative integer) or an RFC 3339 time "
-                         "such as 2026-03-03T12:00:00Z, got '" + *as_of + "'");
+  if (as_of) {
+    std::optional<AsOf> point = ParseAsOf(*as_of);
+    if (!point) return ctx.UsageFail(BadAsOf(*as_of));
+    options.as_of_seq = point->seq;
+    options.as_of_time_us = point->time_us;
   }
   const std::string& dir = ctx.data_dir();
   if (!IsDirectory(dir)) {
@@ -147,7 +110,7 @@ int Replay(Context& ctx) {
         Status::InvalidArgument(*out + " already exists; replay writes a new directory"));
   }
 
-  ScratchDir scratch;
+  ScratchDir scratch("syncmgr-replay");
   if (scratch.path().empty()) {
     return ctx.Fail(Status::Internal("cannot create a scratch directory under $TMPDIR"));
   }

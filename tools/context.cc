@@ -5,11 +5,15 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 #include "engine/engine.h"
 #include "tools/cli.h"
 #include "tools/local_backend.h"
 #include "tools/remote_backend.h"
+#include "tools/scratch_dir.h"
+#include "tools/stop_signal.h"
+#include "wire/time_format.h"
 
 namespace syncmgr::cli {
 
@@ -61,16 +65,53 @@ StatusOr<uint32_t> ResolveByName(std::string_view kind, std::string_view arg,
 
 }  // namespace
 
-std::optional<uint32_t> ParseId(std::string_view text) {
-  uint32_t value = 0;
-  if (text.empty() || text.size() > 10) return std::nullopt;
+std::optional<uint64_t> ParseSeq(std::string_view text) {
+  uint64_t value = 0;
+  if (text.empty() || text.size() > 20) return std::nullopt;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
 }
 
+std::optional<uint32_t> ParseId(std::string_view text) {
+  std::optional<uint64_t> value = text.size() <= 10 ? ParseSeq(text) : std::nullopt;
+  if (!value || *value > std::numeric_limits<uint32_t>::max()) return std::nullopt;
+  return static_cast<uint32_t>(*value);
+}
+
+std::optional<AsOf> ParseAsOf(std::string_view text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    std::optional<uint64_t> seq = ParseSeq(text);
+    if (!seq) return std::nullopt;
+    return AsOf{.seq = *seq, .time_us = std::nullopt};
+  }
+  if (std::optional<int64_t> t = wire::ParseRfc3339(text)) {
+    return AsOf{.seq = std::nullopt, .time_us = *t};
+  }
+  return std::nullopt;
+}
+
+std::string BadAsOf(std::string_view text) {
+  return "--as-of must be a seq (a non-negative integer) or an RFC 3339 time such as "
+         "2026-03-03T12:00:00Z, got '" +
+         std::string(text) + "'";
+}
+
+StatusOr<std::string> CallForBody(Backend& backend, const ApiCall& call) {
+  std::string body;
+  SYNCMGR_RETURN_IF_ERROR(backend.Call(call, [&](std::string_view piece) {
+    body.append(piece);
+    return Status::Ok();
+  }));
+  return body;
+}
+
 StatusOr<TenantId> ResolveTenant(Backend& backend, std::string_view arg) {
   if (backend.remote()) return TenantId{0};
+  return ResolveTenantAsAdmin(backend, arg);
+}
+
+StatusOr<TenantId> ResolveTenantAsAdmin(Backend& backend, std::string_view arg) {
   if (auto id = ParseId(arg)) return *id;
   return ResolveByName("tenant", arg, backend.ListTenants());
 }
@@ -116,7 +157,9 @@ Backend* Context::OpenBackend(const BackendNeeds& needs, int* exit_code) {
                                          : "remote mode needs --api-key KEY (or SYNCMGR_API_KEY)");
       return nullptr;
     }
-    auto client = HttpClient::Create(HttpClientOptions{.url = *url_, .api_key = *key});
+    // A follower's stop (stop_signal.h) abandons a waiting request.
+    auto client = HttpClient::Create(
+        HttpClientOptions{.url = *url_, .api_key = *key, .cancel = &StopFlag()});
     if (!client.ok()) {
       *exit_code = UsageFail(client.status().message());
       return nullptr;
@@ -134,6 +177,16 @@ Backend* Context::OpenBackend(const BackendNeeds& needs, int* exit_code) {
   }
   EngineOptions options;
   options.path = data_dir_;
+  std::unique_ptr<ScratchDir> scratch;
+  if (needs.read_only) {
+    scratch = std::make_unique<ScratchDir>("syncmgr-read");
+    if (scratch->path().empty()) {
+      std::fprintf(stderr, "syncmgr: cannot create a scratch directory under $TMPDIR\n");
+      *exit_code = kExitUnreachable;
+      return nullptr;
+    }
+    options.secondary_path = scratch->path();
+  }
   auto engine = Engine::Open(options);
   if (!engine.ok()) {
     const Status& st = engine.status();
@@ -157,7 +210,7 @@ Backend* Context::OpenBackend(const BackendNeeds& needs, int* exit_code) {
     *exit_code = kExitUnreachable;
     return nullptr;
   }
-  backend_ = std::make_unique<LocalBackend>(std::move(*engine));
+  backend_ = std::make_unique<LocalBackend>(std::move(*engine), options, std::move(scratch));
   return backend_.get();
 }
 

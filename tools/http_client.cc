@@ -10,6 +10,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <optional>
 
@@ -40,37 +42,80 @@ class Connection {
       endpoints = std::move(r);
       resolved = true;
     });
-    ioc_.restart();
-    ioc_.run_for(milliseconds(options_.connect_timeout_ms));
-    if (!resolved) {
-      resolver.cancel();
-      ioc_.restart();
-      ioc_.run();
-      return beast::error::timeout;
+    if (!RunUntil(resolved, Deadline(options_.connect_timeout_ms), [&] { resolver.cancel(); })) {
+      return Abandoned();
     }
     if (ec) return ec;
     stream_.expires_after(milliseconds(options_.connect_timeout_ms));
-    stream_.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
-    Run();
+    bool connected = false;
+    stream_.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) {
+      ec = e;
+      connected = true;
+    });
+    if (!RunUntilDoneOrCancelled(connected)) return Abandoned();
     return ec;
   }
 
   template <typename Request>
   beast::error_code WriteRequest(Request& req) {
     beast::error_code ec;
+    bool written = false;
     stream_.expires_after(milliseconds(options_.io_timeout_ms));
-    http::async_write(stream_, req, [&](beast::error_code e, size_t) { ec = e; });
-    Run();
+    http::async_write(stream_, req, [&](beast::error_code e, size_t) {
+      ec = e;
+      written = true;
+    });
+    if (!RunUntilDoneOrCancelled(written)) return Abandoned();
     return ec;
   }
 
   beast::error_code ReadResponse(HttpResponse* out) {
     stream_.expires_after(milliseconds(options_.io_timeout_ms));
     StartRead();
-    beast::error_code ec =
-        WaitForRead(std::chrono::steady_clock::now() + milliseconds(options_.io_timeout_ms));
+    beast::error_code ec = WaitForRead(Deadline(options_.io_timeout_ms));
     if (!ec) TakeResponse(out);
     return ec;
+  }
+
+  // Reads the answer's header, then its body piece by piece: a 2xx body
+  // into `on_body`, another (an error) into out->body, bounded.
+  beast::error_code ReadStreamed(HttpResponse* out, const BodyPieceFn& on_body,
+                                 Status* sink_error) {
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(boost::none);  // a streamed body is not held
+    beast::error_code ec;
+    bool done = false;
+    auto on_read = [&](beast::error_code e, size_t) {
+      ec = e;
+      done = true;
+    };
+    stream_.expires_after(milliseconds(options_.io_timeout_ms));
+    http::async_read_header(stream_, buffer_, parser, on_read);
+    if (!RunUntilDoneOrCancelled(done)) return Abandoned();
+    if (ec) return ec;
+    out->status = static_cast<int>(parser.get().result_int());
+    const bool success = out->status >= 200 && out->status <= 299;
+    std::array<char, 64 << 10> piece;
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      done = false;
+      stream_.expires_after(milliseconds(options_.io_timeout_ms));
+      http::async_read(stream_, buffer_, parser, on_read);
+      if (!RunUntilDoneOrCancelled(done)) return Abandoned();
+      if (ec == http::error::need_buffer) ec = {};  // the piece is full
+      if (ec) return ec;
+      const std::string_view got(piece.data(), piece.size() - parser.get().body().size);
+      if (success) {
+        *sink_error = on_body(got);
+        if (!sink_error->ok()) return net::error::operation_aborted;
+      } else if (out->body.size() + got.size() > options_.max_response_bytes) {
+        return http::error::body_limit;
+      } else {
+        out->body.append(got);
+      }
+    }
+    return {};
   }
 
   // Streams a chunked body while already reading the answer, so an early
@@ -80,8 +125,12 @@ class Connection {
     http::request_serializer<http::empty_body> sr(req);
     beast::error_code ec;
     stream_.expires_after(milliseconds(options_.io_timeout_ms));
-    http::async_write_header(stream_, sr, [&](beast::error_code e, size_t) { ec = e; });
-    Run();
+    bool written = false;
+    http::async_write_header(stream_, sr, [&](beast::error_code e, size_t) {
+      ec = e;
+      written = true;
+    });
+    if (!RunUntilDoneOrCancelled(written)) return Abandoned();
     if (ec) return ec;
     stream_.expires_never();  // the read's deadline is enforced by WaitForRead
     StartRead();
@@ -118,17 +167,53 @@ class Connection {
       }
       if (ec) break;  // the server may still have answered: read below
     }
-    beast::error_code read_ec =
-        WaitForRead(std::chrono::steady_clock::now() + milliseconds(options_.io_timeout_ms));
+    beast::error_code read_ec = WaitForRead(Deadline(options_.io_timeout_ms));
     if (read_ec) return ec ? ec : read_ec;
     TakeResponse(out);
     return {};
   }
 
  private:
-  void Run() {
+  static std::chrono::steady_clock::time_point Deadline(uint32_t ms) {
+    return std::chrono::steady_clock::now() + milliseconds(ms);
+  }
+
+  bool Cancelled() const {
+    return options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed);
+  }
+
+  // Why a wait was given up: the caller cancelled, or its deadline passed.
+  beast::error_code Abandoned() const {
+    return cancelled_ ? beast::error_code(net::error::operation_aborted)
+                      : beast::error_code(beast::error::timeout);
+  }
+
+  // Runs the io_context until `done`. When `deadline` passes or the call is
+  // cancelled (checked every 100 ms), `abort` completes what is pending
+  // with an error and the context runs until `done`; returns false then.
+  template <typename AbortFn>
+  bool RunUntil(const bool& done, std::chrono::steady_clock::time_point deadline,
+                AbortFn abort) {
     ioc_.restart();
-    ioc_.run();
+    while (!done) {
+      const auto now = std::chrono::steady_clock::now();
+      cancelled_ = Cancelled();
+      if (cancelled_ || now >= deadline) {
+        abort();
+        ioc_.restart();
+        while (!done) ioc_.run_one();
+        return false;
+      }
+      ioc_.run_one_until(std::min(deadline, now + milliseconds(100)));
+    }
+    return true;
+  }
+
+  // The stream's own deadline (expires_after) bounds the operation; this
+  // only adds the cancel check.
+  bool RunUntilDoneOrCancelled(const bool& done) {
+    return RunUntil(done, std::chrono::steady_clock::time_point::max(),
+                    [this] { stream_.socket().close(); });
   }
 
   void StartRead() {
@@ -143,15 +228,8 @@ class Connection {
 
   // Runs until the pending response read completes or `deadline` passes.
   beast::error_code WaitForRead(std::chrono::steady_clock::time_point deadline) {
-    ioc_.restart();
-    while (!read_done_) {
-      if (ioc_.run_one_until(deadline) == 0 && !read_done_) {
-        stream_.socket().close();  // completes the read with an error
-        ioc_.restart();
-        while (!read_done_) ioc_.run_one();
-        return beast::error::timeout;
-      }
-    }
+    // Closing the socket completes the read with an error.
+    if (!RunUntil(read_done_, deadline, [this] { stream_.socket().close(); })) return Abandoned();
     return read_ec_;
   }
 
@@ -168,6 +246,7 @@ class Connection {
   std::optional<http::response_parser<http::string_body>> parser_;
   bool read_done_ = false;
   beast::error_code read_ec_;
+  bool cancelled_ = false;
 };
 
 template <typename Request>
@@ -223,6 +302,16 @@ StatusOr<HttpClient> HttpClient::Create(const HttpClientOptions& options) {
   return client;
 }
 
+Status HttpClient::ConnectFailed(const std::string& why) {
+  transport_failed_ = true;
+  return Status::Unavailable("cannot connect to " + origin() + ": " + why);
+}
+
+Status HttpClient::RequestFailed(const std::string& why) {
+  transport_failed_ = true;
+  return Status::Unavailable("request to " + origin() + " failed: " + why);
+}
+
 std::string HttpClient::origin() const {
   bool v6 = host_.find(':') != std::string::npos;
   return "http://" + (v6 ? "[" + host_ + "]" : host_) + ":" + port_;
@@ -232,10 +321,7 @@ StatusOr<HttpResponse> HttpClient::Send(std::string_view method, std::string_vie
                                         std::string_view body, std::string_view content_type) {
   transport_failed_ = false;
   Connection conn(options_);
-  if (beast::error_code ec = conn.Connect(host_, port_)) {
-    transport_failed_ = true;
-    return Status::Unavailable("cannot connect to " + origin() + ": " + ec.message());
-  }
+  if (beast::error_code ec = conn.Connect(host_, port_)) return ConnectFailed(ec.message());
   http::request<http::string_body> req(http::string_to_verb(method), prefix_ + std::string(target),
                                        11);
   SetCommonHeaders(req, origin().substr(7), options_.api_key);
@@ -247,10 +333,25 @@ StatusOr<HttpResponse> HttpClient::Send(std::string_view method, std::string_vie
   HttpResponse response;
   beast::error_code ec = conn.WriteRequest(req);
   if (!ec) ec = conn.ReadResponse(&response);
-  if (ec) {
-    transport_failed_ = true;
-    return Status::Unavailable("request to " + origin() + " failed: " + ec.message());
-  }
+  if (ec) return RequestFailed(ec.message());
+  return response;
+}
+
+StatusOr<HttpResponse> HttpClient::SendStreamingAnswer(std::string_view method,
+                                                       std::string_view target,
+                                                       const BodyPieceFn& on_body) {
+  transport_failed_ = false;
+  Connection conn(options_);
+  if (beast::error_code ec = conn.Connect(host_, port_)) return ConnectFailed(ec.message());
+  http::request<http::empty_body> req(http::string_to_verb(method), prefix_ + std::string(target),
+                                      11);
+  SetCommonHeaders(req, origin().substr(7), options_.api_key);
+  HttpResponse response;
+  Status sink_error;
+  beast::error_code ec = conn.WriteRequest(req);
+  if (!ec) ec = conn.ReadStreamed(&response, on_body, &sink_error);
+  if (!sink_error.ok()) return sink_error;
+  if (ec) return RequestFailed(ec.message());
   return response;
 }
 
@@ -259,10 +360,7 @@ StatusOr<HttpResponse> HttpClient::SendStreamed(std::string_view method, std::st
                                                 const BodyChunkFn& next) {
   transport_failed_ = false;
   Connection conn(options_);
-  if (beast::error_code ec = conn.Connect(host_, port_)) {
-    transport_failed_ = true;
-    return Status::Unavailable("cannot connect to " + origin() + ": " + ec.message());
-  }
+  if (beast::error_code ec = conn.Connect(host_, port_)) return ConnectFailed(ec.message());
   http::request<http::empty_body> req(http::string_to_verb(method), prefix_ + std::string(target),
                                       11);
   SetCommonHeaders(req, origin().substr(7), options_.api_key);
@@ -272,10 +370,7 @@ StatusOr<HttpResponse> HttpClient::SendStreamed(std::string_view method, std::st
   Status body_error;
   beast::error_code ec = conn.StreamRequest(req, next, &body_error, &response);
   if (!body_error.ok()) return body_error;  // reading the input failed: nothing was committed
-  if (ec) {
-    transport_failed_ = true;
-    return Status::Unavailable("request to " + origin() + " failed: " + ec.message());
-  }
+  if (ec) return RequestFailed(ec.message());
   return response;
 }
 

@@ -9,6 +9,7 @@
 // Thread-safety: not thread-safe; use one client per thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -28,8 +29,13 @@ struct HttpClientOptions {
   // Each read or write on the socket. A large sync or import may take
   // minutes before the server answers. Default: 3 600 000 ms (1 h).
   uint32_t io_timeout_ms = 3'600'000;
-  // Largest response body accepted, bytes. Default: 256 MiB.
+  // Largest response body accepted, bytes (a streamed answer's is not
+  // held: SendStreamingAnswer). Default: 256 MiB.
   uint64_t max_response_bytes = 256ull << 20;
+  // When set, a call in progress is abandoned within ~100 ms of it turning
+  // true (Unavailable "cancelled"; set from a signal handler: StopFlag()).
+  // Not owned. Default: none.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {
@@ -39,6 +45,8 @@ struct HttpResponse {
 
 // Supplies the next piece of a streamed request body; an empty piece ends it.
 using BodyChunkFn = std::function<Status(std::string* chunk)>;
+// Takes the next piece of a streamed answer's body; an error stops reading.
+using BodyPieceFn = std::function<Status(std::string_view piece)>;
 
 class HttpClient {
  public:
@@ -57,6 +65,14 @@ class HttpClient {
   StatusOr<HttpResponse> SendStreamed(std::string_view method, std::string_view target,
                                       std::string_view content_type, const BodyChunkFn& next);
 
+  // Sends a request without a body and hands a 2xx answer's body to
+  // `on_body` as it arrives, in pieces of at most 64 KiB, so memory does not
+  // grow with the answer (a property list). Any other answer is returned
+  // whole in the response (an error); on 2xx the response's body is empty.
+  // An error from `on_body` drops the connection and is returned.
+  StatusOr<HttpResponse> SendStreamingAnswer(std::string_view method, std::string_view target,
+                                             const BodyPieceFn& on_body);
+
   // True when the last call failed below HTTP (the server was not reached
   // or the connection broke).
   bool transport_failed() const { return transport_failed_; }
@@ -65,6 +81,10 @@ class HttpClient {
 
  private:
   explicit HttpClient(HttpClientOptions options) : options_(std::move(options)) {}
+  // The Unavailable a call returns when the server was not reached, or the
+  // connection broke; both set transport_failed().
+  Status ConnectFailed(const std::string& why);
+  Status RequestFailed(const std::string& why);
 
   HttpClientOptions options_;
   std::string host_;

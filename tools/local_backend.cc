@@ -2,6 +2,7 @@
 
 #include "delivery/policy.h"
 #include "delivery/sink.h"
+#include "tools/local_api.h"
 #include "wire/api_render.h"
 
 namespace syncmgr::cli {
@@ -92,6 +93,16 @@ StatusOr<Answer<SyncResult>> LocalBackend::Sync(TenantId tenant, uint32_t source
                 [&](wire::JsonWriter& w, const SyncResult& r) {
                   wire::WriteSyncResult(w, r, options.dry_run);
                 });
+}
+
+Status LocalBackend::Reopen() {
+  engine_.reset();
+  SYNCMGR_ASSIGN_OR_RETURN(engine_, Engine::Open(options_));
+  return Status::Ok();
+}
+
+Status LocalBackend::Call(const ApiCall& call, const AnswerPieceFn& on_body) {
+  return LocalApiCall(*engine_, call, on_body);
 }
 
 }  // namespace syncmgr::cli

@@ -17,6 +17,7 @@ std::vector<FlagSpec> GlobalFlags() {
       {"api-key", "KEY", "API key for --url (or SYNCMGR_API_KEY; see docs/cli.md)"},
       {"json", "", "print the API's JSON answer instead of text"},
       {"help", "", "show help (also -h)"},
+      {"version", "", "print the version, the commit and the on-disk format"},
   };
 }
 
@@ -40,6 +41,9 @@ int Main(int argc, char** argv) {
   AddDeliveryCommands(&commands);
   AddReplayCommands(&commands);
   AddBackupCommands(&commands);
+  AddReadCommands(&commands);
+  AddFeedCommands(&commands);
+  AddKeyCommands(&commands);
   std::vector<CommandSpec> specs;
   specs.reserve(commands.size());
   for (const auto& c : commands) specs.push_back(c.spec);
@@ -66,6 +70,7 @@ int Main(int argc, char** argv) {
     }
     return kExitOk;
   }
+  if (args.Has("version")) return PrintVersion(args.Has("json"));
   if (path.empty()) return PrintUsageError({"missing command", ""});
   if (spec == nullptr) return PrintUsageError({"missing subcommand for '" + path + "'", path});
 

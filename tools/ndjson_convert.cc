@@ -13,13 +13,17 @@ Status JsonArrayToNdjson::Error(const std::string& what) const {
                              std::to_string(items_) + ")");
 }
 
+Status JsonArrayToNdjson::Finish() const {
+  return state_ == State::kDone ? Status::Ok() : Error("unexpected end of input");
+}
+
 Status JsonArrayToNdjson::Next(std::string* chunk, size_t max_bytes) {
   chunk->clear();
   while (chunk->empty() && !input_ended_) {
     SYNCMGR_RETURN_IF_ERROR(inner_->Next(&buffer_, max_bytes));
     if (buffer_.empty()) {
       input_ended_ = true;
-      if (state_ != State::kDone) return Error("unexpected end of input");
+      SYNCMGR_RETURN_IF_ERROR(Finish());
       break;
     }
     input_bytes_ += buffer_.size();

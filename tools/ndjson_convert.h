@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "tools/backend.h"
 
@@ -25,12 +26,18 @@ namespace syncmgr::cli {
 class JsonArrayToNdjson : public ImportInput {
  public:
   // REQUIRES: `inner` outlives this and yields a body whose first
-  // non-whitespace byte is '['.
+  // non-whitespace byte is '['. nullptr: push mode (Push, Finish), for a
+  // body that arrives in pieces (an answer read from the server).
   explicit JsonArrayToNdjson(ImportInput* inner) : inner_(inner) {}
 
   Status Next(std::string* chunk, size_t max_bytes) override;
+
+  // Push mode: converts the next piece, appending the items it completes to
+  // *out, one line each. Finish: the array must have ended.
+  Status Push(std::string_view piece, std::string* out) { return Convert(piece, out); }
+  Status Finish() const;
   // The size of the input (the output is at most as large).
-  uint64_t size_hint() const override { return inner_->size_hint(); }
+  uint64_t size_hint() const override { return inner_ != nullptr ? inner_->size_hint() : 0; }
 
   uint64_t bytes_read() const override { return input_bytes_; }
 

@@ -98,4 +98,17 @@ StatusOr<Answer<SyncResult>> RemoteBackend::Sync(TenantId, uint32_t source_id, u
   return Decode<SyncResult>(client_.Send("POST", target), wire::ParseSyncResult);
 }
 
+Status RemoteBackend::Call(const ApiCall& call, const AnswerPieceFn& on_body) {
+  StatusOr<HttpResponse> response =
+      call.body.empty() ? client_.SendStreamingAnswer(call.method, Target(call), on_body)
+                        : client_.Send(call.method, Target(call), call.body);
+  if (!response.ok()) return response.status();
+  if (response->status < 200 || response->status > 299) {
+    return wire::ParseApiError(response->status, response->body);
+  }
+  // A request with a body (a POST) has a small answer, read whole.
+  if (!call.body.empty() && !response->body.empty()) return on_body(response->body);
+  return Status::Ok();
+}
+
 }  // namespace syncmgr::cli

@@ -31,6 +31,7 @@ class RemoteBackend : public Backend {
                                         const ByteProgressFn& progress) override;
   StatusOr<Answer<SyncResult>> Sync(TenantId tenant, uint32_t source_id, uint32_t target_id,
                                     const SyncOptions& options) override;
+  Status Call(const ApiCall& call, const AnswerPieceFn& on_body) override;
 
   // The client itself, for commands outside this interface (syncmgr delivery).
   HttpClient& client() { return client_; }

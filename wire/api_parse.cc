@@ -3,7 +3,10 @@
 #include <simdjson.h>
 
 #include <array>
+#include <limits>
 #include <utility>
+
+#include "wire/time_format.h"
 
 namespace syncmgr::wire {
 
@@ -51,13 +54,19 @@ Status RequireId(object o, T* out) {
   return Status::Ok();
 }
 
+// {"id", ...}: an object with an id. `what` names it in the error.
+template <typename Id>
+Status ReadObjectWithId(element e, const char* what, object* o, Id* id) {
+  if (e.get_object().get(*o)) return Unexpected(std::string(what) + " is not an object");
+  return RequireId(*o, id);
+}
+
 // {"id", "name", "type"?}: how the catalog's tenants, sources and targets
 // begin. `what` names the value in the error ("a tenant").
 template <typename Id>
 Status ReadCatalogEntry(element e, const char* what, object* o, Id* id, std::string* name,
                         std::string* type = nullptr) {
-  if (e.get_object().get(*o)) return Unexpected(std::string(what) + " is not an object");
-  SYNCMGR_RETURN_IF_ERROR(RequireId(*o, id));
+  SYNCMGR_RETURN_IF_ERROR(ReadObjectWithId(e, what, o, id));
   GetString(*o, "name", name);
   if (type != nullptr) GetString(*o, "type", type);
   return Status::Ok();
@@ -154,13 +163,160 @@ Code CodeFromHttpStatus(int status) {
   return Code::kInternal;
 }
 
-// The counts an import and a sync both report.
-void ReadChangeCounts(object stats, uint64_t* created, uint64_t* updated, uint64_t* unchanged,
-                      uint64_t* removed) {
-  GetUint(stats, "created", created);
-  GetUint(stats, "updated", updated);
-  GetUint(stats, "unchanged", unchanged);
-  GetUint(stats, "removed", removed);
+// The counts an import and a sync both report (ImportStats, SyncStats).
+template <typename Stats>
+void ReadChangeCounts(object stats, Stats* out) {
+  GetUint(stats, "created", &out->created);
+  GetUint(stats, "updated", &out->updated);
+  GetUint(stats, "unchanged", &out->unchanged);
+  GetUint(stats, "removed", &out->removed);
+}
+
+bool GetTime(object o, const char* key, int64_t* out) {
+  std::string_view v;
+  if (o[key].get_string().get(v) != simdjson::SUCCESS) return false;
+  std::optional<int64_t> t = ParseRfc3339(v);
+  if (!t) return false;
+  *out = *t;
+  return true;
+}
+
+bool GetUint32(object o, const char* key, uint32_t* out) {
+  uint64_t v = 0;
+  if (!GetUint(o, key, &v) || v > std::numeric_limits<uint32_t>::max()) return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+// When an operation ran, and how it ended: what both logs' entries begin with.
+template <typename Entry>
+void ReadRun(object o, Entry* out) {
+  GetTime(o, "started_at", &out->started_at_us);
+  GetTime(o, "finished_at", &out->finished_at_us);
+  GetString(o, "status", &out->status);
+}
+
+bool GetBool(object o, const char* key, bool* out) {
+  return o[key].get_bool().get(*out) == simdjson::SUCCESS;
+}
+
+// A member that is JSON text to show: minified, nullopt when null or absent.
+std::optional<std::string> GetJsonText(object o, const char* key) {
+  element e;
+  if (o[key].get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
+  return simdjson::minify(e);
+}
+
+std::optional<std::vector<std::string>> GetStringArray(object o, const char* key) {
+  array items;
+  if (o[key].get_array().get(items) != simdjson::SUCCESS) return std::nullopt;
+  std::vector<std::string> out;
+  for (element item : items) {
+    std::string_view v;
+    if (item.get_string().get(v) == simdjson::SUCCESS) out.emplace_back(v);
+  }
+  return out;
+}
+
+std::vector<SyncWarning> GetWarnings(object o) {
+  std::vector<SyncWarning> out;
+  array warnings;
+  if (o["warnings"].get_array().get(warnings) != simdjson::SUCCESS) return out;
+  for (element w : warnings) {
+    object wo;
+    if (w.get_object().get(wo)) continue;
+    SyncWarning warning;
+    GetString(wo, "external_id", &warning.external_id);
+    GetString(wo, "type", &warning.type);
+    GetString(wo, "message", &warning.message);
+    out.push_back(std::move(warning));
+  }
+  return out;
+}
+
+Status ReadProperty(element e, PropertyRecord* out) {
+  object o;
+  if (e.get_object().get(o) || !GetString(o, "external_id", &out->external_id)) {
+    return Unexpected("a property without \"external_id\"");
+  }
+  out->data = GetJsonText(o, "data").value_or("");
+  GetString(o, "hash", &out->hash);
+  GetUint32(o, "version", &out->version);
+  GetTime(o, "updated_at", &out->updated_at_us);
+  GetUint(o, "seq", &out->seq);
+  GetUint32(o, "source_id", &out->source_id);
+  GetBool(o, "manually_modified", &out->manually_modified);
+  GetBool(o, "removed", &out->removed);
+  return Status::Ok();
+}
+
+CauseKind CauseFromName(std::string_view name) {
+  if (name == "import") return CauseKind::kImport;
+  if (name == "sync") return CauseKind::kSync;
+  if (name == "manual") return CauseKind::kManual;
+  return CauseKind::kNone;
+}
+
+Status ReadHistoryEntry(element e, HistoryEntry* out) {
+  object o;
+  if (e.get_object().get(o) || !GetUint32(o, "version", &out->version)) {
+    return Unexpected("a history entry without \"version\"");
+  }
+  GetUint(o, "seq", &out->seq);
+  GetTime(o, "time", &out->time_us);
+  GetString(o, "hash", &out->hash);
+  out->data = GetJsonText(o, "data");
+  GetBool(o, "removed", &out->removed);
+  out->changed_fields = GetStringArray(o, "changed_fields");
+  object cause;
+  if (o["cause"].get_object().get(cause) == simdjson::SUCCESS) {
+    std::string kind;
+    GetString(cause, "kind", &kind);
+    out->cause = CauseFromName(kind);
+    GetUint(cause, "id", &out->cause_id);
+  }
+  return Status::Ok();
+}
+
+Status ReadImportLog(element e, ImportLogEntry* out) {
+  object o, stats;
+  SYNCMGR_RETURN_IF_ERROR(ReadObjectWithId(e, "an import", &o, &out->id));
+  GetUint32(o, "source_id", &out->source_id);
+  GetString(o, "mode", &out->mode);
+  ReadRun(o, out);
+  if (o["stats"].get_object().get(stats) == simdjson::SUCCESS) {
+    GetUint(stats, "received", &out->stats.received);
+    ReadChangeCounts(stats, &out->stats);
+  }
+  GetUint(o, "seq", &out->seq);
+  return Status::Ok();
+}
+
+Status ReadSyncLog(element e, SyncLogEntry* out) {
+  object o, stats;
+  SYNCMGR_RETURN_IF_ERROR(ReadObjectWithId(e, "a sync run", &o, &out->id));
+  GetUint32(o, "source_id", &out->source_id);
+  GetUint32(o, "target_id", &out->target_id);
+  ReadRun(o, out);
+  GetString(o, "on_conflict", &out->on_conflict);
+  if (o["stats"].get_object().get(stats) == simdjson::SUCCESS) {
+    ReadChangeCounts(stats, &out->stats);
+    GetUint(stats, "conflicts", &out->stats.conflicts);
+  }
+  out->warnings = GetWarnings(o);
+  GetUint(o, "seq", &out->seq);
+  return Status::Ok();
+}
+
+Status ReadApiKey(element e, ApiKeyInfo* out) {
+  object o;
+  if (e.get_object().get(o) || !GetString(o, "prefix", &out->prefix)) {
+    return Unexpected("an API key without \"prefix\"");
+  }
+  GetUint32(o, "tenant_id", &out->tenant);
+  GetBool(o, "revoked", &out->revoked);
+  GetTime(o, out->revoked ? "revoked_at" : "created_at", &out->time_us);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -201,8 +357,7 @@ Status ParseImportResult(std::string_view json, ImportResult* out) {
     SYNCMGR_RETURN_IF_ERROR(RequireUint(o, "import_id", &r->import_id));
     GetUint(o, "seq", &r->seq);
     GetUint(stats, "received", &r->stats.received);
-    ReadChangeCounts(stats, &r->stats.created, &r->stats.updated, &r->stats.unchanged,
-                     &r->stats.removed);
+    ReadChangeCounts(stats, &r->stats);
     return Status::Ok();
   });
 }
@@ -215,21 +370,9 @@ Status ParseSyncResult(std::string_view json, SyncResult* out) {
     }
     GetUint(o, "sync_id", &r->sync_id);  // a dry run may answer null
     GetUint(o, "seq", &r->seq);
-    ReadChangeCounts(stats, &r->stats.created, &r->stats.updated, &r->stats.unchanged,
-                     &r->stats.removed);
+    ReadChangeCounts(stats, &r->stats);
     GetUint(stats, "conflicts", &r->stats.conflicts);
-    array warnings;
-    if (o["warnings"].get_array().get(warnings) == simdjson::SUCCESS) {
-      for (element w : warnings) {
-        object wo;
-        if (w.get_object().get(wo)) continue;
-        SyncWarning warning;
-        GetString(wo, "external_id", &warning.external_id);
-        GetString(wo, "type", &warning.type);
-        GetString(wo, "message", &warning.message);
-        r->warnings.push_back(std::move(warning));
-      }
-    }
+    r->warnings = GetWarnings(o);
     return Status::Ok();
   });
 }
@@ -260,6 +403,69 @@ Status ParseDeliveryStatus(std::string_view json, DeliveryStatus* out) {
   GetUint(o, "pending_events", &out->pending_events);
   GetUint(o, "dead_letters", &out->dead_letters);
   GetString(o, "last_error", &out->last_error);
+  return Status::Ok();
+}
+
+Status ParseProperty(std::string_view json, PropertyRecord* out) {
+  return ReadOne(json, out, ReadProperty);
+}
+Status ParseHistory(std::string_view json, std::vector<HistoryEntry>* out) {
+  return ReadList(json, out, ReadHistoryEntry);
+}
+Status ParseImportLogList(std::string_view json, std::vector<ImportLogEntry>* out) {
+  return ReadList(json, out, ReadImportLog);
+}
+Status ParseSyncLogList(std::string_view json, std::vector<SyncLogEntry>* out) {
+  return ReadList(json, out, ReadSyncLog);
+}
+Status ParseApiKey(std::string_view json, ApiKeyInfo* out) {
+  return ReadOne(json, out, ReadApiKey);
+}
+Status ParseApiKeyList(std::string_view json, std::vector<ApiKeyInfo>* out) {
+  return ReadList(json, out, ReadApiKey);
+}
+Status ParseApiKeyIssued(std::string_view json, ApiKeyIssued* out) {
+  return ReadOne(json, out, [](element e, ApiKeyIssued* issued) {
+    SYNCMGR_RETURN_IF_ERROR(ReadApiKey(e, &issued->info));
+    object o;
+    if (e.get_object().get(o) || !GetString(o, "api_key", &issued->api_key)) {
+      return Unexpected("no \"api_key\" in the new key");
+    }
+    return Status::Ok();
+  });
+}
+
+Status ParseFeedPage(std::string_view json, std::vector<RawFeedEvent>* events,
+                     uint64_t* last_seq) {
+  // On-demand parsing: each event's bytes are kept as they are (raw_json),
+  // not re-serialized.
+  simdjson::ondemand::parser parser;
+  const simdjson::padded_string padded(json);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) {
+    return Unexpected("the feed page is not JSON");
+  }
+  simdjson::ondemand::array list;
+  if (doc.find_field_unordered("events").get_array().get(list) != simdjson::SUCCESS) {
+    return Unexpected("no \"events\" array in the feed page");
+  }
+  for (auto item : list) {
+    simdjson::ondemand::object event;
+    std::string_view raw;
+    uint64_t seq = 0;
+    if (item.get_object().get(event) != simdjson::SUCCESS ||
+        event.find_field_unordered("seq").get_uint64().get(seq) != simdjson::SUCCESS) {
+      return Unexpected("a feed event without \"seq\"");
+    }
+    event.reset();
+    if (event.raw_json().get(raw) != simdjson::SUCCESS) {
+      return Unexpected("a feed event that is not JSON");
+    }
+    events->push_back({seq, std::string(raw)});
+  }
+  if (doc.find_field_unordered("last_seq").get_uint64().get(*last_seq) != simdjson::SUCCESS) {
+    return Unexpected("no \"last_seq\" in the feed page");
+  }
   return Status::Ok();
 }
 

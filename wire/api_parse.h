@@ -35,6 +35,27 @@ Status ParseBackupInfo(std::string_view json, BackupInfo* out);
 // Internal when `json` is not JSON or has no "state".
 Status ParseDeliveryStatus(std::string_view json, DeliveryStatus* out);
 
+// The read answers (SPEC §4 "Reading state", the logs, the keys), for the
+// command line's text output. "data" is read back minified: for showing, not
+// for hashing (the --json output is the answer's own bytes).
+Status ParseProperty(std::string_view json, PropertyRecord* out);
+Status ParseHistory(std::string_view json, std::vector<HistoryEntry>* out);
+Status ParseImportLogList(std::string_view json, std::vector<ImportLogEntry>* out);
+Status ParseSyncLogList(std::string_view json, std::vector<SyncLogEntry>* out);
+Status ParseApiKey(std::string_view json, ApiKeyInfo* out);
+Status ParseApiKeyList(std::string_view json, std::vector<ApiKeyInfo>* out);
+Status ParseApiKeyIssued(std::string_view json, ApiKeyIssued* out);
+
+// One event of a GET /feed page: its seq and its JSON exactly as the page
+// holds it (the bytes of WriteFeedEvent, so NDJSON made of them is the feed).
+struct RawFeedEvent {
+  uint64_t seq = 0;
+  std::string json;
+};
+// A GET /feed JSON page: {"events": [...], "last_seq": N}.
+Status ParseFeedPage(std::string_view json, std::vector<RawFeedEvent>* events,
+                     uint64_t* last_seq);
+
 // The Status a server's error answer stands for: its {"error": {"code",
 // "message"}} when present, else one built from the HTTP status (a proxy, or
 // another service on that port).
