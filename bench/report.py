@@ -25,7 +25,6 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PHASES = ["day0_import", "day0_sync", "day1_import", "day1_sync", "list", "get", "history", "list_cold",
           "storage"]
-NOTES_HEADING = "## What bounds each figure now"
 
 
 def read_jsonl(path):
@@ -410,6 +409,38 @@ def docs(a):
     w("")
     for title, png in made:
         w(f"![{title}]({os.path.relpath(png, os.path.dirname(os.path.abspath(a.md)))})")
+        w("")
+    lim = res.get("limits", {})
+    if lim:
+        w("## Against the machine's limits (same run)")
+        w("")
+        w("What this box can do at all, measured by `bench/e2e/limits.py` in the same run, next to what "
+          "Sync Manager does with it. A ratio near 1 means the figure is at the machine's limit; far below "
+          "1, the engine's own work bounds it (bench/README.md, \"The machine's limits\", says what each probe measures).")
+        w("")
+        w("| limit | measured | Sync Manager | ratio |")
+        w("|---|---|---|---|")
+        pa, dk, ng = lim.get("limit_parse", {}), lim.get("limit_disk", {}), lim.get("limit_nginx", {})
+        can, raw = pa.get("canonical", {}), pa.get("raw", {})
+        d0, d1, g = sm.get("day0_import", {}), sm.get("day1_import", {}), sm.get("get", {})
+        if can:
+            w(f'| parse + canonical form + hash, one core (day-0 listing) | {fmt_n(can.get("listings_per_cpu_s"))}/CPU-s, '
+              f'{can.get("cpu_us_per_listing")} µs | day-0 import {fmt_n(d0.get("per_s"))}/s | '
+              f'{fmt_ratio(r.get("day0_import_vs_parse_core"))} (server CPU per listing: {fmt_ratio(r.get("day0_import_cpu_vs_parse"))} the probe\'s) |')
+        if raw:
+            w(f'| unchanged-listing fast path, one core (day-1) | {fmt_n(raw.get("listings_per_cpu_s"))}/CPU-s | '
+              f'day-1 import {fmt_n(d1.get("per_s"))}/s | {fmt_ratio(r.get("day1_import_vs_parse_core"))} '
+              f'(CPU per listing: {fmt_ratio(r.get("day1_import_cpu_vs_parse"))}) |')
+        if dk:
+            w(f'| disk: sequential write (O_DIRECT), fdatasync | {fmt_n(dk.get("write_mb_per_s"))} MB/s, '
+              f'{fmt_n(dk.get("fsyncs_per_s"))} fsync/s (p50 {dk.get("fsync_us", {}).get("p50")} µs) | '
+              f'day-0 import wrote {mib(d0.get("disk_write_bytes"))} | {fmt_ratio(r.get("day0_write_vs_disk"))} of the bandwidth |')
+        if ng.get("req_per_s"):
+            w(f'| nginx, 1 worker, one static listing, same wrk settings | {fmt_n(ng.get("req_per_s"))} req/s, '
+              f'{ng.get("cpu_us_per_req")} µs CPU/req | GET {fmt_n(g.get("req_per_s"))} req/s, {g.get("cpu_us_per_req", "–")} µs CPU/req | '
+              f'{fmt_ratio(r.get("get_vs_nginx"))} throughput, {fmt_ratio(r.get("get_cpu_vs_nginx"))} CPU per request |')
+        w("")
+        w("Commands: " + "; ".join(f'`{v["command"]}`' for v in lim.values() if v.get("command")) + ".")
         w("")
     w("## Micro and component benchmarks")
     w("")
