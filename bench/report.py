@@ -3,8 +3,9 @@
 
   report.py assemble --size S --n N --seed S --workdir DIR --build-dir DIR --out FILE --command CMD
       reads DIR/syncmgr.jsonl (bench/e2e/run_e2e.py), DIR/postgres.jsonl (the peer),
-      DIR/micro/*.json (Google Benchmark) and writes FILE: machine, date, git commit,
-      every phase of both systems, the micro benchmarks, and the same-run ratios.
+      DIR/limits.jsonl (bench/e2e/limits.py: the machine's limits), DIR/micro/*.json
+      (Google Benchmark) and writes FILE: machine, date, git commit, every phase of
+      both systems, the limits, the micro benchmarks, and the same-run ratios.
   report.py docs --results FILE --md docs/benchmarks.md --img-dir docs/img
       renders the Markdown page (tables, ratios, goals) and PNG plots (gnuplot) from
       FILE; bench/report_notes.md (what bounds each figure; hand-written) is included.
@@ -22,7 +23,8 @@ import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PHASES = ["day0_import", "day0_sync", "day1_import", "day1_sync", "list", "get", "history", "storage"]
+PHASES = ["day0_import", "day0_sync", "day1_import", "day1_sync", "list", "get", "history", "list_cold",
+          "storage"]
 
 
 def read_jsonl(path):
@@ -95,6 +97,25 @@ def ratio(a, b):
     return round(a / b, 2)
 
 
+def limit_ratios(sm, lim):
+    """Sync Manager's figures over the machine's limits measured in the same run."""
+    out = {}
+    parse, disk, nginx = lim.get("limit_parse", {}), lim.get("limit_disk", {}), lim.get("limit_nginx", {})
+    n = {ph: sm.get(ph, {}).get("stats", {}).get("received") for ph in ("day0_import", "day1_import")}
+    for ph, path in (("day0_import", "canonical"), ("day1_import", "raw")):
+        s, p = sm.get(ph, {}), parse.get(path, {})
+        out[ph + "_vs_parse_core"] = ratio(s.get("per_s"), p.get("listings_per_cpu_s"))
+        if s.get("server_cpu_s") and n[ph] and p.get("cpu_us_per_listing"):
+            out[ph + "_cpu_vs_parse"] = ratio(s["server_cpu_s"] / n[ph] * 1e6, p["cpu_us_per_listing"])
+    d0 = sm.get("day0_import", {})
+    if d0.get("disk_write_bytes") and d0.get("seconds"):
+        out["day0_write_vs_disk"] = ratio(d0["disk_write_bytes"] / d0["seconds"] / 1e6, disk.get("write_mb_per_s"))
+    g = sm.get("get", {})
+    out["get_vs_nginx"] = ratio(g.get("req_per_s"), nginx.get("req_per_s"))
+    out["get_cpu_vs_nginx"] = ratio(g.get("cpu_us_per_req"), nginx.get("cpu_us_per_req"))
+    return {k: v for k, v in out.items() if v is not None}
+
+
 def assemble(a):
     sm = read_jsonl(os.path.join(a.workdir, "syncmgr.jsonl"))
     pg = read_jsonl(os.path.join(a.workdir, "postgres.jsonl"))
@@ -114,6 +135,7 @@ def assemble(a):
             programs[name] = json.loads(text[text.index("{"):]) if "{" in text else {"error": "no output"}
         except (ValueError, OSError) as e:
             programs[name] = {"error": repr(e)}
+    lim = read_jsonl(os.path.join(a.workdir, "limits.jsonl"))
     ratios = {}
     for ph in ("day0_import", "day0_sync", "day1_import", "day1_sync"):
         if ph in sm and ph in pg:
@@ -123,6 +145,7 @@ def assemble(a):
     if "storage" in sm and "storage" in pg:
         best = sm["storage"].get("compacted_bytes", sm["storage"].get("data_dir_bytes"))
         ratios["storage_size"] = ratio(best, pg["storage"].get("stats", {}).get("database_bytes"))
+    ratios.update(limit_ratios(sm, lim))
     loads = [r.get("loadavg_1m") for r in list(sm.values()) + list(pg.values()) if r.get("loadavg_1m") is not None]
     res = {
         "suite": "syncmgr-bench", "format": 1, "size": a.size, "n": a.n, "seed": a.seed,
@@ -130,7 +153,7 @@ def assemble(a):
         "command": a.command, "machine": machine(), "git": git_info(),
         "build": {"dir": os.path.relpath(a.build_dir, REPO), "type": "Release"},
         "loadavg_1m": {"min": min(loads) if loads else None, "max": max(loads) if loads else None},
-        "syncmgr": sm, "postgres": pg, "ratios": ratios, "micro": mic, "programs": programs,
+        "syncmgr": sm, "postgres": pg, "limits": lim, "ratios": ratios, "micro": mic, "programs": programs,
         "checks": {"syncmgr_stats_match": all(r.get("match", True) is not False for r in sm.values()) and bool(sm),
                    "postgres_stats_match": (all(r.get("match", True) is not False for r in pg.values()) if pg else None)},
     }
@@ -386,6 +409,38 @@ def docs(a):
     w("")
     for title, png in made:
         w(f"![{title}]({os.path.relpath(png, os.path.dirname(os.path.abspath(a.md)))})")
+        w("")
+    lim = res.get("limits", {})
+    if lim:
+        w("## Against the machine's limits (same run)")
+        w("")
+        w("What this box can do at all, measured by `bench/e2e/limits.py` in the same run, next to what "
+          "Sync Manager does with it. A ratio near 1 means the figure is at the machine's limit; far below "
+          "1, the engine's own work bounds it (bench/README.md, \"The machine's limits\", says what each probe measures).")
+        w("")
+        w("| limit | measured | Sync Manager | ratio |")
+        w("|---|---|---|---|")
+        pa, dk, ng = lim.get("limit_parse", {}), lim.get("limit_disk", {}), lim.get("limit_nginx", {})
+        can, raw = pa.get("canonical", {}), pa.get("raw", {})
+        d0, d1, g = sm.get("day0_import", {}), sm.get("day1_import", {}), sm.get("get", {})
+        if can:
+            w(f'| parse + canonical form + hash, one core (day-0 listing) | {fmt_n(can.get("listings_per_cpu_s"))}/CPU-s, '
+              f'{can.get("cpu_us_per_listing")} µs | day-0 import {fmt_n(d0.get("per_s"))}/s | '
+              f'{fmt_ratio(r.get("day0_import_vs_parse_core"))} (server CPU per listing: {fmt_ratio(r.get("day0_import_cpu_vs_parse"))} the probe\'s) |')
+        if raw:
+            w(f'| unchanged-listing fast path, one core (day-1) | {fmt_n(raw.get("listings_per_cpu_s"))}/CPU-s | '
+              f'day-1 import {fmt_n(d1.get("per_s"))}/s | {fmt_ratio(r.get("day1_import_vs_parse_core"))} '
+              f'(CPU per listing: {fmt_ratio(r.get("day1_import_cpu_vs_parse"))}) |')
+        if dk:
+            w(f'| disk: sequential write (O_DIRECT), fdatasync | {fmt_n(dk.get("write_mb_per_s"))} MB/s, '
+              f'{fmt_n(dk.get("fsyncs_per_s"))} fsync/s (p50 {dk.get("fsync_us", {}).get("p50")} µs) | '
+              f'day-0 import wrote {mib(d0.get("disk_write_bytes"))} | {fmt_ratio(r.get("day0_write_vs_disk"))} of the bandwidth |')
+        if ng.get("req_per_s"):
+            w(f'| nginx, 1 worker, one static listing, same wrk settings | {fmt_n(ng.get("req_per_s"))} req/s, '
+              f'{ng.get("cpu_us_per_req")} µs CPU/req | GET {fmt_n(g.get("req_per_s"))} req/s, {g.get("cpu_us_per_req", "–")} µs CPU/req | '
+              f'{fmt_ratio(r.get("get_vs_nginx"))} throughput, {fmt_ratio(r.get("get_cpu_vs_nginx"))} CPU per request |')
+        w("")
+        w("Commands: " + "; ".join(f'`{v["command"]}`' for v in lim.values() if v.get("command")) + ".")
         w("")
     w("## Micro and component benchmarks")
     w("")

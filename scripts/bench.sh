@@ -10,7 +10,7 @@
 #        1m     N = 1,000,000 (the figures of docs/benchmarks.md; ~15 min + the peer)
 #
 # What it does, in order:
-#   1. installs what it needs with apt (wrk, gnuplot-nox, python3, curl, jq; the
+#   1. installs what it needs with apt (wrk, nginx, gnuplot-nox, python3, curl, jq; the
 #      peer's PostgreSQL 15 via bench/peers/postgres/install.sh) unless --no-install;
 #   2. builds a Release tree (build-rel-bench: -DCMAKE_BUILD_TYPE=Release, no
 #      sanitizers) with the benchmark programs, unless --no-build;
@@ -18,11 +18,16 @@
 #   4. micro benchmarks: engine_bench (Google Benchmark JSON), and feed_bench,
 #      replay_bench, delivery_bench when they are built;
 #   5. end to end over HTTP against `syncmgr serve` (bench/e2e/run_e2e.py):
-#      imports, syncs, list streaming, GETs and history reads with wrk, RSS per
+#      imports, syncs, list streaming (warm, then cold after a restart with
+#      the page cache dropped), GETs and history reads with wrk, RSS per
 #      phase, bytes on disk; every stats answer checked against the generator;
-#   6. the PostgreSQL peer on the same files (bench/peers/postgres/run.sh),
+#   6. the machine's limits in the same run (bench/e2e/limits.py): parse +
+#      canonical form + hash per core with the engine's code, the disk's
+#      sequential write bandwidth and fsync rate, nginx serving one listing
+#      under the GET phase's wrk settings (best of three);
+#   7. the PostgreSQL peer on the same files (bench/peers/postgres/run.sh),
 #      which checks its stats against the generator too;
-#   7. writes bench/results/<size>-<date>.json (small, commit-able; raw logs in
+#   8. writes bench/results/<size>-<date>.json (small, commit-able; raw logs in
 #      bench/results/tmp/, ignored) and regenerates docs/benchmarks.md and its
 #      plots (bench/report.py; gnuplot) — unless --no-docs or --size tiny.
 # Exit status 0 when every phase ran and every stats check matched; 1 otherwise.
@@ -43,7 +48,7 @@ OUT=""
 GET_SECONDS=""
 SEED=1
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) SIZE=$2; shift 2 ;;
@@ -83,7 +88,7 @@ FAILED=0
 # ---- 1. install ---------------------------------------------------------------
 if [ "$INSTALL" = 1 ]; then
   need=()
-  for p in wrk gnuplot-nox python3 curl jq; do
+  for p in wrk nginx gnuplot-nox python3 curl jq; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then
@@ -101,7 +106,7 @@ for tool in python3 curl; do
 done
 
 # ---- 2. build -----------------------------------------------------------------
-TARGETS=(syncmgr engine_bench syncmgr-gen syncmgr-bench-compact)
+TARGETS=(syncmgr engine_bench syncmgr-gen syncmgr-bench-compact syncmgr-bench-probe)
 OPTIONAL=(feed_bench replay_bench delivery_bench)
 if [ "$BUILD" = 1 ]; then
   log "building Release in $BUILD_DIR"
@@ -119,6 +124,7 @@ fi
 SYNCMGR="$BUILD_DIR/tools/syncmgr"
 GEN="$BUILD_DIR/bench/gen/syncmgr-gen"
 COMPACT="$BUILD_DIR/bench/syncmgr-bench-compact"
+PROBE="$BUILD_DIR/bench/syncmgr-bench-probe"
 need_bins=("$SYNCMGR" "$GEN")
 [ "$MICRO" = 1 ] && need_bins+=("$BUILD_DIR/bench/engine_bench")
 for b in "${need_bins[@]}"; do
@@ -167,7 +173,19 @@ python3 bench/e2e/run_e2e.py --syncmgr "$SYNCMGR" "${compact_args[@]}" --n "$N" 
   --workdir "$WORKDIR/e2e" --out "$WORKDIR/syncmgr.jsonl" --get-seconds "$GET_SECONDS" ||
   { log "end-to-end run failed or a stats check did not match (see $WORKDIR/e2e)"; FAILED=1; }
 
-# ---- 6. the PostgreSQL peer ---------------------------------------------------
+# ---- 6. the machine's limits ----------------------------------------------------
+if [ -x "$PROBE" ]; then
+  log "the machine's limits: parse per core, disk, nginx"
+  limit_args=()
+  [ "$SIZE" = tiny ] && limit_args+=(--write-mib 16 --fsyncs 50 --nginx-runs 1)
+  python3 bench/e2e/limits.py --probe "$PROBE" --n "$N" --input-dir "$INPUT" --workdir "$WORKDIR/limits" \
+    --out "$WORKDIR/limits.jsonl" --get-seconds "$GET_SECONDS" "${limit_args[@]}" >"$WORKDIR/limits.out" 2>&1 ||
+    { log "a limit probe failed (see $WORKDIR/limits.out)"; FAILED=1; }
+else
+  log "syncmgr-bench-probe is not built: the machine's limits are not measured"
+fi
+
+# ---- 7. the PostgreSQL peer ---------------------------------------------------
 if [ "$PEER" = 1 ]; then
   log "PostgreSQL peer (N = $N)"
   bash bench/peers/postgres/run.sh --n "$N" --seed "$SEED" --gen "$GEN" --input-dir "$INPUT" \
@@ -175,7 +193,7 @@ if [ "$PEER" = 1 ]; then
     >"$WORKDIR/postgres.log" 2>&1 || { log "peer failed or its stats did not match (see $WORKDIR/postgres.log)"; FAILED=1; }
 fi
 
-# ---- 7. results and docs --------------------------------------------------------
+# ---- 8. results and docs --------------------------------------------------------
 log "writing $OUT"
 python3 bench/report.py assemble --size "$SIZE" --n "$N" --seed "$SEED" --workdir "$WORKDIR" \
   --build-dir "$BUILD_DIR" --out "$OUT" --command "scripts/bench.sh --size $SIZE${PEER:+}$([ "$PEER" = 0 ] && echo ' --no-peer')"
