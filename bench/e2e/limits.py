@@ -28,7 +28,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run_e2e import cpu_seconds, free_port, loadavg  # noqa: E402
+from run_e2e import cpu_seconds, free_port, loadavg, write_jsonl  # noqa: E402
 
 
 def run_probe(cmd, log):
@@ -180,9 +180,7 @@ def main():
         except (RuntimeError, OSError, ValueError) as e:
             ok = False
             emit({"phase": "limit_nginx", "error": str(e)})
-    with open(a.out, "w") as f:
-        for r in results:
-            f.write(json.dumps(r) + "\n")
+    write_jsonl(a.out, results)
     return 0 if ok else 1
 
 

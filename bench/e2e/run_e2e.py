@@ -210,6 +210,13 @@ def curl(args, log):
     return info.get("http_code", 0), parsed, info
 
 
+def write_jsonl(path, records):
+    """One JSON object per line: what bench/report.py assemble reads."""
+    with open(path, "w") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--syncmgr", required=True)
@@ -394,9 +401,7 @@ def main():
         emit(rec)
     if not a.keep:
         shutil.rmtree(db, ignore_errors=True)
-    with open(a.out, "w") as f:
-        for r in results:
-            f.write(json.dumps(r) + "\n")
+    write_jsonl(a.out, results)
     return 0 if ok else 1
 
 

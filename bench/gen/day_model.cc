@@ -55,26 +55,29 @@ ListingState DayModel::StateAt(uint64_t id, uint32_t day) const {
   return s;
 }
 
+void DayStats::Add(const ListingState& s) {
+  if (s.alive) ++received;
+  switch (s.change) {
+    case DayChange::kCreated:
+      ++created;
+      break;
+    case DayChange::kUpdated:
+      ++updated;
+      break;
+    case DayChange::kRemoved:
+      ++removed;
+      break;
+    case DayChange::kNone:
+      if (s.alive) ++unchanged;
+      break;
+  }
+}
+
 DayStats DayModel::Stats(uint32_t day) const {
   DayStats st;
   const uint64_t limit = IdLimit(day);
   for (uint64_t id = 0; id < limit; ++id) {
-    ListingState s = StateAt(id, day);
-    if (s.alive) ++st.received;
-    switch (s.change) {
-      case DayChange::kCreated:
-        ++st.created;
-        break;
-      case DayChange::kUpdated:
-        ++st.updated;
-        break;
-      case DayChange::kRemoved:
-        ++st.removed;
-        break;
-      case DayChange::kNone:
-        if (s.alive) ++st.unchanged;
-        break;
-    }
+    st.Add(StateAt(id, day));
   }
   return st;
 }

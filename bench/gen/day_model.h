@@ -65,6 +65,9 @@ struct DayStats {
   uint64_t updated = 0;    // live both days, content changed today
   uint64_t unchanged = 0;  // live both days, content unchanged (scraped_at aside)
   uint64_t removed = 0;    // live yesterday, not today
+
+  // Counts one listing's state on the day into the figures above.
+  void Add(const ListingState& s);
 };
 
 class DayModel {

@@ -238,22 +238,8 @@ int Run(int argc, char** argv) {
     const uint64_t limit = model.IdLimit(a.day);
     for (uint64_t id = 0; id < limit; ++id) {
       const ListingState s = model.StateAt(id, a.day);
-      switch (s.change) {
-        case DayChange::kCreated:
-          ++st.created;
-          break;
-        case DayChange::kUpdated:
-          ++st.updated;
-          break;
-        case DayChange::kRemoved:
-          ++st.removed;
-          break;
-        case DayChange::kNone:
-          if (s.alive) ++st.unchanged;
-          break;
-      }
+      st.Add(s);
       if (!s.alive) continue;
-      ++st.received;
       if (a.json_array && !first) buf.push_back(',');
       first = false;
       writer.Append(s, a.day, buf);
