@@ -25,8 +25,8 @@
 #include "engine/engine.h"
 #include "engine/store.h"
 #include "server/server.h"
-#include "tests/cli_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/process.h"
 #include "tests/support/serve_child.h"
 #include "tests/support/test_server.h"
 

@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "tests/cli_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/process.h"
 
 namespace syncmgr::testing {
 

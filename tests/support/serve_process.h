@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/cli_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/process.h"
 
 namespace syncmgr::testing {
 

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/cli_process.h"
+#include "tests/support/process.h"
 
 #ifndef SYNCMGR_BIN
 #error "SYNCMGR_BIN must name the built syncmgr binary"

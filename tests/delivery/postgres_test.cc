@@ -20,9 +20,9 @@
 
 #include "delivery/offline.h"
 #include "delivery/sinks.h"
-#include "tests/cli_process.h"
-#include "tests/push_workload.h"
 #include "tests/support/pg_cluster.h"
+#include "tests/support/process.h"
+#include "tests/support/push_workload.h"
 #include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"
 #include "wire/json_writer.h"

@@ -14,8 +14,9 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/cli_fixture.h"
+#include "tests/support/cli_fixture.h"
 #include "tests/support/http_client.h"
+#include "tests/support/process.h"
 
 namespace syncmgr::testing {
 namespace {

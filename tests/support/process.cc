@@ -1,4 +1,4 @@
-#include "tests/cli_process.h"
+#include "tests/support/process.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

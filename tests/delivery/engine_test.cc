@@ -16,7 +16,7 @@
 #include "delivery/cursor.h"
 #include "delivery/offline.h"
 #include "engine/engine.h"
-#include "tests/cli_process.h"
+#include "tests/support/process.h"
 #include "tests/support/push_fixtures.h"
 #include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"

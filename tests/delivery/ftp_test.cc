@@ -12,8 +12,8 @@
 
 #include "delivery/ndjson_files.h"
 #include "delivery/sinks.h"
-#include "tests/push_workload.h"
 #include "tests/support/ftp_server.h"
+#include "tests/support/push_workload.h"
 #include "tests/support/test_server.h"
 #include "wire/json_writer.h"
 #include "wire/redact.h"

@@ -16,8 +16,8 @@
 
 #include "delivery/ndjson_files.h"
 #include "delivery/sinks.h"
-#include "tests/cli_process.h"
-#include "tests/push_workload.h"
+#include "tests/support/process.h"
+#include "tests/support/push_workload.h"
 #include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"
 #include "wire/api_render.h"

@@ -15,8 +15,9 @@
 #include <fstream>
 #include <map>
 
-#include "tests/cli_fixture.h"
+#include "tests/support/cli_fixture.h"
 #include "tests/support/http_client.h"
+#include "tests/support/process.h"
 #include "tests/support/serve_child.h"
 
 namespace syncmgr::testing {
