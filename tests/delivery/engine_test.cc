@@ -113,6 +113,7 @@ std::unique_ptr<ServeProcess> Serve(const std::string& db, const std::string& lo
   o.binary = SYNCMGR_BIN;
   o.db = db;
   o.log = log;
+  o.flags = {"--allow-private-push"};  // the receiver is on loopback
   auto serve = std::make_unique<ServeProcess>(o);
   serve->Start();
   return serve;

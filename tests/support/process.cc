@@ -66,6 +66,11 @@ std::vector<std::string> ChildEnvironment(
   return out;
 }
 
+std::string Describe(const ProcessResult& r) {
+  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
+         "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
+
 ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options) {
   ProcessResult result;
   int in_pipe[2], out_pipe[2], err_pipe[2];
