@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is needed, checks the layer order (scripts/check-layers.sh),
+# Installs what is needed, checks the layer order (scripts/check-layers.sh)
+# and the locks (scripts/check-locks.sh, scripts/check-thread-safety.sh),
 # builds everything with ASan + UBSan and -Wall -Wextra -Werror, and runs
 # every test; then the server, feed and engine concurrency tests under
 # ThreadSanitizer, then each fuzz harness for a few seconds. This is the
@@ -17,6 +18,10 @@ bash scripts/bootstrap.sh
 # Folders depend one way (docs/architecture.md): checked before anything is
 # built, so a wrong include fails in a second, not after the build.
 bash scripts/check-layers.sh
+# Locks are the annotated types clang can check (docs/reliability.md,
+# "Checked locks"), and the check refuses a wrong sample: a second each.
+bash scripts/check-locks.sh
+bash scripts/check-thread-safety.sh sample
 
 BUILD_DIR=${BUILD_DIR:-build-test}
 JOBS=${JOBS:-$(nproc)}
@@ -35,6 +40,14 @@ cmake -S . -B "$BUILD_DIR" -G Ninja \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$SAN_FLAGS" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$SAN_FLAGS" \
   -DSYNCMGR_SANITIZE=ON -DSYNCMGR_WERROR=ON \
   -DSYNCMGR_BUILD_TESTS=ON -DSYNCMGR_BUILD_BENCH=ON
+# clang's -Wthread-safety over engine/, delivery/, cluster/ and the feed hub,
+# parsing only: it needs just the generated headers, so it runs (and fails)
+# before the long build. ctest's thread_safety_check is the same check.
+stage_start=$SECONDS
+cmake --build "$BUILD_DIR" -j "$JOBS" --target syncmgr_schema_gen
+JOBS=$JOBS bash scripts/check-thread-safety.sh sources "$BUILD_DIR"
+echo "== thread-safety analysis: $((SECONDS - stage_start)) s"
+
 stage_start=$SECONDS
 cmake --build "$BUILD_DIR" -j "$JOBS"
 echo "== ASan + UBSan build: $((SECONDS - stage_start)) s"
@@ -43,7 +56,8 @@ echo "== ASan + UBSan build: $((SECONDS - stage_start)) s"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 stage_start=$SECONDS
-(cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 600)
+# thread_safety_check ran above.
+(cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 600 -E '^thread_safety_check$')
 echo "== ASan + UBSan tests: $((SECONDS - stage_start)) s"
 
 # ThreadSanitizer (issue 7): the server, feed and engine concurrency tests
