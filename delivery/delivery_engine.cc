@@ -32,7 +32,7 @@ DeliveryEngine::~DeliveryEngine() { Stop(); }
 
 Status DeliveryEngine::Start() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (started_) return Status::InvalidArgument("delivery engine already started");
     started_ = true;
   }
@@ -44,7 +44,7 @@ Status DeliveryEngine::Start() {
   }
   commit_subscription_ =
       engine_.SubscribeCommits([this](TenantId tenant, uint64_t) { OnCommit(tenant); });
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   timer_thread_ = std::thread([this] { TimerLoop(); });
   for (unsigned i = 0; i < std::max(1u, options_.min_workers); ++i) SpawnWorkerLocked();
   for (auto& [key, t] : targets_) WakeLocked(t, false);
@@ -54,24 +54,24 @@ Status DeliveryEngine::Start() {
 void DeliveryEngine::Stop() {
   std::vector<std::thread> workers;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (!started_ || stopping_) return;
     stopping_ = true;
     workers.swap(workers_);
   }
   if (commit_subscription_ != 0) engine_.UnsubscribeCommits(commit_subscription_);
   cancel_.store(true);
-  work_cv_.notify_all();
-  timer_cv_.notify_all();
+  work_cv_.SignalAll();
+  timer_cv_.SignalAll();
   for (std::thread& w : workers) w.join();
   if (timer_thread_.joinable()) timer_thread_.join();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ready_.clear();
   timers_.clear();
 }
 
 unsigned DeliveryEngine::worker_count() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return static_cast<unsigned>(workers_.size());
 }
 
@@ -80,7 +80,7 @@ unsigned DeliveryEngine::worker_count() const {
 void DeliveryEngine::Track(TenantId tenant, const TargetInfo& target) {
   if (!IsPushType(target.type)) return;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (targets_.count({tenant, target.id}) != 0) return;
   }
   // Read outside mu_ (engine I/O); a concurrent Track of the same target
@@ -93,9 +93,12 @@ void DeliveryEngine::Track(TenantId tenant, const TargetInfo& target) {
   StatusOr<DeliveryPolicy> policy = ParsePolicy(target.config_json);
   if (policy.ok()) t->policy = *policy;  // validated at creation; defaults otherwise
   StatusOr<DeliveryRecord> record = engine_.GetDelivery(tenant, target.id);
-  if (record.ok()) t->record = *record;
-  t->acked_high = t->record.delivered_seq;
-  std::lock_guard lock(mu_);
+  {
+    MutexLock lock(&t->mu);  // not shared yet: taken for the rule's sake, never waited for
+    if (record.ok()) t->record = *record;
+    t->acked_high = t->record.delivered_seq;
+  }
+  MutexLock lock(&mu_);
   auto [it, inserted] = targets_.emplace(std::make_pair(tenant, target.id), t);
   if (!inserted) return;
   by_tenant_[tenant].push_back(t);
@@ -104,7 +107,7 @@ void DeliveryEngine::Track(TenantId tenant, const TargetInfo& target) {
 
 StatusOr<DeliveryEngine::TargetPtr> DeliveryEngine::Find(TenantId tenant, uint32_t target_id) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto it = targets_.find({tenant, target_id});
     if (it != targets_.end()) return it->second;
   }
@@ -114,7 +117,7 @@ StatusOr<DeliveryEngine::TargetPtr> DeliveryEngine::Find(TenantId tenant, uint32
                             " is an internal target: it has no push delivery");
   }
   Track(tenant, info);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = targets_.find({tenant, target_id});
   if (it == targets_.end()) return Status::Internal("push target not tracked");
   return it->second;
@@ -122,7 +125,7 @@ StatusOr<DeliveryEngine::TargetPtr> DeliveryEngine::Find(TenantId tenant, uint32
 
 void DeliveryEngine::OnCommit(TenantId tenant) {
   // Runs on the committing thread: flags and a queue push, nothing that waits.
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = by_tenant_.find(tenant);
   if (it == by_tenant_.end()) return;
   for (const TargetPtr& t : it->second) WakeLocked(t, false);
@@ -132,21 +135,22 @@ void DeliveryEngine::OnCommit(TenantId tenant) {
 
 void DeliveryEngine::WakeLocked(const TargetPtr& t, bool cancel_timer) {
   if (stopping_) return;
-  if (cancel_timer && t->timer_armed) {
-    t->timer_armed = false;
-    ++t->timer_gen;
+  Target::Schedule& sched = Sched(*t);
+  if (cancel_timer && sched.timer_armed) {
+    sched.timer_armed = false;
+    ++sched.timer_gen;
   }
-  if (t->running) {
-    t->dirty = true;
+  if (sched.running) {
+    sched.dirty = true;
     return;
   }
-  if (t->queued || t->timer_armed) return;
-  t->queued = true;
+  if (sched.queued || sched.timer_armed) return;
+  sched.queued = true;
   ready_.push_back(t);
   if (idle_workers_ == 0 && workers_.size() < std::max(1u, options_.max_workers)) {
     SpawnWorkerLocked();
   }
-  work_cv_.notify_one();
+  work_cv_.Signal();
 }
 
 void DeliveryEngine::SpawnWorkerLocked() {
@@ -155,35 +159,36 @@ void DeliveryEngine::SpawnWorkerLocked() {
 }
 
 void DeliveryEngine::WorkerLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   for (;;) {
-    work_cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+    while (!stopping_ && ready_.empty()) work_cv_.Wait(&mu_);
     if (stopping_) return;
     TargetPtr t = std::move(ready_.front());
     ready_.pop_front();
-    t->queued = false;
-    t->running = true;
-    t->dirty = false;
+    Sched(*t).queued = false;
+    Sched(*t).running = true;
+    Sched(*t).dirty = false;
     --idle_workers_;
-    lock.unlock();
+    lock.Unlock();
     const StepResult result = Step(t);
-    lock.lock();
+    lock.Lock();
     ++idle_workers_;
-    t->running = false;
+    Sched(*t).running = false;
     if (stopping_) return;
     switch (result.kind) {
       case StepResult::kMore:
         WakeLocked(t, false);
         break;
       case StepResult::kIdle:
-        if (t->dirty) WakeLocked(t, false);
+        if (Sched(*t).dirty) WakeLocked(t, false);
         break;
       case StepResult::kRetryLater:
-        if (t->timer_armed) break;  // cannot happen: a running target arms no timer
-        t->timer_armed = true;
-        ++t->timer_gen;
-        timers_.emplace(SteadyMicros() + result.delay_ms * 1000, std::make_pair(t, t->timer_gen));
-        timer_cv_.notify_one();
+        if (Sched(*t).timer_armed) break;  // cannot happen: a running target arms no timer
+        Sched(*t).timer_armed = true;
+        ++Sched(*t).timer_gen;
+        timers_.emplace(SteadyMicros() + result.delay_ms * 1000,
+                        std::make_pair(t, Sched(*t).timer_gen));
+        timer_cv_.Signal();
         break;
       case StepResult::kPaused:
         break;
@@ -192,22 +197,23 @@ void DeliveryEngine::WorkerLoop() {
 }
 
 void DeliveryEngine::TimerLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!stopping_) {
     if (timers_.empty()) {
-      timer_cv_.wait(lock);
+      timer_cv_.Wait(&mu_);
       continue;
     }
     const int64_t due = timers_.begin()->first;
     const int64_t now = SteadyMicros();
     if (due > now) {
-      timer_cv_.wait_for(lock, std::chrono::microseconds(due - now));
+      timer_cv_.WaitFor(&mu_, std::chrono::microseconds(due - now));
       continue;
     }
     auto [t, gen] = timers_.begin()->second;
     timers_.erase(timers_.begin());
-    if (!t->timer_armed || gen != t->timer_gen) continue;  // cancelled
-    t->timer_armed = false;
+    Target::Schedule& sched = Sched(*t);
+    if (!sched.timer_armed || gen != sched.timer_gen) continue;  // cancelled
+    sched.timer_armed = false;
     WakeLocked(t, false);
   }
 }
@@ -216,13 +222,13 @@ void DeliveryEngine::TimerLoop() {
 
 StatusOr<DeliveryStatus> DeliveryEngine::GetStatus(TenantId tenant, uint32_t target_id) {
   SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
-  std::lock_guard lock(t->mu);
+  MutexLock lock(&t->mu);
   return StatusLocked(*t);
 }
 
 StatusOr<DeliveryStatus> DeliveryEngine::Pause(TenantId tenant, uint32_t target_id) {
   SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
-  std::lock_guard lock(t->mu);
+  MutexLock lock(&t->mu);
   if (!t->record.paused) {
     DeliveryRecord before = t->record;
     t->record.paused = true;
@@ -233,10 +239,11 @@ StatusOr<DeliveryStatus> DeliveryEngine::Pause(TenantId tenant, uint32_t target_
     }
     ++t->epoch;  // a batch in flight is not applied: it is sent again after resume
     DropRetryLocked(*t);
-    std::lock_guard sched(mu_);
-    if (t->timer_armed) {
-      t->timer_armed = false;
-      ++t->timer_gen;
+    MutexLock sched_lock(&mu_);
+    Target::Schedule& sched = Sched(*t);
+    if (sched.timer_armed) {
+      sched.timer_armed = false;
+      ++sched.timer_gen;
     }
   }
   return StatusLocked(*t);
@@ -244,7 +251,7 @@ StatusOr<DeliveryStatus> DeliveryEngine::Pause(TenantId tenant, uint32_t target_
 
 StatusOr<DeliveryStatus> DeliveryEngine::Resume(TenantId tenant, uint32_t target_id) {
   SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
-  std::lock_guard lock(t->mu);
+  MutexLock lock(&t->mu);
   if (t->record.paused) {
     DeliveryRecord before = t->record;
     t->record.paused = false;
@@ -257,7 +264,7 @@ StatusOr<DeliveryStatus> DeliveryEngine::Resume(TenantId tenant, uint32_t target
     DropRetryLocked(*t);
   }
   {
-    std::lock_guard sched(mu_);
+    MutexLock sched_lock(&mu_);
     WakeLocked(t, true);
   }
   return StatusLocked(*t);
@@ -266,7 +273,7 @@ StatusOr<DeliveryStatus> DeliveryEngine::Resume(TenantId tenant, uint32_t target
 StatusOr<DeliveryStatus> DeliveryEngine::Redeliver(TenantId tenant, uint32_t target_id,
                                                    uint64_t from_seq) {
   SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
-  std::lock_guard lock(t->mu);
+  MutexLock lock(&t->mu);
   DeliveryRecord before = t->record;
   SYNCMGR_RETURN_IF_ERROR(Rewind(&t->record, from_seq));
   // Recorded durably with the seq it rewound from: a restart keeps it, and
@@ -280,7 +287,7 @@ StatusOr<DeliveryStatus> DeliveryEngine::Redeliver(TenantId tenant, uint32_t tar
   DropRetryLocked(*t);
   t->pending_valid = false;
   {
-    std::lock_guard sched(mu_);
+    MutexLock sched_lock(&mu_);
     WakeLocked(t, true);
   }
   return StatusLocked(*t);
@@ -291,7 +298,7 @@ StatusOr<DeadLetter> DeliveryEngine::RetryDeadLetter(TenantId tenant, uint32_t t
   SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
   SYNCMGR_ASSIGN_OR_RETURN(DeadLetter dead, engine_.GetDeadLetter(tenant, target_id, id));
   {
-    std::lock_guard lock(t->mu);
+    MutexLock lock(&t->mu);
     // Once per dead letter: already queued, or its series under way, is enough.
     if (t->retry_dead_letter != id &&
         std::find(t->dead_letter_retries.begin(), t->dead_letter_retries.end(), id) ==
@@ -300,14 +307,14 @@ StatusOr<DeadLetter> DeliveryEngine::RetryDeadLetter(TenantId tenant, uint32_t t
     }
   }
   // In the target's turn: a batch waiting out its backoff keeps waiting.
-  std::lock_guard sched(mu_);
+  MutexLock sched_lock(&mu_);
   WakeLocked(t, false);
   return dead;
 }
 
 StatusOr<uint64_t> DeliveryEngine::Snapshot(TenantId tenant, uint32_t target_id) {
   SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
-  std::lock_guard sink_lock(t->sink_mu);
+  MutexLock sink_lock(&t->sink_mu);
   SYNCMGR_RETURN_IF_ERROR(EnsureSink(*t));
   SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, engine_.LastSeq(tenant));
   StateVisitor visit = [&](const std::function<bool(const PropertyRecord&)>& row) -> Status {
@@ -335,9 +342,10 @@ DeliveryStatus DeliveryEngine::StatusLocked(Target& t) {
   s.dead_letters = t.record.dead_letters;
   bool timer_armed = false, busy = false;
   {
-    std::lock_guard sched(mu_);
-    timer_armed = t.timer_armed;
-    busy = t.running || t.queued;
+    MutexLock sched_lock(&mu_);
+    const Target::Schedule& sched = Sched(t);
+    timer_armed = sched.timer_armed;
+    busy = sched.running || sched.queued;
   }
   if (t.record.paused) {
     s.state = "paused";

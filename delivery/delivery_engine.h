@@ -45,19 +45,19 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "delivery/delivery_target.h"
 #include "delivery/sink.h"
 #include "engine/delivery_types.h"
+#include "engine/mutex.h"
 #include "engine/status.h"
 #include "engine/types.h"
 #include "wire/api_types.h"
@@ -145,36 +145,46 @@ class DeliveryEngine {
   unsigned worker_count() const;
 
  private:
-  struct Target;
-  struct StepResult;
+  using Target = DeliveryTarget;
   using TargetPtr = std::shared_ptr<Target>;
+  // What a step leaves its target waiting for.
+  struct StepResult {
+    enum Kind {
+      kMore,        // run again soon (more may be pending)
+      kIdle,        // caught up: wait for a commit
+      kRetryLater,  // wait delay_ms, then run again
+      kPaused,      // wait for resume
+    };
+    Kind kind = kIdle;
+    int64_t delay_ms = 0;
+  };
 
-  StatusOr<TargetPtr> Find(TenantId tenant, uint32_t target_id);
-  TargetPtr TrackLocked(TenantId tenant, const TargetInfo& target);  // REQUIRES: mu_ held
-  void OnCommit(TenantId tenant);
+  StatusOr<TargetPtr> Find(TenantId tenant, uint32_t target_id) EXCLUDES(mu_);
+  void OnCommit(TenantId tenant) EXCLUDES(mu_);
+  // The target's scheduling flags, which mu_ guards.
+  Target::Schedule& Sched(Target& t) REQUIRES(mu_) { return t.schedule_; }
   // Queues a target unless it is running (then it runs again) or waiting
-  // out a backoff (unless `cancel_timer`). REQUIRES: mu_ held.
-  void WakeLocked(const TargetPtr& t, bool cancel_timer);
-  void WorkerLoop();
-  void TimerLoop();
-  void SpawnWorkerLocked();  // REQUIRES: mu_ held
+  // out a backoff (unless `cancel_timer`).
+  void WakeLocked(const TargetPtr& t, bool cancel_timer) REQUIRES(mu_);
+  void WorkerLoop() EXCLUDES(mu_);
+  void TimerLoop() EXCLUDES(mu_);
+  void SpawnWorkerLocked() REQUIRES(mu_);
   // One step of a target: sends one batch and records the outcome.
-  StepResult Step(const TargetPtr& t);
+  StepResult Step(const TargetPtr& t) EXCLUDES(t->sink_mu, t->mu, mu_);
   // Starts the retry series of dead letter `id` (taken from
   // t.dead_letter_retries into t.retry_dead_letter by a step that read
   // `epoch`): its batch becomes t.retry, attempts count from 0. False when
   // there is nothing to send now: the dead letter is gone (delivered), a
   // control operation overtook the step (it queued the retry again), or its
-  // events could not be read (last_error says so). REQUIRES: t.sink_mu held,
-  // t.mu not held.
-  bool StartDeadLetterRetry(Target& t, uint64_t id, uint64_t epoch);
+  // events could not be read (last_error says so).
+  bool StartDeadLetterRetry(Target& t, uint64_t id, uint64_t epoch) REQUIRES(t.sink_mu)
+      EXCLUDES(t.mu);
   // Forgets the batch being retried; a dead letter's series goes back to
   // the front of the retry queue (sent again, from attempt 1, later).
-  // REQUIRES: t.mu held.
-  void DropRetryLocked(Target& t);
+  void DropRetryLocked(Target& t) REQUIRES(t.mu);
   // Moves the cursor forward (delivery/cursor.h Advance): when that ends a
-  // rewind, the receiver's own cursor is read again. REQUIRES: t.mu held.
-  void AdvanceLocked(Target& t, uint64_t seq);
+  // rewind, the receiver's own cursor is read again.
+  void AdvanceLocked(Target& t, uint64_t seq) REQUIRES(t.mu);
   // How a step that did not finish leaves its target for the next attempt:
   // each way Step can fail fills in what differs, RetryLaterLocked
   // does the rest (backoff, schedule, answer).
@@ -192,37 +202,42 @@ class DeliveryEngine {
     // Record the record (last_error) too, best effort.
     bool record_error = false;
   };
-  // Schedules the target's next attempt as `how` says. REQUIRES: t.mu held.
-  StepResult RetryLaterLocked(Target& t, int64_t now_us, RetryLater how);
+  // Schedules the target's next attempt as `how` says.
+  StepResult RetryLaterLocked(Target& t, int64_t now_us, RetryLater how) REQUIRES(t.mu);
   // Makes the sink and, for sinks with a cursor of their own, resumes from
-  // the later of the two — unless a rewind is under way. REQUIRES:
-  // t.sink_mu held, t.mu not held.
-  Status EnsureSink(Target& t);
-  // Writes t.record (and dead letter changes) in one batch. REQUIRES: t.mu held.
+  // the later of the two — unless a rewind is under way.
+  Status EnsureSink(Target& t) REQUIRES(t.sink_mu) EXCLUDES(t.mu);
+  // Writes t.record (and dead letter changes) in one batch.
   Status PersistLocked(Target& t, std::vector<DeadLetter> put, std::vector<uint64_t> remove,
-                       bool sync);
+                       bool sync) REQUIRES(t.mu);
   // The cursor moved past `batch` (delivered or dead-lettered): pending
-  // count and, when delivered, metrics. REQUIRES: t.mu held.
-  void AdvancedLocked(Target& t, const Batch& batch, bool delivered, int64_t now_us);
-  uint64_t PendingLocked(Target& t);  // REQUIRES: t.mu held
-  DeliveryStatus StatusLocked(Target& t);  // REQUIRES: t.mu held
+  // count and, when delivered, metrics.
+  void AdvancedLocked(Target& t, const Batch& batch, bool delivered, int64_t now_us)
+      REQUIRES(t.mu);
+  uint64_t PendingLocked(Target& t) REQUIRES(t.mu);
+  DeliveryStatus StatusLocked(Target& t) REQUIRES(t.mu) EXCLUDES(mu_);
   int64_t BackoffMs(uint32_t attempts);
 
+  // Constant after construction.
   Engine& engine_;
   const DeliveryOptions options_;
-  std::atomic<bool> cancel_{false};
   SinkEnv env_;
 
-  mutable std::mutex mu_;  // scheduling; never held across I/O
-  std::condition_variable work_cv_;
-  std::condition_variable timer_cv_;
-  std::map<std::pair<TenantId, uint32_t>, TargetPtr> targets_;    // guarded by mu_
-  std::map<TenantId, std::vector<TargetPtr>> by_tenant_;          // guarded by mu_
-  std::deque<TargetPtr> ready_;                                   // guarded by mu_ (FIFO)
-  std::multimap<int64_t, std::pair<TargetPtr, uint64_t>> timers_;  // guarded by mu_
-  std::vector<std::thread> workers_;                              // guarded by mu_
-  unsigned idle_workers_ = 0;                                     // guarded by mu_
-  bool started_ = false, stopping_ = false;                       // guarded by mu_
+  std::atomic<bool> cancel_{false};
+
+  mutable Mutex mu_;  // scheduling; never held across I/O
+  CondVar work_cv_;   // a target is ready, or stopping_
+  CondVar timer_cv_;  // a timer was armed, or stopping_
+  std::map<std::pair<TenantId, uint32_t>, TargetPtr> targets_ GUARDED_BY(mu_);
+  std::map<TenantId, std::vector<TargetPtr>> by_tenant_ GUARDED_BY(mu_);
+  std::deque<TargetPtr> ready_ GUARDED_BY(mu_);  // FIFO
+  std::multimap<int64_t, std::pair<TargetPtr, uint64_t>> timers_ GUARDED_BY(mu_);
+  std::vector<std::thread> workers_ GUARDED_BY(mu_);
+  unsigned idle_workers_ GUARDED_BY(mu_) = 0;
+  bool started_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+
+  // Set by Start, read by Stop (once each, never concurrently).
   std::thread timer_thread_;
   uint64_t commit_subscription_ = 0;
 };

@@ -62,7 +62,7 @@ Status DeliveryEngine::EnsureSink(Target& t) {
     SYNCMGR_ASSIGN_OR_RETURN(t.sink, MakeSink(t.type, t.config_json, env));
   }
   {
-    std::lock_guard lock(t.mu);
+    MutexLock lock(&t.mu);
     // While a rewind is under way the receiver's cursor is not asked: it is
     // above the rewound one, and the rewind must win (delivery/cursor.h).
     if (t.receiver_cursor_checked || RewindUnderWay(t.record)) return Status::Ok();
@@ -70,7 +70,7 @@ Status DeliveryEngine::EnsureSink(Target& t) {
   // Exactly-once sinks keep their own cursor with the data: resume from the
   // later of the two (ours may lag after a crash).
   SYNCMGR_ASSIGN_OR_RETURN(std::optional<uint64_t> theirs, t.sink->ReceiverCursor());
-  std::lock_guard lock(t.mu);
+  MutexLock lock(&t.mu);
   if (theirs && *theirs > t.record.delivered_seq && !RewindUnderWay(t.record)) {
     DeliveryRecord before = t.record;
     Advance(&t.record, *theirs);
@@ -160,7 +160,7 @@ bool DeliveryEngine::StartDeadLetterRetry(Target& t, uint64_t id, uint64_t epoch
       read = Status::Internal("its events are missing from the log");
     }
   }
-  std::lock_guard lock(t.mu);
+  MutexLock lock(&t.mu);
   // Paused or rewound meanwhile: DropRetryLocked queued the retry again.
   if (epoch != t.epoch) return false;
   t.retry_dead_letter.reset();
@@ -180,9 +180,9 @@ bool DeliveryEngine::StartDeadLetterRetry(Target& t, uint64_t id, uint64_t epoch
 }
 
 DeliveryEngine::StepResult DeliveryEngine::Step(const TargetPtr& t) {
-  std::unique_lock sink_lock(t->sink_mu);
+  MutexLock sink_lock(&t->sink_mu);
   {
-    std::lock_guard lock(t->mu);
+    MutexLock lock(&t->mu);
     // Nothing is sent while paused, a dead letter's retry neither; no
     // connection is made either.
     if (t->record.paused) return {StepResult::kPaused, 0};
@@ -191,7 +191,7 @@ DeliveryEngine::StepResult DeliveryEngine::Step(const TargetPtr& t) {
   std::optional<uint64_t> start_retry;
   uint64_t epoch = 0;
   {
-    std::lock_guard lock(t->mu);
+    MutexLock lock(&t->mu);
     if (t->record.paused) return {StepResult::kPaused, 0};
     epoch = t->epoch;
     if (local.ok() && !t->retry && !t->dead_letter_retries.empty()) {
@@ -207,7 +207,7 @@ DeliveryEngine::StepResult DeliveryEngine::Step(const TargetPtr& t) {
   std::optional<Batch> batch;
   std::optional<uint64_t> dead_letter;  // set: `batch` is this dead letter's
   {
-    std::lock_guard lock(t->mu);
+    MutexLock lock(&t->mu);
     if (t->record.paused) return {StepResult::kPaused, 0};
     cursor = t->record.delivered_seq;
     epoch = t->epoch;
@@ -248,10 +248,10 @@ DeliveryEngine::StepResult DeliveryEngine::Step(const TargetPtr& t) {
       result.detail = sent.status().ToString();
     }
   }
-  sink_lock.unlock();
+  sink_lock.Unlock();
 
   const int64_t now = WallMicros();
-  std::lock_guard lock(t->mu);
+  MutexLock lock(&t->mu);
   if (epoch != t->epoch) {
     // Paused, resumed or rewound meanwhile: the outcome is stale. Whatever
     // the receiver got is sent again if needed (at least once).
@@ -384,13 +384,13 @@ DeliveryEngine::StepResult DeliveryEngine::RetryLaterLocked(Target& t, int64_t n
 std::string DeliveryEngine::RenderPrometheus() {
   std::vector<TargetPtr> targets;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (auto& [key, t] : targets_) targets.push_back(t);
   }
   std::string pending, delivered, failures, dead, latency;
   auto out = [](std::string& s) { return std::back_inserter(s); };
   for (const TargetPtr& t : targets) {
-    std::lock_guard lock(t->mu);
+    MutexLock lock(&t->mu);
     const std::string labels =
         fmt::format("tenant=\"{}\",target=\"{}\",type=\"{}\"", t->tenant, t->id, t->type);
     fmt::format_to(out(pending), "syncmgr_delivery_pending_events{{{}}} {}\n", labels,

@@ -13,9 +13,9 @@
 namespace syncmgr {
 
 StatusOr<ApiKeyIssued> Engine::CreateApiKey(TenantId tenant) {
-  TenantSlot* slot;
-  SYNCMGR_ASSIGN_OR_RETURN(auto lock, impl_->LockForWrite(tenant, &slot));
+  SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->SlotForWrite(tenant));
   WriteOp op(impl_.get(), tenant, slot);
+  SYNCMGR_RETURN_IF_ERROR(op.status());
   std::string key = GenerateApiKey(ApiKeyPrefixTaken(impl_->store()));
   ApiKeyIssued issued;
   issued.info.prefix = ApiKeyPrefix(key);
@@ -24,7 +24,7 @@ StatusOr<ApiKeyIssued> Engine::CreateApiKey(TenantId tenant) {
   BuildApiKeyCreated(&op.builder(), op.next_seq(), op.time_us(), HashApiKey(key),
                      issued.info.prefix);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_RETURN_IF_ERROR(op.Commit(lock).status());
+  SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
   issued.api_key = std::move(key);
   return issued;
 }
@@ -62,8 +62,9 @@ StatusOr<ApiKeyInfo> Engine::RevokeApiKey(std::string_view prefix) {
         fmt::format("{} keys share prefix {}; none was revoked", found.size(), prefix));
   }
   const StoredApiKey key = found.front();  // a copy: `found` is read again below
-  TenantSlot* slot;
-  SYNCMGR_ASSIGN_OR_RETURN(auto lock, impl_->LockForWrite(key.info.tenant, &slot));
+  SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->SlotForWrite(key.info.tenant));
+  WriteOp op(impl_.get(), key.info.tenant, slot);
+  SYNCMGR_RETURN_IF_ERROR(op.status());
   // Re-read under the tenant's write lock: a concurrent revocation of the
   // same key (which takes the same lock) has committed by now.
   SYNCMGR_ASSIGN_OR_RETURN(found, FindApiKeys(impl_->store(), prefix, key.info.tenant));
@@ -73,13 +74,12 @@ StatusOr<ApiKeyInfo> Engine::RevokeApiKey(std::string_view prefix) {
   if (found.front().info.revoked) {
     return Status::Conflict(fmt::format("API key {} is already revoked", prefix));
   }
-  WriteOp op(impl_.get(), key.info.tenant, slot);
   ApiKeyInfo info = key.info;
   info.revoked = true;
   info.time_us = op.time_us();
   BuildApiKeyRevoked(&op.builder(), op.next_seq(), op.time_us(), key.key_hash, prefix);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_RETURN_IF_ERROR(op.Commit(lock).status());
+  SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
   return info;
 }
 

@@ -12,7 +12,7 @@ Status DiskGuard::Check() {
   if (min_free_bytes_ == 0) return Status::Ok();
   int64_t now = Clock::now().time_since_epoch().count();
   if (now >= next_refresh_ns_.load(std::memory_order_acquire)) {
-    std::lock_guard<std::mutex> lock(refresh_mu_);
+    MutexLock lock(&refresh_mu_);
     // Another caller may have refreshed while this one waited.
     if (now >= next_refresh_ns_.load(std::memory_order_acquire)) {
       struct statvfs vfs;

@@ -9,9 +9,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 
+#include "engine/mutex.h"
 #include "engine/status.h"
 
 namespace syncmgr {
@@ -29,7 +29,7 @@ class DiskGuard {
   // available to unprivileged users (f_bavail * f_frsize); NoSpace, with
   // the figures, otherwise. A statvfs failure lets writes through: RocksDB
   // reports a vanished or unreadable directory itself.
-  Status Check();
+  Status Check() EXCLUDES(refresh_mu_);
 
   // Free bytes at the last refresh (0 before the first).
   uint64_t last_free_bytes() const { return free_bytes_.load(std::memory_order_relaxed); }
@@ -37,10 +37,12 @@ class DiskGuard {
  private:
   using Clock = std::chrono::steady_clock;
 
+  // Constant after construction.
   const std::string path_;
   const uint64_t min_free_bytes_;
   const std::chrono::milliseconds refresh_;
-  std::mutex refresh_mu_;                    // one refresher at a time
+
+  Mutex refresh_mu_;  // one refresher at a time; the figures are atomics
   std::atomic<int64_t> next_refresh_ns_{0};  // steady clock; 0: never refreshed
   std::atomic<uint64_t> free_bytes_{0};
   std::atomic<bool> statvfs_ok_{false};

@@ -60,25 +60,18 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
 StatusOr<TenantCreatedInfo> Engine::CreateTenant(std::string_view name) {
   SYNCMGR_RETURN_IF_ERROR(CheckName("tenant", name));
   if (impl_->options().read_only) return Status::Unavailable("the data directory is read-only");
-  SYNCMGR_RETURN_IF_ERROR(impl_->disk_guard().Check());  // as LockForWrite does
+  SYNCMGR_RETURN_IF_ERROR(impl_->disk_guard().Check());  // as SlotForWrite does
   SYNCMGR_RETURN_IF_ERROR(impl_->ResumeIfNeeded());
-  TenantId id;
-  TenantSlot* slot;
-  {
-    std::lock_guard<std::mutex> lock(impl_->tenants_mu());
-    id = impl_->AllocateTenantId();
-    slot = impl_->CreateSlot(id);
-  }
-  std::unique_lock<std::mutex> lock(slot->write_mu);
-  slot->loaded = true;  // a new tenant starts from empty views
+  auto [id, slot] = impl_->AddTenant();  // a new tenant starts from empty views
   WriteOp op(impl_.get(), id, slot);
+  SYNCMGR_RETURN_IF_ERROR(op.status());
   BuildTenantCreated(&op.builder(), op.next_seq(), op.time_us(), id, name);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
   std::string key = GenerateApiKey(ApiKeyPrefixTaken(impl_->store()));
   BuildApiKeyCreated(&op.builder(), op.next_seq(), op.time_us(), HashApiKey(key),
                      ApiKeyPrefix(key));
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_RETURN_IF_ERROR(op.Commit(lock).status());
+  SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
   return TenantCreatedInfo{TenantInfo{id, std::string(name), op.time_us()}, std::move(key)};
 }
 
@@ -122,9 +115,9 @@ StatusOr<SourceInfo> Engine::CreateSource(TenantId tenant, const SourceSpec& spe
       return Status::InvalidArgument("ignore_fields entries must be 1 to 256 bytes");
     }
   }
-  TenantSlot* slot;
-  SYNCMGR_ASSIGN_OR_RETURN(auto lock, impl_->LockForWrite(tenant, &slot));
+  SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->SlotForWrite(tenant));
   WriteOp op(impl_.get(), tenant, slot);
+  SYNCMGR_RETURN_IF_ERROR(op.status());
   SourceInfo info;
   info.id = op.views().next_source_id;
   info.name = spec.name;
@@ -135,7 +128,7 @@ StatusOr<SourceInfo> Engine::CreateSource(TenantId tenant, const SourceSpec& spe
   info.created_at_us = op.time_us();
   BuildSourceCreated(&op.builder(), op.next_seq(), op.time_us(), info);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_RETURN_IF_ERROR(op.Commit(lock).status());
+  SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
   return info;
 }
 
@@ -161,9 +154,9 @@ StatusOr<TargetInfo> Engine::CreateTarget(TenantId tenant, const TargetSpec& spe
   CanonicalDoc config;
   SYNCMGR_RETURN_IF_ERROR(
       CanonicalizeObject(spec.config_json.empty() ? "{}" : spec.config_json, {}, &config));
-  TenantSlot* slot;
-  SYNCMGR_ASSIGN_OR_RETURN(auto lock, impl_->LockForWrite(tenant, &slot));
+  SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->SlotForWrite(tenant));
   WriteOp op(impl_.get(), tenant, slot);
+  SYNCMGR_RETURN_IF_ERROR(op.status());
   TargetInfo info;
   info.id = op.views().next_target_id;
   info.name = spec.name;
@@ -172,7 +165,7 @@ StatusOr<TargetInfo> Engine::CreateTarget(TenantId tenant, const TargetSpec& spe
   info.created_at_us = op.time_us();
   BuildTargetCreated(&op.builder(), op.next_seq(), op.time_us(), info);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_RETURN_IF_ERROR(op.Commit(lock).status());
+  SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
   return info;
 }
 

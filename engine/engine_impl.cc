@@ -56,27 +56,45 @@ WriteOp::WriteOp(EngineImpl* engine, TenantId tenant, TenantSlot* slot)
     : engine_(engine),
       tenant_(tenant),
       slot_(slot),
-      views_(slot->views),
       folder_(tenant, &views_, &view_batch_, &engine->store()),
-      builder_(1024),
-      // Event times never go backwards within a tenant (SPEC §2 "time"), so
-      // "as of a time" maps to one seq: at least the last committed event's
-      // time, which the views hold as a fold of the log (TenantMeta
-      // last_time_us), so the bound survives a restart and a replay.
-      time_us_(std::max(engine->Now(), slot->views.last_time_us)),
-      first_seq_(slot->views.last_seq + 1) {}
+      builder_(1024) {
+  slot->write_mu.Lock();
+  if (!slot->loaded) {
+    StatusOr<TenantViews> loaded = LoadTenantViews(engine->store(), tenant);
+    if (!loaded.ok()) {
+      status_ = loaded.status();
+      return;
+    }
+    slot->views = std::move(*loaded);
+    slot->loaded = true;
+  }
+  views_ = slot->views;
+  // Event times never go backwards within a tenant (SPEC §2 "time"), so
+  // "as of a time" maps to one seq: at least the last committed event's
+  // time, which the views hold as a fold of the log (TenantMeta
+  // last_time_us), so the bound survives a restart and a replay.
+  time_us_ = std::max(engine->Now(), slot->views.last_time_us);
+  first_seq_ = slot->views.last_seq + 1;
+}
 
 WriteOp::~WriteOp() {
-  if (done_ || !flushed_ahead_) return;
-  // Aborted after writing log records ahead: drop them. If this write is
-  // lost in a crash, recovery at open drops them instead.
-  rocksdb::WriteBatch undo;
-  undo.DeleteRange(engine_->store().cf(Cf::kLog), keys::Log(tenant_, first_seq_),
-                   keys::Log(tenant_, views_.last_seq + 1));
-  engine_->store().Write(&undo, /*sync=*/false).IgnoreError();  // recovery covers a failure
+  if (!locked_) return;  // committed: Commit released the lock
+  // Held since the constructor: only Commit releases it, and it clears locked_.
+  slot_->write_mu.AssertHeld();
+  if (!done_ && flushed_ahead_) {
+    // Aborted after writing log records ahead: drop them, still under the
+    // lock (the next writer would reuse their seqs). If this write is lost
+    // in a crash, recovery at open drops them instead.
+    rocksdb::WriteBatch undo;
+    undo.DeleteRange(engine_->store().cf(Cf::kLog), keys::Log(tenant_, first_seq_),
+                     keys::Log(tenant_, views_.last_seq + 1));
+    engine_->store().Write(&undo, /*sync=*/false).IgnoreError();  // recovery covers a failure
+  }
+  slot_->write_mu.Unlock();
 }
 
 Status WriteOp::Append() {
+  SYNCMGR_RETURN_IF_ERROR(status_);
   const char* data = reinterpret_cast<const char*>(builder_.GetBufferPointer());
   std::string_view bytes(data, builder_.GetSize());
   const fb::Event* ev = fb::GetEvent(data);
@@ -149,7 +167,11 @@ class CopyHandler : public rocksdb::WriteBatch::Handler {
 
 }  // namespace
 
-StatusOr<uint64_t> WriteOp::Commit(std::unique_lock<std::mutex>& lock) {
+StatusOr<uint64_t> WriteOp::Commit() {
+  SYNCMGR_RETURN_IF_ERROR(status_);
+  if (!locked_) return Status::Internal("write operation committed twice");
+  // Held since the constructor: locked_ is cleared only below.
+  slot_->write_mu.AssertHeld();
   folder_.Finish();
   Store& store = engine_->store();
   Status written;
@@ -178,7 +200,8 @@ StatusOr<uint64_t> WriteOp::Commit(std::unique_lock<std::mutex>& lock) {
   uint64_t last = slot_->views.last_seq;
   // The next writer of this tenant may go on: it reads this operation's
   // views and its own commit can only become durable after this one.
-  lock.unlock();
+  locked_ = false;
+  slot_->write_mu.Unlock();
   if (engine_->options().sync_writes) {
     // On failure the operation is in the memtable (readers of the state
     // view may see it) but not known to be on disk.
@@ -227,7 +250,7 @@ Status EngineImpl::LoadTenants() {
     if (keys::DecodeTenantRecord(it->key(), &tenant)) tenants.push_back(tenant);
   }
   SYNCMGR_RETURN_IF_ERROR(it->status("scan catalog"));
-  std::lock_guard<std::mutex> lock(tenants_mu_);
+  MutexLock lock(&tenants_mu_);
   for (TenantId t : tenants) {
     std::string value;
     uint64_t committed = 0;
@@ -238,7 +261,7 @@ Status EngineImpl::LoadTenants() {
       return s;
     }
     if (!options_.read_only) SYNCMGR_RETURN_IF_ERROR(RecoverTenant(t, committed));
-    TenantSlot* slot = CreateSlot(t);
+    TenantSlot* slot = CreateSlot(t, /*fresh=*/false);
     // A secondary catching up only ever moves forward.
     if (committed > slot->last_seq.load()) slot->last_seq.store(committed);
     next_tenant_id_ = std::max(next_tenant_id_, t + 1);
@@ -259,32 +282,31 @@ Status EngineImpl::RecoverTenant(TenantId tenant, uint64_t committed_seq) {
   return store_->Write(&batch, /*sync=*/true);
 }
 
-TenantSlot* EngineImpl::CreateSlot(TenantId tenant) {
+TenantSlot* EngineImpl::CreateSlot(TenantId tenant, bool fresh) {
   auto& slot = tenants_[tenant];
-  if (!slot) slot = std::make_unique<TenantSlot>();
+  if (!slot) slot = std::make_unique<TenantSlot>(fresh);
   return slot.get();
 }
 
 StatusOr<TenantSlot*> EngineImpl::Slot(TenantId tenant) {
-  std::lock_guard<std::mutex> lock(tenants_mu_);
+  MutexLock lock(&tenants_mu_);
   auto it = tenants_.find(tenant);
   if (it == tenants_.end()) return Status::NotFound(fmt::format("tenant {} does not exist", tenant));
   return it->second.get();
 }
 
-StatusOr<std::unique_lock<std::mutex>> EngineImpl::LockForWrite(TenantId tenant,
-                                                                TenantSlot** slot) {
+StatusOr<TenantSlot*> EngineImpl::SlotForWrite(TenantId tenant) {
   if (options_.read_only) return Status::Unavailable("the data directory is open read-only");
   // Refused before RocksDB can meet ENOSPC (EngineOptions::min_free_bytes).
   SYNCMGR_RETURN_IF_ERROR(disk_guard_.Check());
   SYNCMGR_RETURN_IF_ERROR(ResumeIfNeeded());
-  SYNCMGR_ASSIGN_OR_RETURN(*slot, Slot(tenant));
-  std::unique_lock<std::mutex> lock((*slot)->write_mu);
-  if (!(*slot)->loaded) {
-    SYNCMGR_ASSIGN_OR_RETURN((*slot)->views, LoadTenantViews(*store_, tenant));
-    (*slot)->loaded = true;
-  }
-  return lock;
+  return Slot(tenant);
+}
+
+std::pair<TenantId, TenantSlot*> EngineImpl::AddTenant() {
+  MutexLock lock(&tenants_mu_);
+  TenantId id = next_tenant_id_++;
+  return {id, CreateSlot(id, /*fresh=*/true)};
 }
 
 StatusOr<SourceInfo> EngineImpl::ReadSource(TenantId tenant, uint32_t id) {
@@ -343,21 +365,21 @@ Status EngineImpl::ReadData(TenantId tenant, uint64_t data_seq, std::string* dat
 }
 
 uint64_t EngineImpl::NoteWritten() {
-  std::lock_guard<std::mutex> lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   return ++written_ticket_;
 }
 
 Status EngineImpl::AwaitDurable(uint64_t ticket) {
-  std::unique_lock<std::mutex> lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   while (synced_ticket_ < ticket) {
     if (syncing_) {
-      sync_cv_.wait(lock);
+      sync_cv_.Wait(&sync_mu_);
       continue;
     }
     // Become the leader: one WAL sync covers every write noted so far.
     syncing_ = true;
     uint64_t target = written_ticket_;
-    lock.unlock();
+    lock.Unlock();
     // After a failed WAL write or sync, a later sync succeeding would not
     // prove the earlier bytes reached the disk (a failed fsync may drop
     // dirty pages): ResumeIfNeeded first flushes the memtables, which holds
@@ -367,10 +389,10 @@ Status EngineImpl::AwaitDurable(uint64_t ticket) {
       st = FromRocks(store_->db()->SyncWAL(), "sync the write-ahead log");
       if (!st.ok()) NoteWriteFailed();
     }
-    lock.lock();
+    lock.Lock();
     syncing_ = false;
     if (st.ok()) synced_ticket_ = std::max(synced_ticket_, target);
-    sync_cv_.notify_all();
+    sync_cv_.SignalAll();
     if (!st.ok()) return st;
   }
   return Status::Ok();
@@ -393,7 +415,7 @@ Status EngineImpl::ProbeWritable() {
 
 Status EngineImpl::ResumeIfNeeded() {
   if (!needs_resume_.load()) return Status::Ok();
-  std::lock_guard<std::mutex> lock(resume_mu_);
+  MutexLock lock(&resume_mu_);
   if (!needs_resume_.load()) return Status::Ok();  // another thread did it
   rocksdb::DB* db = store_->db();
   // Resuming while the device still fails makes things worse: the recovery's
@@ -439,19 +461,19 @@ Status EngineImpl::ResumeIfNeeded() {
 }
 
 void EngineImpl::NotifyCommit(TenantId tenant, uint64_t last_seq) {
-  std::lock_guard<std::mutex> lock(subs_mu_);
+  MutexLock lock(&subs_mu_);
   for (auto& [id, fn] : subs_) fn(tenant, last_seq);
 }
 
 uint64_t EngineImpl::Subscribe(std::function<void(TenantId, uint64_t)> fn) {
-  std::lock_guard<std::mutex> lock(subs_mu_);
+  MutexLock lock(&subs_mu_);
   uint64_t id = next_sub_++;
   subs_[id] = std::move(fn);
   return id;
 }
 
 void EngineImpl::Unsubscribe(uint64_t handle) {
-  std::lock_guard<std::mutex> lock(subs_mu_);
+  MutexLock lock(&subs_mu_);
   subs_.erase(handle);
 }
 

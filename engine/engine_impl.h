@@ -1,8 +1,9 @@
 // EngineImpl: the engine's internals behind engine.h. Internal to engine/.
 //
 // Write path (docs/architecture.md, "write path"):
-//   1. take the tenant's write lock (writes of one tenant are serialized, so
-//      seqs are gap-free and every decision reads committed state);
+//   1. take the tenant's write lock: a WriteOp holds it (writes of one
+//      tenant are serialized, so seqs are gap-free and every decision reads
+//      committed state);
 //   2. decide which events the operation produces, reading committed views;
 //   3. for each event: encode it, put it in the log batch and fold it into
 //      the view batch (ViewFolder) — the same fold replay uses;
@@ -17,41 +18,61 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
+#include <utility>
 
 #include "engine/disk_guard.h"
 #include "engine/engine.h"
 #include "engine/event_codec.h"
 #include "engine/fold.h"
+#include "engine/mutex.h"
 #include "engine/store.h"
 
 namespace syncmgr {
 
 // Per-tenant writer state.
 struct TenantSlot {
-  std::mutex write_mu;             // held for the whole of a write operation
-  bool loaded = false;             // guarded by write_mu
-  TenantViews views;               // guarded by write_mu; committed state
+  // `fresh`: a tenant being created, whose views start empty (nothing to load).
+  explicit TenantSlot(bool fresh) : loaded(fresh) {}
+
+  // Held by a WriteOp for the whole of a write operation: writes of one
+  // tenant are serialized, so seqs are gap-free and every decision reads
+  // committed state.
+  Mutex write_mu;
+  bool loaded GUARDED_BY(write_mu);  // views read from the store
+  TenantViews views GUARDED_BY(write_mu);  // committed state
   std::atomic<uint64_t> last_seq{0};  // committed; readers bound their reads by it
 };
 
 class EngineImpl;
 
-// One write operation of one tenant. REQUIRES: the slot's write_mu is held
-// for the WriteOp's whole life. Destroying it without Commit aborts it.
-class WriteOp {
+// One write operation of one tenant, holding the tenant's write lock
+// (TenantSlot::write_mu) from construction until Commit — the lock is the
+// WriteOp's, as a MutexLock's is its mutex. Destroying it without a
+// successful Commit aborts the operation (written-ahead log records are
+// deleted) and then releases the lock.
+//
+//   SYNCMGR_ASSIGN_OR_RETURN(TenantSlot* slot, impl->SlotForWrite(tenant));
+//   WriteOp op(impl, tenant, slot);  // waits for the tenant's current writer
+//   SYNCMGR_RETURN_IF_ERROR(op.status());
+//   ... read committed state, build events, op.Append() ...
+//   SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit());
+//
+// Thread-safety: one thread; the thread that made it commits or destroys it.
+class SCOPED_CAPABILITY WriteOp {
  public:
-  WriteOp(EngineImpl* engine, TenantId tenant, TenantSlot* slot);
-  ~WriteOp();
+  // Takes the tenant's write lock and, the first time, loads its views;
+  // a failure to load is status() and the operation cannot go on.
+  WriteOp(EngineImpl* engine, TenantId tenant, TenantSlot* slot) ACQUIRE(slot->write_mu);
+  ~WriteOp() RELEASE();
   WriteOp(const WriteOp&) = delete;
   WriteOp& operator=(const WriteOp&) = delete;
 
+  // OK, or why the tenant's views could not be loaded.
+  const Status& status() const { return status_; }
   TenantId tenant() const { return tenant_; }
   // The time of every event of the operation (one time, so that "as of a
   // time" never splits an operation): EngineImpl::Now() when the WriteOp
@@ -67,35 +88,42 @@ class WriteOp {
   // Appends the event finished in builder() (built with seq == next_seq()).
   Status Append();
   // Makes the operation durable and visible; returns its last seq. Releases
-  // `lock` (the tenant's write lock) once the batch is in the memtable, so
-  // the next writer can proceed while this one waits for its WAL sync, which
-  // it may share with others (group commit).
-  StatusOr<uint64_t> Commit(std::unique_lock<std::mutex>& lock);
+  // the tenant's write lock once the batch is in the memtable, so the next
+  // writer can proceed while this one waits for its WAL sync, which it may
+  // share with others (group commit). When it fails before that point, the
+  // lock is released by the destructor, after the abort; either way the
+  // caller holds it no longer.
+  StatusOr<uint64_t> Commit() RELEASE();
 
  private:
   Status FlushLogChunk();
 
-  EngineImpl* engine_;
-  TenantId tenant_;
-  TenantSlot* slot_;
-  TenantViews views_;  // working copy; installed on commit
+  // Constant after construction.
+  EngineImpl* const engine_;
+  const TenantId tenant_;
+  TenantSlot* const slot_;
+
+  Status status_;
+  bool locked_ = true;  // slot_->write_mu is held (until Commit releases it)
+  TenantViews views_;   // working copy; installed on commit
   rocksdb::WriteBatch log_batch_;
   rocksdb::WriteBatch view_batch_;
   ViewFolder folder_;
   flatbuffers::FlatBufferBuilder builder_;
-  int64_t time_us_;
-  uint64_t first_seq_;
+  int64_t time_us_ = 0;
+  uint64_t first_seq_ = 0;
   bool flushed_ahead_ = false;
   bool done_ = false;
 };
 
+// Thread-safety: safe for concurrent use from many threads.
 class EngineImpl {
  public:
   explicit EngineImpl(EngineOptions options) : options_(std::move(options)) {}
 
-  Status Open();
+  Status Open() EXCLUDES(tenants_mu_);
   // Engine::CatchUpWithPrimary.
-  Status CatchUpWithPrimary();
+  Status CatchUpWithPrimary() EXCLUDES(tenants_mu_);
 
   const EngineOptions& options() const { return options_; }
   // The engine's one clock (EngineOptions::clock_us, default the system
@@ -106,17 +134,18 @@ class EngineImpl {
   // Across restarts and per tenant, WriteOp adds the log's own bound.
   int64_t Now();
   Store& store() { return *store_; }
-  // Free-space reserve; every write checks it first (LockForWrite).
+  // Free-space reserve; every write checks it first (SlotForWrite).
   DiskGuard& disk_guard() { return disk_guard_; }
 
   // The tenant's slot; NotFound if the tenant does not exist.
-  StatusOr<TenantSlot*> Slot(TenantId tenant);
-  // Locks the tenant for writing and loads its views. The returned lock
-  // must outlive every WriteOp on the slot.
-  StatusOr<std::unique_lock<std::mutex>> LockForWrite(TenantId tenant, TenantSlot** slot);
-  TenantSlot* CreateSlot(TenantId tenant);  // REQUIRES: tenants_mu_ held
-  std::mutex& tenants_mu() { return tenants_mu_; }
-  TenantId AllocateTenantId() { return next_tenant_id_++; }  // REQUIRES: tenants_mu_ held
+  StatusOr<TenantSlot*> Slot(TenantId tenant) EXCLUDES(tenants_mu_);
+  // The tenant's slot, once writes may go ahead: Unavailable when the data
+  // directory is open read-only or the storage is recovering from an I/O
+  // error, NoSpace below the free-space reserve, NotFound if the tenant
+  // does not exist. A WriteOp on it takes the tenant's write lock.
+  StatusOr<TenantSlot*> SlotForWrite(TenantId tenant) EXCLUDES(tenants_mu_);
+  // A new tenant's id and slot (views empty, nothing to load).
+  std::pair<TenantId, TenantSlot*> AddTenant() EXCLUDES(tenants_mu_);
 
   StatusOr<SourceInfo> ReadSource(TenantId tenant, uint32_t id);
   StatusOr<TargetInfo> ReadTarget(TenantId tenant, uint32_t id);
@@ -128,49 +157,55 @@ class EngineImpl {
   // Group commit. Call NoteWritten right after an unsynced write returns;
   // AwaitDurable(ticket) returns once a WAL sync that began after that write
   // has finished. One thread syncs for every writer waiting at that moment.
-  uint64_t NoteWritten();
-  Status AwaitDurable(uint64_t ticket);
+  uint64_t NoteWritten() EXCLUDES(sync_mu_);
+  Status AwaitDurable(uint64_t ticket) EXCLUDES(sync_mu_);
 
   // After a failed WAL write or sync, RocksDB refuses every write (its
   // background error) and the WAL may have lost bytes the kernel dropped
   // with the failed sync. NoteWriteFailed marks the engine; the next write
-  // (LockForWrite, CreateTenant) or durability wait first calls
+  // (SlotForWrite, CreateTenant) or durability wait first calls
   // ResumeIfNeeded: DB::Resume() and a flush of every memtable to table
   // files, which makes what the memtables hold durable apart from the
   // damaged WAL. Until that succeeds (space or the device is back), writes
   // fail with its error; no restart is needed once it does.
   void NoteWriteFailed() { needs_resume_.store(true); }
-  Status ResumeIfNeeded();
+  Status ResumeIfNeeded() EXCLUDES(resume_mu_);
 
-  void NotifyCommit(TenantId tenant, uint64_t last_seq);
-  uint64_t Subscribe(std::function<void(TenantId, uint64_t)> fn);
-  void Unsubscribe(uint64_t handle);
+  void NotifyCommit(TenantId tenant, uint64_t last_seq) EXCLUDES(subs_mu_);
+  uint64_t Subscribe(std::function<void(TenantId, uint64_t)> fn) EXCLUDES(subs_mu_);
+  void Unsubscribe(uint64_t handle) EXCLUDES(subs_mu_);
 
  private:
   // Creates a slot for every tenant in the catalog (recovering each on a
   // writable engine) and publishes its committed seq.
-  Status LoadTenants();
+  Status LoadTenants() EXCLUDES(tenants_mu_);
   Status RecoverTenant(TenantId tenant, uint64_t committed_seq);
   // Writes, syncs and deletes a small file in the data directory.
   Status ProbeWritable();
+  TenantSlot* CreateSlot(TenantId tenant, bool fresh) REQUIRES(tenants_mu_);
 
+  // Constant after Open.
   EngineOptions options_;
   std::atomic<int64_t> clock_high_{0};  // the largest value Now() returned
   DiskGuard disk_guard_{options_.path, options_.min_free_bytes};
   std::unique_ptr<Store> store_;
-  std::mutex tenants_mu_;
-  std::map<TenantId, std::unique_ptr<TenantSlot>> tenants_;  // guarded by tenants_mu_
-  TenantId next_tenant_id_ = 1;                              // guarded by tenants_mu_
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  uint64_t written_ticket_ = 0;  // guarded by sync_mu_
-  uint64_t synced_ticket_ = 0;   // guarded by sync_mu_
-  bool syncing_ = false;         // guarded by sync_mu_
+
+  Mutex tenants_mu_;
+  std::map<TenantId, std::unique_ptr<TenantSlot>> tenants_ GUARDED_BY(tenants_mu_);
+  TenantId next_tenant_id_ GUARDED_BY(tenants_mu_) = 1;
+
+  Mutex sync_mu_;
+  CondVar sync_cv_;  // a WAL sync finished
+  uint64_t written_ticket_ GUARDED_BY(sync_mu_) = 0;
+  uint64_t synced_ticket_ GUARDED_BY(sync_mu_) = 0;
+  bool syncing_ GUARDED_BY(sync_mu_) = false;
+
   std::atomic<bool> needs_resume_{false};
-  std::mutex resume_mu_;  // one Resume at a time
-  std::mutex subs_mu_;
-  std::map<uint64_t, std::function<void(TenantId, uint64_t)>> subs_;  // guarded by subs_mu_
-  uint64_t next_sub_ = 1;                                             // guarded by subs_mu_
+  Mutex resume_mu_;  // one Resume at a time
+
+  Mutex subs_mu_;
+  std::map<uint64_t, std::function<void(TenantId, uint64_t)>> subs_ GUARDED_BY(subs_mu_);
+  uint64_t next_sub_ GUARDED_BY(subs_mu_) = 1;
 };
 
 // The seq of a tenant's last event at or before `time_us` among seqs

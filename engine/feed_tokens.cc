@@ -59,11 +59,11 @@ StatusOr<FeedTokenIssued> Engine::CreateFeedToken(TenantId tenant, const FeedTok
     return Status::InvalidArgument(
         fmt::format("ttl_s must be between 1 and {} seconds", kMaxFeedTokenTtlS));
   }
-  TenantSlot* slot;
-  SYNCMGR_ASSIGN_OR_RETURN(auto lock, impl_->LockForWrite(tenant, &slot));
+  SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->SlotForWrite(tenant));
+  WriteOp op(impl_.get(), tenant, slot);
+  SYNCMGR_RETURN_IF_ERROR(op.status());
   if (spec.source_id != 0) SYNCMGR_RETURN_IF_ERROR(impl_->ReadSource(tenant, spec.source_id).status());
   if (spec.target_id != 0) SYNCMGR_RETURN_IF_ERROR(impl_->ReadTarget(tenant, spec.target_id).status());
-  WriteOp op(impl_.get(), tenant, slot);
   FeedTokenIssued issued;
   issued.token = GenerateFeedToken();
   issued.info.tenant = tenant;
@@ -73,7 +73,7 @@ StatusOr<FeedTokenIssued> Engine::CreateFeedToken(TenantId tenant, const FeedTok
   BuildFeedTokenCreated(&op.builder(), op.next_seq(), op.time_us(), HashApiKey(issued.token),
                         spec.source_id, spec.target_id, issued.info.expires_at_us);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_RETURN_IF_ERROR(op.Commit(lock).status());
+  SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
   return issued;
 }
 

@@ -9,7 +9,8 @@
 #include <cstdarg>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
+
+#include "engine/mutex.h"
 
 namespace syncmgr {
 namespace {
@@ -51,7 +52,7 @@ class InfoLog : public rocksdb::Logger {
       if (len == sizeof line - 1) --len;
       line[len++] = '\n';
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!EnsureOpen()) return;
     if (size_ + len > max_bytes_) Rotate();
     if (fd_ < 0) return;
@@ -67,8 +68,7 @@ class InfoLog : public rocksdb::Logger {
   rocksdb::Status CloseImpl() override { return rocksdb::Status::OK(); }
 
  private:
-  // REQUIRES: mu_ held.
-  bool EnsureOpen() {
+  bool EnsureOpen() REQUIRES(mu_) {
     if (fd_ >= 0) return true;
     // Early lines of DB::Open may come before it has created the directory:
     // try on every line at first, then on every kReopenEveryLines-th.
@@ -82,8 +82,8 @@ class InfoLog : public rocksdb::Logger {
     return true;
   }
 
-  // REQUIRES: mu_ held, fd_ open.
-  void Rotate() {
+  // REQUIRES: fd_ open.
+  void Rotate() REQUIRES(mu_) {
     ::close(fd_);
     fd_ = -1;
     // Best effort: if the rename fails, the next open appends to the old file.
@@ -92,12 +92,14 @@ class InfoLog : public rocksdb::Logger {
     EnsureOpen();
   }
 
+  // Constant after construction.
   const std::string path_;
   const uint64_t max_bytes_;
-  std::mutex mu_;
-  int fd_ = -1;                // guarded by mu_
-  uint64_t size_ = 0;          // guarded by mu_
-  uint64_t failed_lines_ = 0;  // guarded by mu_
+
+  Mutex mu_;
+  int fd_ GUARDED_BY(mu_) = -1;
+  uint64_t size_ GUARDED_BY(mu_) = 0;
+  uint64_t failed_lines_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace

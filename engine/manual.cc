@@ -20,21 +20,19 @@ Status CheckExternalId(std::string_view ext) {
   return Status::Ok();
 }
 
-// A manual edit in progress: the tenant locked for writing, and the state
-// record of the property (null if it never existed).
+// The property a manual edit changes: its state record (null if it never
+// existed).
 struct TargetEdit {
-  TenantSlot* slot = nullptr;
-  std::unique_lock<std::mutex> lock;
   std::string value;  // owns *old's bytes
   const fb::PropertyState* old = nullptr;
 };
 
-// Checks the id, locks the tenant, checks the target exists and reads the
-// property's state into *edit.
-Status BeginTargetEdit(EngineImpl* e, TenantId tenant, uint32_t target_id,
-                       std::string_view external_id, TargetEdit* edit) {
-  SYNCMGR_RETURN_IF_ERROR(CheckExternalId(external_id));
-  SYNCMGR_ASSIGN_OR_RETURN(edit->lock, e->LockForWrite(tenant, &edit->slot));
+// Checks the target exists and reads the property's state into *edit, under
+// the tenant's write lock (the edit is decided on committed state). `slot`
+// names that lock for clang's analysis.
+Status ReadTargetEdit(EngineImpl* e, [[maybe_unused]] TenantSlot* slot, TenantId tenant,
+                      uint32_t target_id, std::string_view external_id, TargetEdit* edit)
+    REQUIRES(slot->write_mu) {
   SYNCMGR_RETURN_IF_ERROR(e->ReadTarget(tenant, target_id).status());
   SYNCMGR_ASSIGN_OR_RETURN(
       edit->old, ReadStateRecord(e->store(), tenant, {StreamKind::kTarget, target_id}, external_id,
@@ -47,8 +45,13 @@ Status BeginTargetEdit(EngineImpl* e, TenantId tenant, uint32_t target_id,
 StatusOr<PropertyRecord> Engine::PutTargetProperty(TenantId tenant, uint32_t target_id,
                                                    std::string_view external_id,
                                                    std::string_view json) {
+  SYNCMGR_RETURN_IF_ERROR(CheckExternalId(external_id));
+  SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->SlotForWrite(tenant));
+  WriteOp op(impl_.get(), tenant, slot);
+  SYNCMGR_RETURN_IF_ERROR(op.status());
   TargetEdit edit;
-  SYNCMGR_RETURN_IF_ERROR(BeginTargetEdit(impl_.get(), tenant, target_id, external_id, &edit));
+  SYNCMGR_RETURN_IF_ERROR(
+      ReadTargetEdit(impl_.get(), slot, tenant, target_id, external_id, &edit));
   const fb::PropertyState* old = edit.old;
   bool old_live = old != nullptr && !old->removed();
   // Hash with the ignore_fields of the source the copy came from, so that a
@@ -67,7 +70,6 @@ StatusOr<PropertyRecord> Engine::PutTargetProperty(TenantId tenant, uint32_t tar
     // Same content: a PUT is idempotent and makes no new version.
     return GetProperty(tenant, {StreamKind::kTarget, target_id}, external_id, ReadOptions());
   }
-  WriteOp op(impl_.get(), tenant, edit.slot);
   StreamRef stream{StreamKind::kTarget, target_id};
   PropertyEventSpec spec;
   spec.change = fb::PropertyChange::ManualEdit;
@@ -88,7 +90,7 @@ StatusOr<PropertyRecord> Engine::PutTargetProperty(TenantId tenant, uint32_t tar
   }
   BuildPropertyEvent(&op.builder(), op.next_seq(), op.time_us(), spec);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit(edit.lock));
+  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit());
   PropertyRecord rec;
   rec.external_id = std::string(external_id);
   rec.data = std::move(doc.json);
@@ -103,14 +105,18 @@ StatusOr<PropertyRecord> Engine::PutTargetProperty(TenantId tenant, uint32_t tar
 
 StatusOr<PropertyRecord> Engine::DeleteTargetProperty(TenantId tenant, uint32_t target_id,
                                                       std::string_view external_id) {
+  SYNCMGR_RETURN_IF_ERROR(CheckExternalId(external_id));
+  SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->SlotForWrite(tenant));
+  WriteOp op(impl_.get(), tenant, slot);
+  SYNCMGR_RETURN_IF_ERROR(op.status());
   TargetEdit edit;
-  SYNCMGR_RETURN_IF_ERROR(BeginTargetEdit(impl_.get(), tenant, target_id, external_id, &edit));
+  SYNCMGR_RETURN_IF_ERROR(
+      ReadTargetEdit(impl_.get(), slot, tenant, target_id, external_id, &edit));
   const fb::PropertyState* old = edit.old;
   if (old == nullptr || old->removed()) {
     return Status::NotFound(
         fmt::format("property \"{}\" not found in target {}", external_id, target_id));
   }
-  WriteOp op(impl_.get(), tenant, edit.slot);
   PropertyEventSpec spec;
   spec.change = fb::PropertyChange::Removed;
   spec.stream = {StreamKind::kTarget, target_id};
@@ -122,7 +128,7 @@ StatusOr<PropertyRecord> Engine::DeleteTargetProperty(TenantId tenant, uint32_t 
   spec.sync_hash = FromFb(old->sync_hash());
   BuildPropertyEvent(&op.builder(), op.next_seq(), op.time_us(), spec);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit(edit.lock));
+  SYNCMGR_ASSIGN_OR_RETURN(uint64_t seq, op.Commit());
   PropertyRecord rec;
   rec.external_id = std::string(external_id);
   rec.version = spec.version;

@@ -151,11 +151,11 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
   // started_at <= finished_at (the time of its events) whatever the wall
   // clock does. It includes the wait for the tenant's write lock.
   const int64_t started_at_us = impl_->Now();
-  TenantSlot* slot;
-  SYNCMGR_ASSIGN_OR_RETURN(auto lock, impl_->LockForWrite(tenant, &slot));
+  SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->SlotForWrite(tenant));
+  WriteOp op(impl_.get(), tenant, slot);
+  SYNCMGR_RETURN_IF_ERROR(op.status());
   SYNCMGR_ASSIGN_OR_RETURN(SourceInfo source, impl_->ReadSource(tenant, source_id));
   SYNCMGR_ASSIGN_OR_RETURN(TargetInfo target, impl_->ReadTarget(tenant, target_id));
-  WriteOp op(impl_.get(), tenant, slot);
   uint64_t sync_id = op.views().next_sync_id;
   SyncRun run(impl_.get(), &op, source, target, options, sync_id);
   Store& store = impl_->store();
@@ -220,7 +220,7 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
   spec.first_seq = op.first_seq();
   BuildSyncCompleted(&op.builder(), op.next_seq(), op.time_us(), spec);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  SYNCMGR_ASSIGN_OR_RETURN(result.seq, op.Commit(lock));
+  SYNCMGR_ASSIGN_OR_RETURN(result.seq, op.Commit());
   result.sync_id = sync_id;
   return result;
 }

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs what is needed, checks the layer order (scripts/check-layers.sh),
+# Installs what is needed, checks the layer order (scripts/check-layers.sh)
+# and the locks (scripts/check-locks.sh, scripts/check-thread-safety.sh),
 # builds everything with ASan + UBSan and -Wall -Wextra -Werror, and runs
-# every test; then the server, feed and engine concurrency tests under
+# every test; then the tests of the labels in TSAN_LABELS under
 # ThreadSanitizer, then each fuzz harness for a few seconds. This is the
 # README's test command; .ci/run calls it.
 #
 #   BUILD_DIR   build directory            (default: build-test)
 #   JOBS        parallel build/test jobs   (default: number of cores)
 #   TSAN        0 skips the ThreadSanitizer stage        (default: 1)
+#   TSAN_LABELS ctest labels run under ThreadSanitizer   (default: server tsan)
 #   FUZZ_SECONDS  seconds per fuzz harness, 0 skips them  (default: 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,10 @@ bash scripts/bootstrap.sh
 # Folders depend one way (docs/architecture.md): checked before anything is
 # built, so a wrong include fails in a second, not after the build.
 bash scripts/check-layers.sh
+# Locks are the annotated types clang can check (docs/reliability.md,
+# "Checked locks"), and the check refuses a wrong sample: a second each.
+bash scripts/check-locks.sh
+bash scripts/check-thread-safety.sh sample
 
 BUILD_DIR=${BUILD_DIR:-build-test}
 JOBS=${JOBS:-$(nproc)}
@@ -35,6 +41,14 @@ cmake -S . -B "$BUILD_DIR" -G Ninja \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$SAN_FLAGS" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$SAN_FLAGS" \
   -DSYNCMGR_SANITIZE=ON -DSYNCMGR_WERROR=ON \
   -DSYNCMGR_BUILD_TESTS=ON -DSYNCMGR_BUILD_BENCH=ON
+# clang's -Wthread-safety over engine/, delivery/, cluster/ and the feed hub,
+# parsing only: it needs just the generated headers, so it runs (and fails)
+# before the long build. ctest's thread_safety_check is the same check.
+stage_start=$SECONDS
+cmake --build "$BUILD_DIR" -j "$JOBS" --target syncmgr_schema_gen
+JOBS=$JOBS bash scripts/check-thread-safety.sh sources "$BUILD_DIR"
+echo "== thread-safety analysis: $((SECONDS - stage_start)) s"
+
 stage_start=$SECONDS
 cmake --build "$BUILD_DIR" -j "$JOBS"
 echo "== ASan + UBSan build: $((SECONDS - stage_start)) s"
@@ -43,13 +57,16 @@ echo "== ASan + UBSan build: $((SECONDS - stage_start)) s"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 stage_start=$SECONDS
-(cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 600)
+# thread_safety_check ran above.
+(cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 600 -E '^thread_safety_check$')
 echo "== ASan + UBSan tests: $((SECONDS - stage_start)) s"
 
-# ThreadSanitizer (issue 7): the server, feed and engine concurrency tests
-# again, in a second build directory that builds only them
-# (SYNCMGR_TSAN=ON). RocksDB is not instrumented: tests/tsan.supp silences
-# reports inside it. TSAN=0 skips the stage.
+# ThreadSanitizer (issue 7): the tests of the ctest labels in TSAN_LABELS
+# again (server: every server test, the feed and the feed hub included; tsan:
+# the engine's concurrency test), in a second build directory
+# (SYNCMGR_TSAN=ON) that builds only their programs, target tests_<label>
+# (tests/CMakeLists.txt). RocksDB is not instrumented: tests/tsan.supp
+# silences reports inside it. TSAN=0 skips the stage.
 if [ "${TSAN:-1}" != 0 ]; then
   stage_start=$SECONDS
   TSAN_BUILD_DIR=${TSAN_BUILD_DIR:-build-tsan}
@@ -58,17 +75,15 @@ if [ "${TSAN:-1}" != 0 ]; then
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$SAN_FLAGS" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$SAN_FLAGS" \
     -DSYNCMGR_TSAN=ON -DSYNCMGR_SANITIZE=OFF -DSYNCMGR_WERROR=ON \
     -DSYNCMGR_BUILD_TESTS=ON -DSYNCMGR_BUILD_BENCH=OFF
-  mapfile -t tsan_targets < <(ninja -C "$TSAN_BUILD_DIR" -t targets all |
-    sed -n 's/^\(server_[a-z_]*_test\|[a-z_]*feed[a-z_]*_test\|engine_concurrency_test\): .*/\1/p' |
-    grep -v "^cmake_" | sort -u)
-  cmake --build "$TSAN_BUILD_DIR" -j "$JOBS" --target "${tsan_targets[@]}"
+  read -ra tsan_labels <<<"${TSAN_LABELS:-server tsan}"
+  cmake --build "$TSAN_BUILD_DIR" -j "$JOBS" --target "${tsan_labels[@]/#/tests_}"
   tsan_supp="$PWD/tests/tsan.supp"
-  # ctest lists the tests of targets not built as *_NOT_BUILT; kill_loop,
-  # the dashboard's browser tests (label ui) and the README test (label
-  # readme) need the syncmgr binary, which this stage does not build.
+  label_regex="^($(IFS='|'; echo "${tsan_labels[*]}"))\$"
+  # A label with no tests has no tests_<label> target, so the build above
+  # fails on it; --no-tests=error fails a selection that runs nothing.
   (cd "$TSAN_BUILD_DIR" &&
     TSAN_OPTIONS=${TSAN_OPTIONS:-"suppressions=$tsan_supp halt_on_error=1 second_deadlock_stack=1"} \
-    ctest --output-on-failure -j "$JOBS" --timeout 600 -E '_NOT_BUILT$|^kill_loop$' -LE '^(ui|readme)$')
+    ctest --output-on-failure -j "$JOBS" --timeout 600 --no-tests=error -L "$label_regex")
   echo "== ThreadSanitizer build and tests: $((SECONDS - stage_start)) s"
 fi
 

@@ -28,7 +28,7 @@ FeedHub::FeedHub(Engine& engine, boost::asio::any_io_executor fanout, uint32_t m
 FeedHub::~FeedHub() { Stop(); }
 
 void FeedHub::Start() {
-  std::lock_guard lock(subscribe_mu_);
+  MutexLock lock(&subscribe_mu_);
   if (subscription_ != 0) return;
   subscription_ = engine_.SubscribeCommits(
       [this](TenantId tenant, uint64_t last_seq) { OnCommit(tenant, last_seq); });
@@ -36,16 +36,16 @@ void FeedHub::Start() {
 
 void FeedHub::Stop() {
   {
-    std::lock_guard lock(subscribe_mu_);
+    MutexLock lock(&subscribe_mu_);
     uint64_t subscription = std::exchange(subscription_, 0);
     if (subscription != 0) engine_.UnsubscribeCommits(subscription);
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   fanout_ = {};
 }
 
 StatusOr<FeedHub::Admission> FeedHub::Admit(TenantId tenant) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   TenantWaiters& t = tenants_[tenant];
   if (t.subscribers >= max_per_tenant_) {
     return Status::TooManyRequests("this tenant already has " + std::to_string(t.subscribers) +
@@ -56,20 +56,20 @@ StatusOr<FeedHub::Admission> FeedHub::Admit(TenantId tenant) {
 }
 
 void FeedHub::Release(TenantId tenant) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = tenants_.find(tenant);
   if (it != tenants_.end() && it->second.subscribers > 0) --it->second.subscribers;
 }
 
 uint32_t FeedHub::subscribers(TenantId tenant) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = tenants_.find(tenant);
   return it == tenants_.end() ? 0 : it->second.subscribers;
 }
 
 uint64_t FeedHub::Wait(TenantId tenant, uint64_t after_seq, std::function<void()> wake) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     TenantWaiters& t = tenants_[tenant];
     // A commit past the reader's position may have been published between
     // its read and this call: then there is no need to wait.
@@ -85,14 +85,14 @@ uint64_t FeedHub::Wait(TenantId tenant, uint64_t after_seq, std::function<void()
 
 void FeedHub::Cancel(TenantId tenant, uint64_t handle) {
   if (handle == 0) return;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = tenants_.find(tenant);
   if (it != tenants_.end()) it->second.waiters.erase(handle);
 }
 
 // On the committing writer's thread: O(1), never blocks on subscribers.
 void FeedHub::OnCommit(TenantId tenant, uint64_t last_seq) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   TenantWaiters& t = tenants_[tenant];
   if (last_seq > t.last_seq) t.last_seq = last_seq;
   if (t.waiters.empty() || t.fanout_pending || !fanout_) return;
@@ -103,7 +103,7 @@ void FeedHub::OnCommit(TenantId tenant, uint64_t last_seq) {
 void FeedHub::FanOut(TenantId tenant) {
   std::map<uint64_t, std::function<void()>> woken;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     TenantWaiters& t = tenants_[tenant];
     t.fanout_pending = false;
     woken.swap(t.waiters);

@@ -22,9 +22,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <unordered_map>
 
+#include "engine/mutex.h"
 #include "engine/status.h"
 #include "engine/types.h"
 
@@ -61,22 +61,22 @@ class FeedHub {
 
   // Subscribes to the engine's commits / unsubscribes and lets go of the
   // executor (nothing is posted after Stop). Stop is idempotent.
-  void Start();
-  void Stop();
+  void Start() EXCLUDES(subscribe_mu_, mu_);
+  void Stop() EXCLUDES(subscribe_mu_, mu_);
 
   // Counts a subscriber of `tenant`; TooManyRequests past the limit.
-  StatusOr<Admission> Admit(TenantId tenant);
+  StatusOr<Admission> Admit(TenantId tenant) EXCLUDES(mu_);
   // Subscribers of `tenant` counted now.
-  uint32_t subscribers(TenantId tenant) const;
+  uint32_t subscribers(TenantId tenant) const EXCLUDES(mu_);
 
   // Calls `wake` once, as soon as the tenant's log holds a seq above
   // `after_seq` (at once, on this thread, if a commit past it has already
   // been seen). Returns a handle for Cancel (0 if `wake` already ran).
   // `wake` may run on any thread, also after Cancel returned (a fan-out in
   // progress): it must tolerate a stale call.
-  uint64_t Wait(TenantId tenant, uint64_t after_seq, std::function<void()> wake);
+  uint64_t Wait(TenantId tenant, uint64_t after_seq, std::function<void()> wake) EXCLUDES(mu_);
   // Forgets a waiter (no-op if it has been woken already).
-  void Cancel(TenantId tenant, uint64_t handle);
+  void Cancel(TenantId tenant, uint64_t handle) EXCLUDES(mu_);
 
  private:
   struct TenantWaiters {
@@ -86,9 +86,9 @@ class FeedHub {
     std::map<uint64_t, std::function<void()>> waiters;
   };
 
-  void OnCommit(TenantId tenant, uint64_t last_seq);
-  void FanOut(TenantId tenant);
-  void Release(TenantId tenant);
+  void OnCommit(TenantId tenant, uint64_t last_seq) EXCLUDES(mu_);
+  void FanOut(TenantId tenant) EXCLUDES(mu_);
+  void Release(TenantId tenant) EXCLUDES(mu_);
 
   // Constant after construction.
   Engine& engine_;
@@ -97,12 +97,13 @@ class FeedHub {
   // Orders Start and Stop. Never held while mu_ is: the engine calls
   // OnCommit (which takes mu_) under its own subscriber lock, so taking that
   // lock (SubscribeCommits) while holding mu_ would invert the order.
-  std::mutex subscribe_mu_;
-  uint64_t subscription_ = 0;  // guarded by subscribe_mu_
-  mutable std::mutex mu_;
-  boost::asio::any_io_executor fanout_;                  // guarded by mu_; reset by Stop
-  std::unordered_map<TenantId, TenantWaiters> tenants_;  // guarded by mu_
-  uint64_t next_handle_ = 1;                             // guarded by mu_
+  Mutex subscribe_mu_;
+  uint64_t subscription_ GUARDED_BY(subscribe_mu_) = 0;
+
+  mutable Mutex mu_;
+  boost::asio::any_io_executor fanout_ GUARDED_BY(mu_);  // reset by Stop
+  std::unordered_map<TenantId, TenantWaiters> tenants_ GUARDED_BY(mu_);
+  uint64_t next_handle_ GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace syncmgr::server

@@ -25,9 +25,10 @@
 #include "engine/engine.h"
 #include "engine/store.h"
 #include "server/server.h"
-#include "tests/cli_process.h"
+#include "tests/support/files.h"
 #include "tests/support/http_client.h"
-#include "tests/support/serve_child.h"
+#include "tests/support/process.h"
+#include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"
 
 #ifndef SYNCMGR_BIN
@@ -43,18 +44,6 @@ namespace {
 namespace fs = std::filesystem;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Describe(const ProcessResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-         "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
 
 // ---- Structural comparison of JSON answers -----------------------------------
 
@@ -364,16 +353,15 @@ class InProcess {
   std::unique_ptr<server::Server> server_;
 };
 
-// `syncmgr serve` of this build on `db`, with the golden's admin key.
-class Serve : public ServeChild {
- public:
-  Serve(const Golden& golden, const std::string& db, const std::string& log)
-      : ServeChild(SYNCMGR_BIN, db, golden.keys.at("admin"), log) {
-    if (!ready()) {
-      ADD_FAILURE() << "syncmgr serve --db " << db << " did not start:\n" << this->log();
-    }
-  }
-};
+// `syncmgr serve` of this build on `db`, with the golden's admin key (Start() it).
+ServeProcess Serve(const Golden& golden, const std::string& db, const std::string& log) {
+  ServeOptions o;
+  o.binary = SYNCMGR_BIN;
+  o.db = db;
+  o.log = log;
+  o.admin_key = golden.keys.at("admin");
+  return ServeProcess(o);
+}
 
 // ---- The test -------------------------------------------------------------------
 
@@ -399,8 +387,8 @@ class CompatTest : public ::testing::TestWithParam<std::string> {
 
   // Serves `db` with `syncmgr serve` and checks every recorded read.
   void ServeAndRead(const std::string& db, const std::string& what) {
-    Serve serve(golden_, db, db + ".serve.log");
-    ASSERT_TRUE(serve.ready());
+    ServeProcess serve = Serve(golden_, db, db + ".serve.log");
+    ASSERT_TRUE(serve.Start());
     Reader(golden_, serve.port()).ExpectRecordedReads(what);
     EXPECT_EQ(serve.Stop(), std::optional<int>(0)) << what;
   }
@@ -441,8 +429,8 @@ class CompatTest : public ::testing::TestWithParam<std::string> {
       ProcessResult r =
           Syncmgr({"replay", "--db", db, "--as-of", point, "--out", out, "--no-progress"});
       ASSERT_EQ(r.exit_code, 0) << Describe(r);
-      Serve serve(golden_, out, out + ".serve.log");
-      ASSERT_TRUE(serve.ready());
+      ServeProcess serve = Serve(golden_, out, out + ".serve.log");
+      ASSERT_TRUE(serve.Start());
       Reader(golden_, serve.port()).ExpectReplayedState(which, "replay --as-of " + which);
     }
     EXPECT_EQ(Fingerprint(db), before)
@@ -495,8 +483,8 @@ TEST_P(CompatTest, EveryOpenMode) {
   // it, and new writes succeed.
   {
     SCOPED_TRACE("server running");
-    Serve serve(golden_, live, live + ".serve2.log");
-    ASSERT_TRUE(serve.ready());
+    ServeProcess serve = Serve(golden_, live, live + ".serve2.log");
+    ASSERT_TRUE(serve.Start());
     Reader reader(golden_, serve.port());
     ProcessResult verify = Syncmgr({"replay", "--db", live, "--verify", "--no-progress"});
     EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
@@ -526,8 +514,8 @@ TEST_P(CompatTest, EveryOpenMode) {
     EXPECT_EQ(serve.Stop(), std::optional<int>(0));
 
     ServeAndRead(backup, "backup --url (upgraded)");
-    Serve replay_serve(golden_, replayed, replayed + ".serve.log");
-    ASSERT_TRUE(replay_serve.ready());
+    ServeProcess replay_serve = Serve(golden_, replayed, replayed + ".serve.log");
+    ASSERT_TRUE(replay_serve.Start());
     Reader(golden_, replay_serve.port()).ExpectReplayedState("time", "replay of a served dir");
   }
   ProcessResult verify = Syncmgr({"replay", "--db", live, "--verify", "--no-progress"});

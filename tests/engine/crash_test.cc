@@ -58,19 +58,8 @@ int ItemsOf(int op) { return 1 + (op * 37) % 60; }
 TEST(CrashTest, KilledAtRandomInstantsLosesNothingAcknowledgedAndNothingIsPartial) {
   TempDir dir;
   std::string path = dir.sub("db");
-  {
-    EngineOptions o;
-    o.path = path;
-    auto e = Engine::Open(o);
-    ASSERT_TRUE(e.ok());
-    ASSERT_TRUE((*e)->CreateTenant("crash").ok());
-    SourceSpec ss;
-    ss.name = "s";
-    ASSERT_TRUE((*e)->CreateSource(1, ss).ok());
-    TargetSpec ts;
-    ts.name = "t";
-    ASSERT_TRUE((*e)->CreateTarget(1, ts).ok());
-  }
+  SeedCatalog(path, "crash");
+  if (HasFatalFailure()) return;
   std::mt19937 rng(20261125);
   std::set<int> acked;
   int next_op = 0;

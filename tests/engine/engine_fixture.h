@@ -115,6 +115,23 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
+// A fresh data directory at `path` holding tenant 1 (`tenant`) with source 1
+// "s" and target 1 "t"; the engine is closed again. For the tests whose
+// child processes write to it.
+inline void SeedCatalog(const std::string& path, const std::string& tenant) {
+  EngineOptions o;
+  o.path = path;
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_TRUE((*e)->CreateTenant(tenant).ok());
+  SourceSpec ss;
+  ss.name = "s";
+  ASSERT_TRUE((*e)->CreateSource(1, ss).ok());
+  TargetSpec ts;
+  ts.name = "t";
+  ASSERT_TRUE((*e)->CreateTarget(1, ts).ok());
+}
+
 inline StreamRef Src(uint32_t id) { return {StreamKind::kSource, id}; }
 inline StreamRef Tgt(uint32_t id) { return {StreamKind::kTarget, id}; }
 

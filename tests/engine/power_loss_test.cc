@@ -226,19 +226,8 @@ TEST(PowerLossTest, CutsAtRandomFileOpsLoseNothingAcknowledgedAndNothingIsPartia
   if (std::filesystem::is_directory("/dev/shm")) setenv("TMPDIR", "/dev/shm", 1);
   TempDir dir;
   std::string path = dir.sub("db");
-  {
-    EngineOptions o;
-    o.path = path;
-    auto e = Engine::Open(o);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    ASSERT_TRUE((*e)->CreateTenant("power").ok());
-    SourceSpec ss;
-    ss.name = "s";
-    ASSERT_TRUE((*e)->CreateSource(1, ss).ok());
-    TargetSpec ts;
-    ts.name = "t";
-    ASSERT_TRUE((*e)->CreateTarget(1, ts).ok());
-  }
+  SeedCatalog(path, "power");
+  if (HasFatalFailure()) return;
   const int target_cuts = TargetCuts();
   const uint64_t seed = Seed();
   std::mt19937_64 rng(seed);

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "tests/engine/engine_fixture.h"
+#include "tests/support/files.h"
 
 namespace syncmgr::testing {
 namespace {
@@ -44,11 +45,6 @@ std::string LastWal(const std::string& dir) {
 }
 
 uint64_t SizeOf(const std::string& path) { return fs::file_size(path); }
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 void WriteAll(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -125,7 +121,7 @@ TEST_F(WalRecoveryTest, UntouchedWalOpensWithEveryWrite) {
 
 TEST_F(WalRecoveryTest, ByteFlippedInTheMiddleRefusesToOpenAndSaysHowToRecover) {
   std::string wal = Copy();
-  std::string bytes = ReadAll(wal);
+  std::string bytes = ReadFile(wal);
   size_t pos = bytes.size() / 2;
   bytes[pos] = static_cast<char>(bytes[pos] ^ 0x5a);
   WriteAll(wal, bytes);
@@ -138,7 +134,7 @@ TEST_F(WalRecoveryTest, ByteFlippedInTheMiddleRefusesToOpenAndSaysHowToRecover) 
   EXPECT_NE(msg.find("restore"), std::string::npos) << msg;
   EXPECT_NE(msg.find("docs/reliability.md"), std::string::npos) << msg;
   // The failed open changed nothing: the damaged WAL is still there as it was.
-  EXPECT_EQ(ReadAll(wal), bytes);
+  EXPECT_EQ(ReadFile(wal), bytes);
   // Once the byte is repaired, everything is there.
   bytes[pos] = static_cast<char>(bytes[pos] ^ 0x5a);
   WriteAll(wal, bytes);
@@ -154,7 +150,7 @@ TEST_F(WalRecoveryTest, ByteFlippedAnywhereNeverDropsAcknowledgedWrites) {
   int refused = 0, opened = 0;
   for (int k = 1; k < 32; ++k) {
     std::string wal = Copy();
-    std::string bytes = ReadAll(wal);
+    std::string bytes = ReadFile(wal);
     size_t pos = size * k / 32;
     bytes[pos] = static_cast<char>(bytes[pos] ^ 0x01);
     WriteAll(wal, bytes);

@@ -12,17 +12,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "tests/support/http_client.h"
+
 namespace syncmgr::testing {
-
-namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-}  // namespace
 
 FeedConnection::~FeedConnection() { Close(); }
 

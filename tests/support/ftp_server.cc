@@ -1,6 +1,6 @@
 #include "tests/support/ftp_server.h"
 
-#include "tests/cli_process.h"
+#include "tests/support/process.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -16,14 +16,14 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-namespace {
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
+
+namespace {
 
 // Largest response body a test reads (streamed property lists of big tests).
 constexpr uint64_t kMaxResponseBody = 1ull << 31;

@@ -42,6 +42,9 @@ struct HttpRequest {
   size_t chunk_bytes = 0;
 };
 
+// `s` in ASCII lower case (header names).
+std::string Lower(std::string_view s);
+
 class HttpClient {
  public:
   explicit HttpClient(uint16_t port, std::string host = "127.0.0.1");

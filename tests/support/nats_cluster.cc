@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "cluster/connection.h"
-#include "tests/cli_process.h"
+#include "tests/support/process.h"
 
 namespace syncmgr::testing {
 

@@ -1,6 +1,6 @@
 #include "tests/support/pg_cluster.h"
 
-#include "tests/cli_process.h"
+#include "tests/support/process.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,17 +1,18 @@
 #include "tests/support/serve_process.h"
 
 #include <gtest/gtest.h>
-#include <signal.h>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
+
+#include "tests/support/files.h"
 
 namespace syncmgr::testing {
 
-void ServeProcess::Start() {
-  for (int attempt = 0; attempt < 3; ++attempt) {  // another process may take the port first
-    port_ = FreeLoopbackPort();
+bool ServeProcess::Start() {
+  // Another process may take a free port first: then another one.
+  const int attempts = options_.port != 0 ? 1 : 3;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    port_ = options_.port != 0 ? options_.port : FreeLoopbackPort();
     if (port_ == 0) continue;
     ProcessOptions env;
     env.env = {{"SYNCMGR_ADMIN_KEY", options_.admin_key}};
@@ -23,21 +24,22 @@ void ServeProcess::Start() {
     HttpClient c(port_);
     c.set_timeout(std::chrono::milliseconds(2000));
     for (int i = 0; i < 300 && process_->running(); ++i) {  // bounded: 300 × 100 ms
-      if (c.Get("/health").status == 200) return;
+      if (c.Get("/health").status == 200) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     process_->Stop(SIGKILL, std::chrono::seconds(30));
   }
-  std::ifstream in(options_.log);
-  std::stringstream log;
-  log << in.rdbuf();
-  ADD_FAILURE() << "syncmgr serve did not come up; log:\n" << log.str();
+  ADD_FAILURE() << "syncmgr serve --db " << options_.db << " did not come up; log:\n"
+                << ReadLog();
+  return false;
 }
 
 std::optional<int> ServeProcess::Stop(int sig, std::chrono::seconds timeout) {
   if (!process_) return std::nullopt;
   return process_->Stop(sig, timeout);
 }
+
+std::string ServeProcess::ReadLog() const { return ReadFile(options_.log); }
 
 HttpClient ServeProcess::Client(const std::string& api_key) const {
   HttpClient c(port_);

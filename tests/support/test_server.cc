@@ -35,6 +35,13 @@ JsonDoc ParseJson(const std::string& text) {
   }
 }
 
+std::string ErrorCode(const HttpResponse& r) {
+  JsonDoc doc = ParseJson(r.body);
+  std::string_view code;
+  if (doc["error"]["code"].get(code)) return "<none: " + r.body + ">";
+  return std::string(code);
+}
+
 TestServer::TestServer(TestServerOptions options) : options_(std::move(options)) {
   options_.engine.path = dir_.path() + "/db";
   StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options_.engine);

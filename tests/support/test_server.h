@@ -58,6 +58,10 @@ class JsonDoc {
 // Parses `text` or fails the current test (returns a doc of `null` then).
 JsonDoc ParseJson(const std::string& text);
 
+// The code of an error answer ({"error":{"code":...}}), or "<none: BODY>"
+// when the body carries none.
+std::string ErrorCode(const HttpResponse& r);
+
 struct TestServerOptions {
   // port and host are forced to 0 and 127.0.0.1; admin_key_sha256 and
   // request_log are set by the fixture. Other fields: as given.

@@ -14,8 +14,10 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/cli_fixture.h"
+#include "tests/support/cli_fixture.h"
+#include "tests/support/files.h"
 #include "tests/support/http_client.h"
+#include "tests/support/serve_process.h"
 
 namespace syncmgr::testing {
 namespace {
@@ -219,7 +221,7 @@ TEST_F(CliRemoteTest, FilePushRootConfinesFileTargetsToTheTenantsDirectory) {
   std::string base = std::filesystem::absolute(dir_).lexically_normal().string();
   while (base.size() > 1 && base.back() == '/') base.pop_back();
   StartServer({"--file-push-root", base + "/./files/"});
-  if (IsSkipped() || HasFatalFailure()) return;
+  if (HasFatalFailure()) return;
   ProcessResult tenant = Remote(kAdminKey, {"--json", "tenant", "create", "Acme"});
   const std::string key = JsonString(tenant.out, "api_key");
   ASSERT_FALSE(key.empty()) << Describe(tenant);
@@ -240,7 +242,7 @@ TEST_F(CliRemoteTest, FilePushRootConfinesFileTargetsToTheTenantsDirectory) {
 
 TEST_F(CliRemoteTest, WorkflowAgainstServer) {
   StartServer();
-  if (IsSkipped() || HasFatalFailure()) return;
+  if (HasFatalFailure()) return;
 
   // Admin: the key from SYNCMGR_ADMIN_KEY when --api-key is not given.
   ProcessOptions admin_env;
@@ -300,7 +302,7 @@ TEST_F(CliRemoteTest, WorkflowAgainstServer) {
 
   // A manual edit of a target listing (over HTTP), then a change in the
   // source: the sync reports the conflict as a warning line.
-  HttpClient http(port_);
+  HttpClient http(server_->port());
   http.set_api_key(key);
   ASSERT_EQ(http.Put("/targets/1/properties/a", R"({"external_id":"a","price":7})").status, 200);
   std::string change = WriteFile("change.ndjson", "{\"external_id\":\"a\",\"price\":2}\n");
@@ -329,7 +331,7 @@ TEST_F(CliRemoteTest, WorkflowAgainstServer) {
 
   auto code = server_->Stop(SIGTERM, std::chrono::seconds(120));
   ASSERT_TRUE(code.has_value()) << "serve did not stop on SIGTERM";
-  EXPECT_EQ(*code, 0) << ReadAll(log_);
+  EXPECT_EQ(*code, 0) << server_->ReadLog();
   ExpectOneLineError(Remote(key, {"source", "list"}), 3, "cannot connect to ");
 
   // After the server is gone, local mode sees everything it wrote, and its

@@ -11,7 +11,7 @@
 #include <map>
 #include <thread>
 
-#include "tests/cli_fixture.h"
+#include "tests/support/cli_fixture.h"
 #include "tests/support/http_client.h"
 
 namespace syncmgr::testing {

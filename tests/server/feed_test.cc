@@ -1,6 +1,6 @@
 // GET /feed over real HTTP on loopback: JSON pages, long-poll, filters,
 // tenant isolation, feed tokens, parameter checks and CORS (SPEC §4 "Change
-// feed"). SSE is in server_feed_sse_test.cc. Every loop is bounded; no
+// feed"). SSE is in feed_sse_test.cc. Every loop is bounded; no
 // timing is asserted.
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
-// Child processes for the command-line tests: run the real syncmgr binary
-// with given arguments, environment and stdin, and collect its exit status,
-// stdout and stderr. Every wait is bounded; a child that overstays its
-// timeout is killed.
+// Child processes for the tests that run real programs (the syncmgr binary,
+// nats-server, postgres, an FTP server): run one with given arguments,
+// environment and stdin, and collect its exit status, stdout and stderr.
+// Every wait is bounded; a child that overstays its timeout is killed.
 #pragma once
 
 #include <sys/types.h>
@@ -37,6 +37,9 @@ struct ProcessResult {
 };
 
 ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options = {});
+
+// "exit N (timed out)\nstdout: …\nstderr: …", for failure messages.
+std::string Describe(const ProcessResult& r);
 
 // A long-running child (syncmgr serve) whose output goes to a log file.
 class BackgroundProcess {

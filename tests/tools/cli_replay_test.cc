@@ -15,9 +15,9 @@
 #include <fstream>
 #include <map>
 
-#include "tests/cli_fixture.h"
+#include "tests/support/cli_fixture.h"
 #include "tests/support/http_client.h"
-#include "tests/support/serve_child.h"
+#include "tests/support/serve_process.h"
 
 namespace syncmgr::testing {
 namespace {
@@ -26,14 +26,17 @@ namespace fs = std::filesystem;
 
 constexpr char kAdminKey[] = "cli-replay-admin-key";
 
-// A `syncmgr serve` child on a free loopback port, with the test's admin key.
-class Served : public ServeChild {
- public:
-  Served(const std::string& db, const std::string& log)
-      : ServeChild(SYNCMGR_BIN, db, kAdminKey, log) {}
-};
+// A `syncmgr serve` child on `db`, with the test's admin key (Start() it).
+ServeProcess Served(const std::string& db, const std::string& log) {
+  ServeOptions o;
+  o.binary = SYNCMGR_BIN;
+  o.db = db;
+  o.log = log;
+  o.admin_key = kAdminKey;
+  return ServeProcess(o);
+}
 
-class CliReplayTest : public CliTest {
+class CliReplayTest : public CliFixture {
  protected:
   // Tenant 1 with source 1 and target 1; two imports and two syncs. Returns
   // the seq after the first sync; sets key_.
@@ -83,8 +86,8 @@ class CliReplayTest : public CliTest {
 TEST_F(CliReplayTest, ReplayAsOfSeqAndTimeWhileAServerHasTheDirectoryOpen) {
   const uint64_t x = BuildHistory();
   ASSERT_GT(x, 0u);
-  Served live(db_, dir_ + "/live.log");
-  ASSERT_TRUE(live.ready()) << live.log();
+  ServeProcess live = Served(db_, dir_ + "/live.log");
+  ASSERT_TRUE(live.Start());
   HttpClient client = live.Client(key_);
   // One more write through the server, after x.
   ASSERT_EQ(client.Put("/targets/1/properties/a25", R"({"external_id":"a25","price":7})").status,
@@ -107,8 +110,8 @@ TEST_F(CliReplayTest, ReplayAsOfSeqAndTimeWhileAServerHasTheDirectoryOpen) {
 
   for (const char* name : {"at-seq", "at-time"}) {
     SCOPED_TRACE(name);
-    Served replayed(dir_ + "/" + name, dir_ + "/" + name + ".log");
-    ASSERT_TRUE(replayed.ready()) << replayed.log();
+    ServeProcess replayed = Served(dir_ + "/" + name, dir_ + "/" + name + ".log");
+    ASSERT_TRUE(replayed.Start());
     HttpClient rc = replayed.Client(key_);
     EXPECT_EQ(Lists(rc), then);
     // Single properties too: present, and absent then (a45 came later).
@@ -122,7 +125,7 @@ TEST_F(CliReplayTest, ReplayAsOfSeqAndTimeWhileAServerHasTheDirectoryOpen) {
     EXPECT_EQ(rc.Get("/targets/1/properties/a45").status, 404);
     EXPECT_EQ(replayed.Stop(), std::optional<int>(0));
   }
-  EXPECT_EQ(live.Stop(), std::optional<int>(0)) << live.log();
+  EXPECT_EQ(live.Stop(), std::optional<int>(0)) << live.ReadLog();
 }
 
 TEST_F(CliReplayTest, ReplayErrorsAreOneLineAndLeaveTheDirectoryUnchanged) {
@@ -245,8 +248,8 @@ TEST_F(CliReplayTest, BackupWithAndWithoutARunningServer) {
   EXPECT_NE(local.out.find("hard-linked"), std::string::npos) << local.out;
   EXPECT_FALSE(fs::exists(dir_ + "/b1/admin.key"));
 
-  Served live(db_, dir_ + "/live.log");
-  ASSERT_TRUE(live.ready()) << live.log();
+  ServeProcess live = Served(db_, dir_ + "/live.log");
+  ASSERT_TRUE(live.Start());
   HttpClient client = live.Client(key_);
   const std::map<std::string, std::string> at_b1 = Lists(client);
 
@@ -284,14 +287,14 @@ TEST_F(CliReplayTest, BackupWithAndWithoutARunningServer) {
   ASSERT_EQ(client.Put("/targets/1/properties/a1", R"({"external_id":"a1","price":1})").status,
             200);
   EXPECT_NE(Lists(client), at_b1);
-  EXPECT_EQ(live.Stop(), std::optional<int>(0)) << live.log();
+  EXPECT_EQ(live.Stop(), std::optional<int>(0)) << live.ReadLog();
 
   // Both copies open, verify, and serve the state they were taken at.
   for (const char* name : {"b1", "b2"}) {
     SCOPED_TRACE(name);
     ExpectOk(Syncmgr({"--db", dir_ + "/" + name, "replay", "--verify"}), "Views match the log");
-    Served copy(dir_ + "/" + name, dir_ + "/" + name + ".log");
-    ASSERT_TRUE(copy.ready()) << copy.log();
+    ServeProcess copy = Served(dir_ + "/" + name, dir_ + "/" + name + ".log");
+    ASSERT_TRUE(copy.Start());
     HttpClient cc = copy.Client(key_);
     EXPECT_EQ(Lists(cc), at_b1);
     EXPECT_EQ(copy.Stop(), std::optional<int>(0));

@@ -6,13 +6,6 @@
 namespace syncmgr::testing {
 namespace {
 
-std::string ErrorCode(const HttpResponse& r) {
-  JsonDoc doc = ParseJson(r.body);
-  std::string_view code;
-  if (doc["error"]["code"].get(code)) return "<no error code in " + r.body + ">";
-  return std::string(code);
-}
-
 TEST(AdminApi, CreateAndListTenants) {
   TestServer server;
   HttpClient admin = server.AdminClient();

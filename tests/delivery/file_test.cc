@@ -16,8 +16,9 @@
 
 #include "delivery/ndjson_files.h"
 #include "delivery/sinks.h"
-#include "tests/cli_process.h"
-#include "tests/push_workload.h"
+#include "tests/support/files.h"
+#include "tests/support/process.h"
+#include "tests/support/push_workload.h"
 #include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"
 #include "wire/api_render.h"
@@ -27,26 +28,6 @@ namespace syncmgr::testing {
 namespace {
 
 using delivery::SendResult;
-
-std::vector<std::string> ListDir(const std::string& dir) {  // sorted, no . and ..
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") out.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string FileConfig(const std::string& dir) { return R"({"dir":")" + dir + R"("})"; }
 
@@ -539,8 +520,7 @@ TEST(PushFileEndToEndTest, TargetsMadeBeforeTheRootAreHeldToItAtDelivery) {
   options.log = tmp.path() + "/serve.log";
   options.flags = {"--file-push-root", root};
   ServeProcess serve(options);
-  serve.Start();
-  if (HasFatalFailure()) return;
+  ASSERT_TRUE(serve.Start());
   HttpClient c = serve.Client(key);
   HttpPushWorkload w(&c, source, in_target, /*seed=*/18);
   w.Run(20);

@@ -16,7 +16,7 @@
 #include "delivery/cursor.h"
 #include "delivery/offline.h"
 #include "engine/engine.h"
-#include "tests/cli_process.h"
+#include "tests/support/process.h"
 #include "tests/support/push_fixtures.h"
 #include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"
@@ -113,6 +113,7 @@ std::unique_ptr<ServeProcess> Serve(const std::string& db, const std::string& lo
   o.binary = SYNCMGR_BIN;
   o.db = db;
   o.log = log;
+  o.flags = {"--allow-private-push"};  // the receiver is on loopback
   auto serve = std::make_unique<ServeProcess>(o);
   serve->Start();
   return serve;

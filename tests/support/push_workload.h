@@ -1,5 +1,5 @@
-// Shared by the push sink tests (push_postgres_test, push_file_test,
-// push_ftp_test): a real engine in a temp dir with one tenant, source and
+// Shared by the push sink tests (delivery_postgres_test, delivery_file_test,
+// delivery_ftp_test): a real engine in a temp dir with one tenant, source and
 // target, a seeded random workload of imports (upsert and full), syncs and
 // manual edits / removals on it, and the target's events cut into batches the
 // way the delivery engine hands them to a sink. Also: folding change-file

@@ -12,8 +12,9 @@
 
 #include "delivery/ndjson_files.h"
 #include "delivery/sinks.h"
-#include "tests/push_workload.h"
+#include "tests/support/files.h"
 #include "tests/support/ftp_server.h"
+#include "tests/support/push_workload.h"
 #include "tests/support/test_server.h"
 #include "wire/json_writer.h"
 #include "wire/redact.h"
@@ -22,26 +23,6 @@ namespace syncmgr::testing {
 namespace {
 
 using delivery::SendResult;
-
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") out.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class PushFtpTest : public ::testing::Test {
  protected:

@@ -1,8 +1,11 @@
-// The fixtures of the command-line tests: the real syncmgr binary
-// (SYNCMGR_BIN, defined by each test target) run as a child process on a
-// temporary data directory (CliTest), and against a real `syncmgr serve`
-// child on a loopback port (CliRemoteTest). Header-only: SYNCMGR_BIN is the
+// The command-line tests' fixtures: the real syncmgr binary of this build
+// (SYNCMGR_BIN, a compile definition of the test) run as a child process on
+// a fresh temporary directory (CliFixture, CliTest), and against a real
+// `syncmgr serve` child on a loopback port (CliRemoteTest, through
+// ServeProcess); checks of what it answered. Header-only: SYNCMGR_BIN is the
 // including test's.
+//
+// Thread-safety: none; use from the test's thread.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,16 +14,18 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
-#include "tests/cli_process.h"
+#include "tests/support/files.h"
+#include "tests/support/process.h"
+#include "tests/support/serve_process.h"
 
 #ifndef SYNCMGR_BIN
 #error "SYNCMGR_BIN must name the built syncmgr binary"
@@ -45,13 +50,9 @@ inline std::string JsonString(const std::string& json, const std::string& key) {
   return json.substr(pos, json.find('"', pos) - pos);
 }
 
-inline std::string Describe(const ProcessResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-         "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
-
 // A failure: the exit code, nothing on stdout, exactly one "syncmgr: " line on stderr.
-inline void ExpectOneLineError(const ProcessResult& r, int exit_code, const std::string& contains) {
+inline void ExpectOneLineError(const ProcessResult& r, int exit_code,
+                               const std::string& contains) {
   EXPECT_EQ(r.exit_code, exit_code) << Describe(r);
   EXPECT_EQ(r.out, "") << Describe(r);
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << Describe(r);
@@ -60,6 +61,7 @@ inline void ExpectOneLineError(const ProcessResult& r, int exit_code, const std:
                                                      << Describe(r);
 }
 
+// A success: exit 0, nothing on stderr, `contains` on stdout.
 inline void ExpectOk(const ProcessResult& r, const std::string& contains = "") {
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(r.err, "") << Describe(r);
@@ -83,15 +85,23 @@ inline std::map<std::string, std::pair<uintmax_t, int64_t>> Fingerprint(const st
   return out;
 }
 
-class CliTest : public ::testing::Test {
+// The whole of a file ("" if it cannot be read): ReadFile (files.h).
+inline std::string ReadAll(const std::string& path) { return ReadFile(path); }
+
+// dir_: a fresh directory, removed after the test; db_: a data directory
+// path inside it (not created).
+class CliFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/cli_test_XXXXXX";
+    std::string tmpl = ::testing::TempDir() + "/syncmgr_cli_XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = std::filesystem::path(tmpl).lexically_normal().string();
     db_ = dir_ + "/db";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);  // best effort: a leftover temp dir is harmless
+  }
 
   // syncmgr ARGS (no --db added).
   ProcessResult Syncmgr(std::vector<std::string> args, const ProcessOptions& options = {}) {
@@ -103,11 +113,19 @@ class CliTest : public ::testing::Test {
     args.insert(args.begin(), {"--db", db_});
     return Syncmgr(std::move(args), options);
   }
+  // Writes dir_/name; returns its path.
   std::string WriteFile(const std::string& name, const std::string& content) {
     std::string path = dir_ + "/" + name;
     std::ofstream(path, std::ios::binary) << content;
     return path;
   }
+
+  std::string dir_;
+  std::string db_;
+};
+
+class CliTest : public CliFixture {
+ protected:
   // Tenant 1 "Acme", source 1 "portal" (ignoring scraped_at), target 1 "website".
   void CreateCatalog() {
     ExpectOk(Local({"tenant", "create", "Acme"}), "Created tenant 1 (Acme).");
@@ -116,52 +134,28 @@ class CliTest : public ::testing::Test {
     ExpectOk(Local({"target", "create", "--tenant", "1", "website"}),
              "Created target 1 (website, internal).");
   }
-
-  std::string dir_;
-  std::string db_;
 };
 
 // ---- Remote mode against a real `syncmgr serve` -----------------------------
-
-inline std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class CliRemoteTest : public CliTest {
  protected:
   static constexpr char kAdminKey[] = "cli-test-admin-key";
 
-  // Starts `syncmgr serve` on a free port (or on `fixed_port`: a restart),
-  // with `extra` arguments; skips the test when this build has no server.
+  // Starts `syncmgr serve` on db_ with `extra` flags, on a free port or on
+  // `fixed_port` (a restart that clients must find where they left it).
   void StartServer(const std::vector<std::string>& extra = {}, uint16_t fixed_port = 0) {
-    log_ = dir_ + "/serve.log";
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      uint16_t port = fixed_port != 0 ? fixed_port : FreeLoopbackPort();
-      ASSERT_NE(port, 0);
-      port_ = port;
-      url_ = "http://127.0.0.1:" + std::to_string(port);
-      ProcessOptions options;
-      options.env = {{"SYNCMGR_ADMIN_KEY", kAdminKey}};
-      server_ = std::make_unique<BackgroundProcess>();
-      std::vector<std::string> argv = {SYNCMGR_BIN, "serve", "--db", db_, "--port",
-                                       std::to_string(port)};
-      argv.insert(argv.end(), extra.begin(), extra.end());
-      ASSERT_TRUE(server_->Start(argv, options, log_));
-      // Ready when an admin call answers; bounded: 600 × 100 ms.
-      for (int i = 0; i < 600 && server_->running(); ++i) {
-        if (Remote(kAdminKey, {"tenant", "list"}).exit_code == 0) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      std::string log = ReadAll(log_);
-      if (log.find("built without the HTTP server") != std::string::npos) {
-        GTEST_SKIP() << "this build has no HTTP server";
-      }
-      server_->Stop(SIGKILL, std::chrono::seconds(30));
-    }
-    FAIL() << "syncmgr serve did not come up; log:\n" << ReadAll(log_);
+    ServeOptions o;
+    o.binary = SYNCMGR_BIN;
+    o.db = db_;
+    o.log = dir_ + "/serve.log";
+    o.admin_key = kAdminKey;
+    o.flags = extra;
+    o.port = fixed_port;
+    server_ = std::make_unique<ServeProcess>(o);
+    ASSERT_TRUE(server_->Start());
+    port_ = server_->port();
+    url_ = server_->url();
   }
 
   ProcessResult Remote(const std::string& key, std::vector<std::string> args,
@@ -172,8 +166,7 @@ class CliRemoteTest : public CliTest {
 
   uint16_t port_ = 0;
   std::string url_;
-  std::string log_;
-  std::unique_ptr<BackgroundProcess> server_;
+  std::unique_ptr<ServeProcess> server_;
 };
 
 }  // namespace syncmgr::testing

@@ -18,13 +18,6 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-std::string ErrorCode(const HttpResponse& r) {
-  JsonDoc doc = ParseJson(r.body);
-  std::string_view code;
-  if (doc["error"]["code"].get(code)) return "<none: " + r.body + ">";
-  return std::string(code);
-}
-
 TestServerOptions Tight() {
   TestServerOptions o;
   o.server.max_body_bytes = 32 << 10;

@@ -13,12 +13,6 @@
 namespace syncmgr::testing {
 namespace {
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 TEST(OpenApi, DocumentsExactlyTheRoutesServed) {
   JsonDoc doc = ParseJson(std::string(server::Server::OpenApiDocument()));
   EXPECT_EQ(std::string_view(doc["openapi"]), "3.1.0");

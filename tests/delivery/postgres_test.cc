@@ -20,9 +20,10 @@
 
 #include "delivery/offline.h"
 #include "delivery/sinks.h"
-#include "tests/cli_process.h"
-#include "tests/push_workload.h"
+#include "tests/support/files.h"
 #include "tests/support/pg_cluster.h"
+#include "tests/support/process.h"
+#include "tests/support/push_workload.h"
 #include "tests/support/serve_process.h"
 #include "tests/support/test_server.h"
 #include "wire/json_writer.h"
@@ -453,19 +454,13 @@ TEST_F(PushPostgresTest, Throughput) {
 
 // ---- End to end: a real `syncmgr serve`, killed with SIGKILL mid-delivery -------
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // `syncmgr serve --allow-private-push` on `db`, restartable.
 ServeProcess Serve(const std::string& db) {
   ServeOptions o;
   o.binary = SYNCMGR_BIN;
   o.db = db;
   o.log = db + ".log";
+  o.flags = {"--allow-private-push"};  // the receiver is on loopback
   return ServeProcess(o);
 }
 
@@ -490,8 +485,7 @@ TEST_F(PushPostgresTest, ServeKilledMidDeliveryAndRestartedDeliversExactlyOnce) 
   CreateLoggedTable("listings");
   PushTempDir tmp;
   ServeProcess serve = Serve(tmp.path() + "/db");
-  serve.Start();
-  if (HasFatalFailure()) return;
+  ASSERT_TRUE(serve.Start());
   std::string api_key;
   uint32_t source = 0, target = 0;
   {
@@ -527,8 +521,7 @@ TEST_F(PushPostgresTest, ServeKilledMidDeliveryAndRestartedDeliversExactlyOnce) 
       std::printf("kill %d: %s\n", round, before.body.c_str());
     }
     if (HasFatalFailure()) return;
-    serve.Start();
-    if (HasFatalFailure()) return;
+    ASSERT_TRUE(serve.Start());
   }
   HttpClient c = serve.Client(api_key);
   HttpPushWorkload w(&c, source, target, /*seed=*/7);
@@ -556,7 +549,7 @@ TEST_F(PushPostgresTest, ServeKilledMidDeliveryAndRestartedDeliversExactlyOnce) 
   EXPECT_LE(pg_cursor, delivered);
   EXPECT_EQ(ParseJson(status)["dead_letters"].get_uint64().value(), 0u) << status;
   // The DSN's password is never in the log.
-  EXPECT_EQ(ReadAll(serve.log()).find(pg_->password()), std::string::npos);
+  EXPECT_EQ(ReadFile(serve.log()).find(pg_->password()), std::string::npos);
 }
 
 TEST_F(PushPostgresTest, BadConfigsAnswer400AndCreateNothing) {

@@ -8,13 +8,6 @@
 namespace syncmgr::testing {
 namespace {
 
-std::string ErrorCode(const HttpResponse& r) {
-  JsonDoc doc = ParseJson(r.body);
-  std::string_view code;
-  if (doc["error"]["code"].get(code)) return "<none: " + r.body + ">";
-  return std::string(code);
-}
-
 TestServerOptions SmallLimits() {
   TestServerOptions o;
   o.server.max_body_bytes = 64 << 10;      // JSON bodies: 64 KiB

@@ -6,13 +6,6 @@
 namespace syncmgr::testing {
 namespace {
 
-std::string ErrorCode(const HttpResponse& r) {
-  JsonDoc doc = ParseJson(r.body);
-  std::string_view code;
-  if (doc["error"]["code"].get(code)) return "<none>";
-  return std::string(code);
-}
-
 class CatalogApiTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -29,13 +29,6 @@ TestServerOptions PushOptions(bool allow_private = true) {
   return o;
 }
 
-std::string ErrorCode(const HttpResponse& r) {
-  JsonDoc doc = ParseJson(r.body);
-  std::string_view code;
-  if (doc["error"]["code"].get(code)) return "<none>";
-  return std::string(code);
-}
-
 class WebhookTest : public ::testing::Test {
  protected:
   explicit WebhookTest(bool allow_private = true) : server_(PushOptions(allow_private)) {

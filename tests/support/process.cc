@@ -1,4 +1,4 @@
-#include "tests/cli_process.h"
+#include "tests/support/process.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -64,6 +64,11 @@ std::vector<std::string> ChildEnvironment(
     out.push_back(std::move(entry));
   }
   return out;
+}
+
+std::string Describe(const ProcessResult& r) {
+  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
+         "\nstdout: " + r.out + "\nstderr: " + r.err;
 }
 
 ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOptions& options) {
