@@ -11,15 +11,6 @@
 namespace syncmgr::testing {
 namespace {
 
-std::vector<std::string> Ids(const HttpResponse& r) {
-  std::vector<std::string> out;
-  JsonDoc doc = ParseJson(r.body);
-  simdjson::dom::array items;
-  if (doc.root().get(items)) return out;
-  for (simdjson::dom::element e : items) out.emplace_back(std::string_view(e["external_id"]));
-  return out;
-}
-
 class CountsApiTest : public ::testing::Test {
  protected:
   CountsApiTest() : server_(Options()) {}
@@ -67,8 +58,8 @@ class CountsApiTest : public ::testing::Test {
     EXPECT_EQ(uint64_t(first["live_count"]), target_live);
     EXPECT_EQ(uint64_t(first["manual_count"]), target_manual);
     // The counts are those of the lists.
-    EXPECT_EQ(Ids(client_->Get("/sources/1/properties")).size(), source_live);
-    EXPECT_EQ(Ids(client_->Get("/targets/1/properties")).size(), target_live);
+    EXPECT_EQ(ExternalIds(client_->Get("/sources/1/properties")).size(), source_live);
+    EXPECT_EQ(ExternalIds(client_->Get("/targets/1/properties")).size(), target_live);
     EXPECT_EQ(Manual().size(), target_manual);
   }
 
@@ -79,7 +70,7 @@ class CountsApiTest : public ::testing::Test {
     for (simdjson::dom::element e : simdjson::dom::array(doc.root())) {
       EXPECT_TRUE(bool(e["manually_modified"])) << simdjson::to_string(e);
     }
-    return Ids(r);
+    return ExternalIds(r);
   }
 
   TestServer server_;
@@ -155,7 +146,7 @@ TEST_F(CountsApiTest, ManualListPagesLikeEveryList) {
   // The whole list, streamed in pieces.
   HttpResponse all = client_->Get("/targets/1/properties?manually_modified=true");
   EXPECT_EQ(all.Header("transfer-encoding"), "chunked");
-  EXPECT_EQ(Ids(all), edited);
+  EXPECT_EQ(ExternalIds(all), edited);
   // Pages of 50: 50, 50, 30, then none.
   V walked;
   std::string after;
@@ -170,10 +161,10 @@ TEST_F(CountsApiTest, ManualListPagesLikeEveryList) {
   EXPECT_EQ(pages, 3);
   EXPECT_EQ(walked, edited);
   // `1` means true, `false` / `0` mean every listing.
-  EXPECT_EQ(Ids(client_->Get("/targets/1/properties?manually_modified=1&limit=2")),
+  EXPECT_EQ(ExternalIds(client_->Get("/targets/1/properties?manually_modified=1&limit=2")),
             (V{edited[0], edited[1]}));
-  EXPECT_EQ(Ids(client_->Get("/targets/1/properties?manually_modified=false")).size(), 260u);
-  EXPECT_EQ(Ids(client_->Get("/targets/1/properties?manually_modified=0&limit=3")),
+  EXPECT_EQ(ExternalIds(client_->Get("/targets/1/properties?manually_modified=false")).size(), 260u);
+  EXPECT_EQ(ExternalIds(client_->Get("/targets/1/properties?manually_modified=0&limit=3")),
             (V{"k1000", "k1001", "k1002"}));
   // With changed_since: the edits after that seq only.
   JsonDoc last = ParseJson(client_->Put("/targets/1/properties/k1000", R"({"late":1})").body);
