@@ -8,6 +8,7 @@
 
 #include "engine/api_keys.h"
 #include "engine/canonical_json.h"
+#include "engine/counts.h"
 #include "engine/engine_impl.h"
 #include "engine/keys.h"
 #include "views_generated.h"
@@ -44,6 +45,22 @@ StatusOr<std::vector<Info>> ListCatalog(EngineImpl* impl, TenantId tenant, std::
   }
   SYNCMGR_RETURN_IF_ERROR(it->status("list catalog"));
   return out;
+}
+
+// Fills in the counts of a source or target read from the catalog.
+Status AddCounts(EngineImpl* impl, TenantId tenant, SourceInfo* info) {
+  SYNCMGR_ASSIGN_OR_RETURN(StreamCounts c, ReadStreamCounts(impl->store(), tenant,
+                                                            {StreamKind::kSource, info->id}));
+  info->live_count = c.live;
+  return Status::Ok();
+}
+
+Status AddCounts(EngineImpl* impl, TenantId tenant, TargetInfo* info) {
+  SYNCMGR_ASSIGN_OR_RETURN(StreamCounts c, ReadStreamCounts(impl->store(), tenant,
+                                                            {StreamKind::kTarget, info->id}));
+  info->live_count = c.live;
+  info->manual_count = c.manual;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -129,18 +146,25 @@ StatusOr<SourceInfo> Engine::CreateSource(TenantId tenant, const SourceSpec& spe
   BuildSourceCreated(&op.builder(), op.next_seq(), op.time_us(), info);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
   SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
+  info.live_count = 0;
   return info;
 }
 
 StatusOr<SourceInfo> Engine::GetSource(TenantId tenant, uint32_t source_id) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
-  return impl_->ReadSource(tenant, source_id);
+  SYNCMGR_ASSIGN_OR_RETURN(SourceInfo info, impl_->ReadSource(tenant, source_id));
+  SYNCMGR_RETURN_IF_ERROR(AddCounts(impl_.get(), tenant, &info));
+  return info;
 }
 
 StatusOr<std::vector<SourceInfo>> Engine::ListSources(TenantId tenant) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
-  return ListCatalog<SourceInfo>(impl_.get(), tenant, keys::SourceRecordPrefix(tenant),
-                                 keys::DecodeSourceRecord, &EngineImpl::ReadSource);
+  SYNCMGR_ASSIGN_OR_RETURN(
+      std::vector<SourceInfo> sources,
+      ListCatalog<SourceInfo>(impl_.get(), tenant, keys::SourceRecordPrefix(tenant),
+                              keys::DecodeSourceRecord, &EngineImpl::ReadSource));
+  for (SourceInfo& info : sources) SYNCMGR_RETURN_IF_ERROR(AddCounts(impl_.get(), tenant, &info));
+  return sources;
 }
 
 StatusOr<TargetInfo> Engine::CreateTarget(TenantId tenant, const TargetSpec& spec) {
@@ -166,18 +190,26 @@ StatusOr<TargetInfo> Engine::CreateTarget(TenantId tenant, const TargetSpec& spe
   BuildTargetCreated(&op.builder(), op.next_seq(), op.time_us(), info);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
   SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
+  info.live_count = 0;
+  info.manual_count = 0;
   return info;
 }
 
 StatusOr<TargetInfo> Engine::GetTarget(TenantId tenant, uint32_t target_id) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
-  return impl_->ReadTarget(tenant, target_id);
+  SYNCMGR_ASSIGN_OR_RETURN(TargetInfo info, impl_->ReadTarget(tenant, target_id));
+  SYNCMGR_RETURN_IF_ERROR(AddCounts(impl_.get(), tenant, &info));
+  return info;
 }
 
 StatusOr<std::vector<TargetInfo>> Engine::ListTargets(TenantId tenant) {
   SYNCMGR_RETURN_IF_ERROR(impl_->Slot(tenant).status());
-  return ListCatalog<TargetInfo>(impl_.get(), tenant, keys::TargetRecordPrefix(tenant),
-                                 keys::DecodeTargetRecord, &EngineImpl::ReadTarget);
+  SYNCMGR_ASSIGN_OR_RETURN(
+      std::vector<TargetInfo> targets,
+      ListCatalog<TargetInfo>(impl_.get(), tenant, keys::TargetRecordPrefix(tenant),
+                              keys::DecodeTargetRecord, &EngineImpl::ReadTarget));
+  for (TargetInfo& info : targets) SYNCMGR_RETURN_IF_ERROR(AddCounts(impl_.get(), tenant, &info));
+  return targets;
 }
 
 StatusOr<uint64_t> Engine::LastSeq(TenantId tenant) {

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/counts.h"
 #include "engine/keys.h"
 #include "views_generated.h"
 
@@ -229,6 +230,14 @@ Status EngineImpl::Open() {
   so.secondary_path = options_.secondary_path;
   so.env = options_.env;
   SYNCMGR_ASSIGN_OR_RETURN(store_, Store::Open(so));
+  if (store_->upgrade_pending()) {
+    // An older directory opened read-write: build the views format 3 adds
+    // and commit them with the format record, in one batch, before anything
+    // else writes (a crash leaves the old format: the next open redoes it).
+    rocksdb::WriteBatch views;
+    SYNCMGR_RETURN_IF_ERROR(AddCountViews(*store_, &views));
+    SYNCMGR_RETURN_IF_ERROR(store_->CommitUpgrade(&views));
+  }
   return LoadTenants();
 }
 

@@ -138,6 +138,17 @@ StatusOr<Bitmap> DecodeBitmap(std::string_view bytes) {
   }
 }
 
+std::string EncodeStreamMeta(int format, uint32_t next_dense_id, uint64_t live_count,
+                             uint64_t manual_count) {
+  flatbuffers::FlatBufferBuilder b(64);
+  if (format >= kFormatCounts) {
+    b.Finish(fb::CreateStreamMeta(b, next_dense_id, live_count, manual_count));
+  } else {
+    b.Finish(fb::CreateStreamMeta(b, next_dense_id));
+  }
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
 StatusOr<TenantViews> LoadTenantViews(const Store& store, TenantId tenant) {
   TenantViews v;
   std::string value;
@@ -204,8 +215,13 @@ StatusOr<TenantViews> LoadTenantViews(const Store& store, TenantId tenant) {
 }
 
 ViewFolder::ViewFolder(TenantId tenant, TenantViews* views, rocksdb::WriteBatch* batch,
-                       const Store* store)
-    : tenant_(tenant), views_(views), batch_(batch), store_(store) {}
+                       const Store* store, int format)
+    : tenant_(tenant),
+      views_(views),
+      batch_(batch),
+      store_(store),
+      counts_((format != 0 ? format : store != nullptr ? store->format() : kFormatVersion) >=
+              kFormatCounts) {}
 
 Bitmap* ViewFolder::Mutable(BitmapPtr* p) {
   // Copy on write: the committed TenantViews may share this bitmap.
@@ -217,28 +233,44 @@ Bitmap* ViewFolder::Mutable(BitmapPtr* p) {
   return const_cast<Bitmap*>(p->get());
 }
 
-StatusOr<BitmapPtr> ViewFolder::Live(StreamRef stream) {
-  auto it = views_->live.find(StreamKey(stream));
-  if (it != views_->live.end()) return it->second;
+Status ViewFolder::LoadBitmap(Cf cf, const std::string& key, BitmapPtr* slot, bool* loaded) {
+  if (*loaded) return Status::Ok();
   Bitmap bm;
   if (store_ != nullptr) {
     std::string bytes;
-    Status s = store_->Get(Cf::kBitmaps, keys::LiveBitmap(tenant_, stream), &bytes);
+    Status s = store_->Get(cf, key, &bytes);
     if (s.ok()) {
       SYNCMGR_ASSIGN_OR_RETURN(bm, DecodeBitmap(bytes));
     } else if (s.code() != Code::kNotFound) {
       return s;
     }
   }
-  auto ptr = std::make_shared<const Bitmap>(std::move(bm));
-  views_->live[StreamKey(stream)] = ptr;
-  return ptr;
+  *slot = std::make_shared<const Bitmap>(std::move(bm));
+  *loaded = true;
+  return Status::Ok();
+}
+
+StatusOr<BitmapPtr> ViewFolder::Live(StreamRef stream) {
+  bool loaded = views_->live.count(StreamKey(stream)) != 0;
+  BitmapPtr& slot = views_->live[StreamKey(stream)];
+  SYNCMGR_RETURN_IF_ERROR(
+      LoadBitmap(Cf::kBitmaps, keys::LiveBitmap(tenant_, stream), &slot, &loaded));
+  return slot;
 }
 
 StatusOr<Bitmap*> ViewFolder::MutableLive(StreamRef stream) {
   SYNCMGR_RETURN_IF_ERROR(Live(stream).status());
   touched_live_.insert(StreamKey(stream));
   return Mutable(&views_->live[StreamKey(stream)]);
+}
+
+StatusOr<Bitmap*> ViewFolder::MutableManual(StreamRef target) {
+  bool loaded = views_->manual.count(StreamKey(target)) != 0;
+  BitmapPtr& slot = views_->manual[StreamKey(target)];
+  SYNCMGR_RETURN_IF_ERROR(
+      LoadBitmap(Cf::kManual, keys::ManualBitmap(tenant_, target.id), &slot, &loaded));
+  touched_manual_.insert(StreamKey(target));
+  return Mutable(&slot);
 }
 
 Status ViewFolder::Apply(const fb::Event& ev) {
@@ -373,6 +405,15 @@ Status ViewFolder::ApplyProperty(const fb::Event& ev, const fb::PropertyChanged&
   } else {
     live->add(p.dense_id());
   }
+  if (counts_ && stream.kind == StreamKind::kTarget) {
+    // Live and last changed by hand: an open conflict (manual_count).
+    SYNCMGR_ASSIGN_OR_RETURN(Bitmap * manual, MutableManual(stream));
+    if (!removed && p.cause() == fb::CauseKind::Manual) {
+      manual->add(p.dense_id());
+    } else {
+      manual->remove(p.dense_id());
+    }
+  }
 
   // Remember the change for every sync pair that has not seen it yet.
   for (auto& [pair, state] : views_->pairs) {
@@ -421,10 +462,27 @@ void ViewFolder::Finish() {
                                 views_->next_target_id, views_->next_import_id,
                                 views_->next_sync_id, views_->last_time_us));
   batch_->Put(store_cf(Cf::kMeta), S(keys::TenantMeta(tenant_)), S(b));
+  // Before format 3 a stream's meta changes only with its next dense id;
+  // from it on, also with its counts, which every property event may change.
+  if (counts_) touched_streams_.insert(touched_live_.begin(), touched_live_.end());
   for (uint64_t sk : touched_streams_) {
-    b.Clear();
-    b.Finish(fb::CreateStreamMeta(b, views_->next_dense[sk]));
-    batch_->Put(store_cf(Cf::kMeta), S(keys::StreamMeta(tenant_, StreamOf(sk))), S(b));
+    uint64_t live_count = 0, manual_count = 0;
+    if (counts_) {
+      const BitmapPtr& live = views_->live[sk];
+      if (live) live_count = live->cardinality();
+      auto manual = views_->manual.find(sk);
+      if (manual != views_->manual.end() && manual->second) {
+        manual_count = manual->second->cardinality();
+      }
+    }
+    batch_->Put(
+        store_cf(Cf::kMeta), S(keys::StreamMeta(tenant_, StreamOf(sk))),
+        S(EncodeStreamMeta(counts_ ? kFormatCounts : 0, views_->next_dense[sk], live_count,
+                           manual_count)));
+  }
+  for (uint64_t sk : touched_manual_) {
+    batch_->Put(store_cf(Cf::kManual), S(keys::ManualBitmap(tenant_, StreamOf(sk).id)),
+                S(EncodeBitmap(*views_->manual[sk])));
   }
   for (const auto& key : touched_pairs_) {
     const PairState& ps = views_->pairs[key];
@@ -444,6 +502,7 @@ void ViewFolder::Finish() {
   touched_streams_.clear();
   touched_pairs_.clear();
   touched_live_.clear();
+  touched_manual_.clear();
   if (store_ != nullptr) SortPuts(batch_, *store_);
 }
 

@@ -56,6 +56,9 @@ struct TenantViews {
   uint64_t next_sync_id = 1;
   std::map<uint64_t, uint32_t> next_dense;   // StreamKey -> next dense id
   std::map<uint64_t, BitmapPtr> live;         // StreamKey -> live dense ids (loaded lazily)
+  // StreamKey of a target -> its live dense ids whose last change was manual
+  // (loaded lazily; kept from on-disk format 3 on).
+  std::map<uint64_t, BitmapPtr> manual;
   std::map<std::pair<uint32_t, uint32_t>, PairState> pairs;  // (source, target)
 };
 
@@ -64,16 +67,36 @@ struct TenantViews {
 std::string EncodeBitmap(const Bitmap& bitmap);
 StatusOr<Bitmap> DecodeBitmap(std::string_view bytes);
 
+// The StreamMeta record the fold writes for a stream at on-disk format
+// `format`: the counts only from kFormatCounts on (a directory of an older
+// format is folded as it was written, so VerifyViews compares like with
+// like). Shared with the format upgrade (upgrade.h), which must write the
+// very bytes the fold would.
+std::string EncodeStreamMeta(int format, uint32_t next_dense_id, uint64_t live_count,
+                             uint64_t manual_count);
+
 // Loads a tenant's views from `store` (empty views if the tenant is new).
 // Live bitmaps are loaded lazily by ViewFolder / LiveSet.
 StatusOr<TenantViews> LoadTenantViews(const Store& store, TenantId tenant);
 
 // Applies events to views, writing view records into a batch.
+//
+// From on-disk format 3 (kFormatCounts) on, the fold also keeps, per
+// target, the set of live dense ids whose last change was manual (the
+// `manual` family: what GET /targets/{id}/properties?manually_modified=true
+// lists), and writes each touched stream's StreamMeta with its live
+// and manual counts (what live_count / manual_count answer in O(1)). Both
+// are written whenever a property event touches the stream, so whether a
+// record exists, like its value, is a function of the log alone.
 class ViewFolder {
  public:
   // `views` is modified in place; `batch` receives the view records; `store`
-  // is where not-yet-loaded live bitmaps are read from.
-  ViewFolder(TenantId tenant, TenantViews* views, rocksdb::WriteBatch* batch, const Store* store);
+  // is where not-yet-loaded bitmaps are read from. `format`: the on-disk
+  // format whose views to write; 0 means the store's (Store::format(), or
+  // kFormatVersion without a store). VerifyViews folds a directory of an
+  // older format at that format.
+  ViewFolder(TenantId tenant, TenantViews* views, rocksdb::WriteBatch* batch, const Store* store,
+             int format = 0);
 
   // Applies one event. REQUIRES: event.seq() == views->last_seq + 1.
   Status Apply(const fb::Event& event);
@@ -87,6 +110,10 @@ class ViewFolder {
   Status ApplyProperty(const fb::Event& ev, const fb::PropertyChanged& p);
   Status ApplySyncCompleted(const fb::Event& ev, const fb::SyncCompleted& s);
   StatusOr<Bitmap*> MutableLive(StreamRef stream);
+  // The manual set of a target, loaded on first use, marked as touched.
+  StatusOr<Bitmap*> MutableManual(StreamRef target);
+  // Loads the bitmap at `key` of `cf` into `*slot` unless `*loaded`.
+  Status LoadBitmap(Cf cf, const std::string& key, BitmapPtr* slot, bool* loaded);
   static Bitmap* Mutable(BitmapPtr* p);
   rocksdb::ColumnFamilyHandle* store_cf(Cf which) const { return store_->cf(which); }
 
@@ -94,7 +121,9 @@ class ViewFolder {
   TenantViews* views_;
   rocksdb::WriteBatch* batch_;
   const Store* store_;
+  const bool counts_;  // format >= kFormatCounts: keep the manual sets and the counts
   std::set<uint64_t> touched_live_;
+  std::set<uint64_t> touched_manual_;
   std::set<uint64_t> touched_streams_;
   std::set<std::pair<uint32_t, uint32_t>> touched_pairs_;
 };

@@ -424,6 +424,20 @@ bool DecodeTargetDirty(std::string_view key, TenantId* tenant, uint32_t* source_
   return DecodeTenantTagPair(key, 'T', tenant, source_id, target_id);
 }
 
+// ---- manual -------------------------------------------------------------------
+
+std::string ManualBitmap(TenantId tenant, uint32_t target_id) {
+  std::string k;
+  PutU32(&k, tenant);
+  PutU32(&k, target_id);
+  return k;
+}
+
+bool DecodeManualBitmap(std::string_view key, TenantId* tenant, uint32_t* target_id) {
+  Reader r(key);
+  return r.U32(tenant) && r.U32(target_id) && r.Done();
+}
+
 // ---- delivery -----------------------------------------------------------------
 
 std::string DeliveryState(TenantId tenant, uint32_t target_id) {

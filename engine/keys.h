@@ -42,6 +42,9 @@
 //                                                                delivery cursor and
 //                                                                state; delivery_store.cc)
 //             | tenant 'X' target:u32 dead_letter_id:u64      -> DeadLetter
+//   manual   := tenant target:u32                             -> roaring (the target's
+//                                                                live ids whose last
+//                                                                change was manual)
 //
 // Every key kind has an encoder (`Log`, `State`, ...) and a decoder
 // (`DecodeLog`, `DecodeState`, ...). A decoder returns false, leaving its
@@ -185,6 +188,10 @@ bool DecodeSourceDirty(std::string_view key, TenantId* tenant, uint32_t* source_
 std::string TargetDirty(TenantId tenant, uint32_t source_id, uint32_t target_id);
 bool DecodeTargetDirty(std::string_view key, TenantId* tenant, uint32_t* source_id,
                        uint32_t* target_id);
+
+// The manually edited live ids of a target (the `manual` family, format 3).
+std::string ManualBitmap(TenantId tenant, uint32_t target_id);
+bool DecodeManualBitmap(std::string_view key, TenantId* tenant, uint32_t* target_id);
 
 std::string DeliveryState(TenantId tenant, uint32_t target_id);
 bool DecodeDeliveryState(std::string_view key, TenantId* tenant, uint32_t* target_id);

@@ -50,12 +50,21 @@ CatalogRecord CatalogOf(TenantId tenant, const fb::Event& ev) {
       }
       info.max_removal_ratio = sc->max_removal_ratio();
       info.created_at_us = ev.time_us();
+      // SPEC §4: the object GET /sources/{id} answered when it was created.
+      info.live_count = 0;
       return info;
     }
     case fb::EventBody::TargetCreated: {
       const auto* tc = ev.body_as_TargetCreated();
-      return TargetInfo{tc->target_id(), Str(tc->name()), Str(tc->type()), Str(tc->config_json()),
-                        ev.time_us()};
+      TargetInfo info;
+      info.id = tc->target_id();
+      info.name = Str(tc->name());
+      info.type = Str(tc->type());
+      info.config_json = Str(tc->config_json());
+      info.created_at_us = ev.time_us();
+      info.live_count = 0;  // as GET /targets/{id} answered it then
+      info.manual_count = 0;
+      return info;
     }
     case fb::EventBody::FeedTokenCreated: {
       const auto* ft = ev.body_as_FeedTokenCreated();

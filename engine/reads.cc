@@ -3,6 +3,8 @@
 //
 // Every read is bounded by the tenant's committed last_seq, so records that
 // an operation wrote ahead of its commit are never seen.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "engine/engine.h"
@@ -71,6 +73,50 @@ StatusOr<bool> FromEvent(EngineImpl* e, TenantId tenant, uint64_t seq, PropertyR
   return true;
 }
 
+// The record of a live property's state, without its data.
+void RowFromState(std::string_view ext, const fb::PropertyState& st, PropertyRecord* r) {
+  r->external_id.assign(ext);
+  r->hash = FromFb(st.hash()).Hex();
+  r->version = st.version();
+  r->updated_at_us = st.updated_at_us();
+  r->seq = st.seq();
+  r->source_id = st.source_id();
+  r->manually_modified = st.manually_modified();
+  r->removed = false;
+}
+
+// Reads the data of `rows` (rows[i]'s is in the log record data_keys[i])
+// with one MultiGet. The data of consecutive rows lies anywhere in the log
+// (external_id order is not log order); one batched, seq-sorted lookup
+// costs far less than as many Gets.
+Status FillData(EngineImpl* e, TenantId tenant, const rocksdb::ReadOptions& ro,
+                const std::vector<std::string>& data_keys, std::vector<PropertyRecord>* rows) {
+  std::vector<rocksdb::Slice> slices(data_keys.begin(), data_keys.end());
+  std::vector<rocksdb::PinnableSlice> values(slices.size());
+  std::vector<rocksdb::Status> statuses(slices.size());
+  Store& store = e->store();
+  store.db()->MultiGet(ro, store.cf(Cf::kLog), slices.size(), slices.data(), values.data(),
+                       statuses.data());
+  std::string bytes;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    PropertyRecord& row = (*rows)[i];
+    if (statuses[i].IsNotFound()) {
+      return Status::Corruption(
+          fmt::format("tenant {}: log record of {} is missing", tenant, row.external_id));
+    }
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "list");
+    bytes.assign(values[i].data(), values[i].size());  // aligned copy for FlatBuffers
+    SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
+    const fb::PropertyChanged* p = ev->body_as_PropertyChanged();
+    if (p == nullptr || p->data() == nullptr) {
+      return Status::Corruption(
+          fmt::format("tenant {}: log record of {} holds no data", tenant, row.external_id));
+    }
+    row.data.assign(p->data()->data(), p->data()->size());
+  }
+  return Status::Ok();
+}
+
 // Current state, in external_id order.
 class StateCursor final : public PropertyCursor {
  public:
@@ -98,9 +144,7 @@ class StateCursor final : public PropertyCursor {
   Status status() const override { return status_; }
 
  private:
-  // Rows read ahead: their data is fetched with one MultiGet. The data of
-  // consecutive rows lies anywhere in the log (external_id order is not log
-  // order); one batched, seq-sorted lookup costs far less than as many Gets.
+  // Rows read ahead: their data is fetched with one MultiGet (FillData).
   static constexpr size_t kReadAhead = 128;
 
   // Reads the next rows (their states, then their data); false at the end
@@ -119,57 +163,21 @@ class StateCursor final : public PropertyCursor {
         status_ = Status::Corruption("malformed state key");
         return false;
       }
-      bool skip = st->removed() || (options_.changed_since && st->seq() <= *options_.changed_since);
+      bool skip = st->removed() ||
+                  (options_.changed_since && st->seq() <= *options_.changed_since) ||
+                  (options_.manually_modified && !st->manually_modified());
       if (!skip) {
-        PropertyRecord& r = ready_.emplace_back();
-        r.external_id.assign(ext);
-        r.hash = FromFb(st->hash()).Hex();
-        r.version = st->version();
-        r.updated_at_us = st->updated_at_us();
-        r.seq = st->seq();
-        r.source_id = st->source_id();
-        r.manually_modified = st->manually_modified();
-        r.removed = false;
+        RowFromState(ext, *st, &ready_.emplace_back());
         data_keys.push_back(keys::Log(tenant_, st->data_seq()));
       }
       it_->Next();
     }
     if (status_.ok()) status_ = it_->status("list");
     if (!status_.ok() || ready_.empty()) return false;
-    std::vector<rocksdb::Slice> slices(data_keys.begin(), data_keys.end());
-    std::vector<rocksdb::PinnableSlice> values(slices.size());
-    std::vector<rocksdb::Status> statuses(slices.size());
-    Store& store = e_->store();
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;  // like the state scan: a full listing must not evict the hot set
-    store.db()->MultiGet(ro, store.cf(Cf::kLog), slices.size(), slices.data(), values.data(),
-                         statuses.data());
-    std::string bytes;
-    for (size_t i = 0; i < ready_.size(); ++i) {
-      if (statuses[i].IsNotFound()) {
-        status_ = Status::Corruption(fmt::format("tenant {}: log record of {} is missing", tenant_,
-                                                 ready_[i].external_id));
-        return false;
-      }
-      if (!statuses[i].ok()) {
-        status_ = FromRocks(statuses[i], "list");
-        return false;
-      }
-      bytes.assign(values[i].data(), values[i].size());  // aligned copy for FlatBuffers
-      StatusOr<const fb::Event*> ev = ReadEvent(bytes);
-      if (!ev.ok()) {
-        status_ = ev.status();
-        return false;
-      }
-      const fb::PropertyChanged* p = (*ev)->body_as_PropertyChanged();
-      if (p == nullptr || p->data() == nullptr) {
-        status_ = Status::Corruption(fmt::format("tenant {}: log record of {} holds no data",
-                                                 tenant_, ready_[i].external_id));
-        return false;
-      }
-      ready_[i].data.assign(p->data()->data(), p->data()->size());
-    }
-    return true;
+    status_ = FillData(e_, tenant_, ro, data_keys, &ready_);
+    return status_.ok();
   }
 
   std::vector<PropertyRecord> ready_;
@@ -219,7 +227,7 @@ class AsOfCursor final : public PropertyCursor {
         status_ = live.status();
         return false;
       }
-      if (*live) {
+      if (*live && (!options_.manually_modified || out->manually_modified)) {
         ++emitted_;
         return true;
       }
@@ -249,6 +257,124 @@ class AsOfCursor final : public PropertyCursor {
   std::string key_id_;    // the external_id of the last key decoded
   uint64_t key_seq_ = 0;  // its seq
   std::string group_;     // the external_id whose keys are being read
+  uint64_t emitted_ = 0;
+  Status status_;
+};
+
+// The live properties of a target whose last change was manual, now, in
+// external_id order: from the target's manual bitmap (format 3 on; fold.h).
+// Init resolves every id of the set (dense -> external_id, one MultiGet)
+// and sorts them; rows are then read in batches (states, then data, each
+// one MultiGet). So a call costs O(M log M) in the M manual edits of the
+// target, plus the rows it returns — not the size of the target. All reads
+// are at one snapshot (none on a secondary, which is frozen between
+// catch-ups anyway), so the set and the states agree.
+class ManualCursor final : public PropertyCursor {
+ public:
+  ManualCursor(EngineImpl* e, TenantId tenant, uint32_t target_id, const ListOptions& o)
+      : e_(e), tenant_(tenant), stream_{StreamKind::kTarget, target_id}, options_(o) {
+    if (e->options().secondary_path.empty()) ro_.snapshot = e->store().db()->GetSnapshot();
+  }
+  ~ManualCursor() override {
+    if (ro_.snapshot != nullptr) e_->store().db()->ReleaseSnapshot(ro_.snapshot);
+  }
+  ManualCursor(const ManualCursor&) = delete;
+  ManualCursor& operator=(const ManualCursor&) = delete;
+
+  Status Init() {
+    Store& store = e_->store();
+    std::string bytes;
+    rocksdb::Status s = store.db()->Get(ro_, store.cf(Cf::kManual),
+                                        keys::ManualBitmap(tenant_, stream_.id), &bytes);
+    if (s.IsNotFound()) return Status::Ok();  // no property yet
+    SYNCMGR_RETURN_IF_ERROR(FromRocks(s, "list manual edits"));
+    SYNCMGR_ASSIGN_OR_RETURN(Bitmap manual, DecodeBitmap(bytes));
+    std::vector<std::string> dense_keys;
+    dense_keys.reserve(manual.cardinality());
+    for (uint32_t id : manual) dense_keys.push_back(keys::Dense(tenant_, stream_, id));
+    std::vector<rocksdb::Slice> slices(dense_keys.begin(), dense_keys.end());
+    std::vector<rocksdb::PinnableSlice> values(slices.size());
+    std::vector<rocksdb::Status> statuses(slices.size());
+    store.db()->MultiGet(ro_, store.cf(Cf::kDense), slices.size(), slices.data(), values.data(),
+                         statuses.data());
+    ids_.reserve(slices.size());
+    for (size_t i = 0; i < slices.size(); ++i) {
+      if (statuses[i].IsNotFound()) {
+        return Status::Corruption(
+            fmt::format("tenant {}: target {}: a manual edit's dense id has no external_id",
+                        tenant_, stream_.id));
+      }
+      SYNCMGR_RETURN_IF_ERROR(FromRocks(statuses[i], "list manual edits"));
+      std::string_view ext = values[i].ToStringView();
+      if (!options_.after || ext > *options_.after) ids_.emplace_back(ext);
+    }
+    std::sort(ids_.begin(), ids_.end());
+    return Status::Ok();
+  }
+
+  bool Next(PropertyRecord* out) override {
+    if (options_.limit != 0 && emitted_ >= options_.limit) return false;
+    if (pos_ == ready_.size() && !Fill()) return false;
+    *out = std::move(ready_[pos_++]);
+    ++emitted_;
+    return true;
+  }
+
+  Status status() const override { return status_; }
+
+ private:
+  static constexpr size_t kBatch = 128;
+
+  bool Fill() {
+    ready_.clear();
+    pos_ = 0;
+    Store& store = e_->store();
+    while (status_.ok() && ready_.empty() && next_ < ids_.size()) {
+      size_t n = std::min(kBatch, ids_.size() - next_);
+      if (options_.limit != 0) n = std::min<uint64_t>(n, options_.limit - emitted_);
+      std::vector<std::string> state_keys;
+      for (size_t i = 0; i < n; ++i) {
+        state_keys.push_back(keys::State(tenant_, stream_, ids_[next_ + i]));
+      }
+      std::vector<rocksdb::Slice> slices(state_keys.begin(), state_keys.end());
+      std::vector<rocksdb::PinnableSlice> values(n);
+      std::vector<rocksdb::Status> statuses(n);
+      store.db()->MultiGet(ro_, store.cf(Cf::kState), n, slices.data(), values.data(),
+                           statuses.data());
+      std::vector<std::string> data_keys;
+      std::string aligned;
+      for (size_t i = 0; i < n; ++i) {
+        const std::string& ext = ids_[next_ + i];
+        if (!statuses[i].ok()) {
+          status_ = statuses[i].IsNotFound()
+                        ? Status::Corruption(fmt::format(
+                              "tenant {}: manual edit {} has no state", tenant_, ext))
+                        : FromRocks(statuses[i], "list manual edits");
+          return false;
+        }
+        const fb::PropertyState* st = ParseStateRecord(values[i].ToStringView(), &aligned);
+        // The set and the states are read at one snapshot; the checks keep a
+        // damaged view from listing what is not a live manual edit.
+        if (st->removed() || !st->manually_modified()) continue;
+        if (options_.changed_since && st->seq() <= *options_.changed_since) continue;
+        RowFromState(ext, *st, &ready_.emplace_back());
+        data_keys.push_back(keys::Log(tenant_, st->data_seq()));
+      }
+      next_ += n;
+      if (!ready_.empty()) status_ = FillData(e_, tenant_, ro_, data_keys, &ready_);
+    }
+    return status_.ok() && !ready_.empty();
+  }
+
+  EngineImpl* e_;
+  TenantId tenant_;
+  StreamRef stream_;
+  ListOptions options_;
+  rocksdb::ReadOptions ro_;
+  std::vector<std::string> ids_;  // sorted external_ids after options_.after
+  size_t next_ = 0;               // next index into ids_ to read
+  std::vector<PropertyRecord> ready_;
+  size_t pos_ = 0;
   uint64_t emitted_ = 0;
   Status status_;
 };
@@ -299,6 +425,17 @@ StatusOr<std::unique_ptr<PropertyCursor>> Engine::ListProperties(TenantId tenant
                                                                  const ListOptions& options) {
   SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->Slot(tenant));
   SYNCMGR_RETURN_IF_ERROR(CheckStream(impl_.get(), tenant, stream));
+  if (options.manually_modified && stream.kind != StreamKind::kTarget) {
+    return Status::InvalidArgument(
+        "manually_modified applies to targets only: a source's properties are never edited by "
+        "hand");
+  }
+  if (options.manually_modified && !options.as_of_seq &&
+      impl_->store().format() >= kFormatCounts) {
+    auto cursor = std::make_unique<ManualCursor>(impl_.get(), tenant, stream.id, options);
+    SYNCMGR_RETURN_IF_ERROR(cursor->Init());
+    return std::unique_ptr<PropertyCursor>(std::move(cursor));
+  }
   if (options.as_of_seq) {
     ListOptions o = options;
     o.as_of_seq = std::min(*options.as_of_seq, slot->last_seq.load());

@@ -89,8 +89,12 @@ StatusOr<std::vector<TenantBound>> TenantBounds(Store& src, const rocksdb::ReadO
 // `out`: the log records up to the bound are copied, the views rebuilt.
 // Tenants are listed by their catalog record, which their first event
 // (seq 1) writes, so a tenant whose log starts after the bound is absent.
+//
+// `format`: the on-disk format whose views to write (VerifyViews folds at
+// the format of the directory it compares with; a replay writes a new
+// directory, of this build's format).
 Status Fold(Store& src, const rocksdb::ReadOptions& ro, Store* out, const ReplayBounds& bounds,
-            const ProgressFn& progress) {
+            const ProgressFn& progress, int format) {
   SYNCMGR_ASSIGN_OR_RETURN(std::vector<TenantBound> tenants, TenantBounds(src, ro, bounds));
   uint64_t total = 0;
   for (const TenantBound& t : tenants) total += t.last_seq;
@@ -100,7 +104,7 @@ Status Fold(Store& src, const rocksdb::ReadOptions& ro, Store* out, const Replay
   for (const TenantBound& t : tenants) {
     if (t.last_seq == 0) continue;
     TenantViews views;
-    ViewFolder folder(t.tenant, &views, &batch, out);
+    ViewFolder folder(t.tenant, &views, &batch, out, format);
     uint64_t expect = 1;
     // Seqs 1..last_seq of the tenant.
     std::unique_ptr<StoreIterator> it = src.NewRangeIterator(
@@ -205,7 +209,8 @@ Status Engine::ReplayInto(const std::string& out_path, const ReplayOptions& opti
     std::unique_ptr<Store> dest = std::move(*opened);
     FoldSnapshot snap(impl_.get());
     s = Fold(impl_->store(), snap.read_options(), dest.get(),
-             ReplayBounds{options.as_of_seq, options.as_of_time_us}, options.progress);
+             ReplayBounds{options.as_of_seq, options.as_of_time_us}, options.progress,
+             kFormatVersion);
   }  // the output store is closed here, before the rename
   if (s.ok()) {
     fs::rename(staging, out, ec);
@@ -235,7 +240,7 @@ Status Engine::VerifyViews(std::vector<std::string>* diffs, size_t max_diffs,
     // even while writers go on.
     FoldSnapshot snap(impl_.get());
     const rocksdb::ReadOptions& ro = snap.read_options();
-    result = Fold(live, ro, fresh.get(), {}, progress);
+    result = Fold(live, ro, fresh.get(), {}, progress, live.format());
     for (Cf cf : kViewCfs) {
       if (!result.ok() || diffs->size() >= max_diffs) break;
       std::unique_ptr<StoreIterator> a = live.NewPrefixIterator(cf, "", IterOptions(ro));

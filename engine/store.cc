@@ -22,9 +22,9 @@ namespace {
 
 constexpr std::array<std::string_view, kNumCfs> kCfNames = {
     "log", "stream", "state", "history", "dense", "catalog", "auth", "oplog", "meta", "bitmaps",
-    "delivery"};
+    "delivery", "manual"};
 // The format that introduced each column family, indexed by Cf.
-constexpr std::array<int, kNumCfs> kCfSince = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2};
+constexpr std::array<int, kNumCfs> kCfSince = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3};
 
 // The directory's format record, in the `default` column family: the
 // version in decimal. Absent in directories no build since the record
@@ -243,7 +243,21 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
         "damaged. Nothing was changed.",
         options.path, recorded));
   }
+  store->info_log_ = db_opts.info_log;
+  store->path_ = options.path;
+  // Without the record, the families say 1 or 2 — or 3 when an upgrade
+  // created the families of format 3 and stopped before its views and
+  // record were written: format 2 then.
+  store->format_ = recorded > 0 ? recorded
+                   : exists     ? std::min(format_by_cfs, kLastFormatWithoutRecord)
+                                : kFormatVersion;
   if (upgrade && recorded < kFormatVersion) {
+    if (store->format_ < kFormatCounts) {
+      // Views to build first (the engine does, then CommitUpgrade): the
+      // record must not claim them before they are there.
+      store->upgrade_pending_ = true;
+      return store;
+    }
     rocksdb::WriteOptions wo;
     wo.sync = true;
     SYNCMGR_RETURN_IF_ERROR(
@@ -251,11 +265,29 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
                   "write the format record"));
     if (exists) {
       rocksdb::Log(rocksdb::InfoLogLevel::INFO_LEVEL, db_opts.info_log,
-                   "syncmgr: data directory format %d upgraded to %d",
-                   recorded > 0 ? recorded : format_by_cfs, kFormatVersion);
+                   "syncmgr: data directory format %d upgraded to %d", store->format_,
+                   kFormatVersion);
     }
+    store->format_ = kFormatVersion;
   }
   return store;
+}
+
+Status Store::CommitUpgrade(rocksdb::WriteBatch* views) {
+  if (!upgrade_pending_) return Status::Internal("no format upgrade is pending");
+  SYNCMGR_RETURN_IF_ERROR(FromRocks(
+      views->Put(default_handle_, kFormatKey, std::to_string(kFormatVersion)), "upgrade batch"));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  SYNCMGR_RETURN_IF_ERROR(FromRocks(
+      db_->Write(wo, views),
+      fmt::format("upgrade data directory {} to on-disk format {}", path_, kFormatVersion)));
+  rocksdb::Log(rocksdb::InfoLogLevel::INFO_LEVEL, info_log_,
+               "syncmgr: data directory format %d upgraded to %d (%u view records added)", format_,
+               kFormatVersion, static_cast<unsigned>(views->Count() - 1));
+  format_ = kFormatVersion;
+  upgrade_pending_ = false;
+  return Status::Ok();
 }
 
 Store::~Store() {

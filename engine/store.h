@@ -13,17 +13,27 @@
 //   bitmaps  roaring bitmaps: live sets, changed-since-last-sync sets (view)
 //   delivery push delivery: cursors and dead letters (delivery_store.cc;
 //            operational state, neither log nor view: replay leaves it out)
+//   manual   per target, its live ids whose last change was manual (view;
+//            format 3)
 //   default  RocksDB's own; holds only the directory's format record
 //
 // On-disk formats (docs/architecture.md, "Format versions"): 1 has every
-// family above but `delivery`, 2 has `delivery` too. A read-write open that
-// upgrades (the default) creates the families a directory lacks and records
-// kFormatVersion in it; the read-only modes, and a read-write open with
-// upgrade = false, open the families it has and leave the others missing
-// (cf() is nullptr for them; Get answers NotFound, iterators are empty). A
-// directory of a newer format — by its record, or by a family this build
-// does not know — is refused in every mode before the engine reads or writes
-// any of it.
+// family above but `delivery` and `manual`, 2 has `delivery` too, 3 has
+// `manual` and the counts in each StreamMeta (fold.h). A read-write open
+// that upgrades (the default) creates the families a directory lacks; a
+// directory of format 3 or later gets the format record at once, an older
+// one once the engine has built the views it lacks (upgrade_pending(),
+// CommitUpgrade: the views and the record in one batch, so a crash leaves
+// the old format and the next open redoes it). Format 3 adds a family so
+// that builds before the format record, which do not read it, still refuse
+// to write a directory whose views they would not keep (RocksDB refuses a
+// read-write open that does not name every family).
+// The read-only modes, and a read-write open with upgrade = false, open the
+// families it has and leave the others missing (cf() is nullptr for them;
+// Get answers NotFound, iterators are empty), and format() tells readers
+// which views to expect. A directory of a newer format — by its record, or
+// by a family this build does not know — is refused in every mode before
+// the engine reads or writes any of it.
 //
 // Thread-safety: the Store is safe for concurrent use (RocksDB is).
 #pragma once
@@ -52,19 +62,29 @@ enum class Cf : int {
   kMeta,
   kBitmaps,
   kDelivery,
+  kManual,
 };
-inline constexpr int kNumCfs = 11;
+inline constexpr int kNumCfs = 12;
 
 // Name of each column family, indexed by Cf.
 std::string_view CfName(Cf cf);
 
 // The newest on-disk format this build reads, and the one it writes.
-inline constexpr int kFormatVersion = 2;
+inline constexpr int kFormatVersion = 3;
+// The first format whose views hold the per-stream counts and the manual
+// bitmaps (fold.h); older directories are read without them (counts.h).
+inline constexpr int kFormatCounts = 3;
+// Directories without a format record are of format 1 or 2 (the record
+// came with format 2; every later format writes it as it creates or
+// upgrades a directory).
+inline constexpr int kLastFormatWithoutRecord = 2;
 
-// The view column families: everything but the log. Rebuild writes these.
-inline constexpr std::array<Cf, 9> kViewCfs = {Cf::kStream, Cf::kState,   Cf::kHistory,
-                                               Cf::kDense,  Cf::kCatalog, Cf::kAuth,
-                                               Cf::kOpLog,  Cf::kMeta,    Cf::kBitmaps};
+// The view column families: everything but the log and delivery. Rebuild
+// writes these.
+inline constexpr std::array<Cf, 10> kViewCfs = {Cf::kStream, Cf::kState,   Cf::kHistory,
+                                                Cf::kDense,  Cf::kCatalog, Cf::kAuth,
+                                                Cf::kOpLog,  Cf::kMeta,    Cf::kBitmaps,
+                                                Cf::kManual};
 
 // How a StoreIterator reads.
 struct IteratorOptions {
@@ -149,6 +169,18 @@ class Store {
   // Writes a batch; `sync` forces the WAL to disk first.
   Status Write(rocksdb::WriteBatch* batch, bool sync);
 
+  // The on-disk format of the directory's views: kFormatVersion once a
+  // read-write open has upgraded it (or created it), else what it was.
+  int format() const { return format_; }
+  // A read-write open of a directory older than kFormatCounts that is to be
+  // upgraded: the views it lacks must be built and committed with
+  // CommitUpgrade before anything else is written.
+  bool upgrade_pending() const { return upgrade_pending_; }
+  // Writes `views` (the records the upgrade adds) and the format record
+  // kFormatVersion in one synced batch; then format() is kFormatVersion.
+  // REQUIRES: upgrade_pending(), and nothing else is using the store yet.
+  Status CommitUpgrade(rocksdb::WriteBatch* views);
+
   // Every key of `which` that starts with `prefix`; every key of `which`
   // when `prefix` is empty. The only way engine/ iterates the store.
   std::unique_ptr<StoreIterator> NewPrefixIterator(Cf which, std::string_view prefix,
@@ -164,6 +196,10 @@ class Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::array<rocksdb::ColumnFamilyHandle*, kNumCfs> handles_{};
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
+  std::shared_ptr<rocksdb::Logger> info_log_;
+  std::string path_;
+  int format_ = kFormatVersion;
+  bool upgrade_pending_ = false;
 };
 
 // Maps a RocksDB status to ours (never leaks rocksdb::Status past engine/).

@@ -93,6 +93,10 @@ struct SourceInfo {
   std::vector<std::string> ignore_fields;
   double max_removal_ratio = 0.2;
   int64_t created_at_us = 0;
+  // Live properties now (SPEC §4 "live_count"). Set by the reads of the
+  // catalog (GetSource, ListSources); 0 from CreateSource and in a
+  // source.created event (LogEvent::catalog: the source as it was created).
+  std::optional<uint64_t> live_count;
 };
 
 struct TargetSpec {
@@ -108,6 +112,11 @@ struct TargetInfo {
   std::string type;
   std::string config_json;  // canonical JSON
   int64_t created_at_us = 0;
+  // Set as on sources (GetTarget, ListTargets, CreateTarget): live
+  // properties now, and of them those whose last change was a manual edit
+  // (SPEC §4 "manual_count": the open conflicts).
+  std::optional<uint64_t> live_count;
+  std::optional<uint64_t> manual_count;
 };
 
 enum class ImportMode { kUpsert, kFull };
@@ -195,6 +204,11 @@ struct ListOptions {
   std::optional<std::string> after;
   // At most this many; 0 means no limit.
   uint64_t limit = 0;
+  // Targets only: only properties whose last change was manual (SPEC §4
+  // `manually_modified=true`). Now: read from the target's manual bitmap,
+  // O(manual edits) per call; with as_of, or in a directory of format 1 or
+  // 2 read without upgrading, a filter over the whole list.
+  bool manually_modified = false;
 };
 
 enum class CauseKind : uint8_t { kNone = 0, kImport = 1, kSync = 2, kManual = 3 };

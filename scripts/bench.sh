@@ -21,6 +21,7 @@
 #      imports, syncs, list streaming (warm, then cold after a restart with
 #      the page cache dropped), GETs and history reads with wrk, RSS per
 #      phase, bytes on disk; every stats answer checked against the generator;
+#      then the dashboard's page loads in headless Chromium (bench/ui/page_load.py);
 #   6. the machine's limits in the same run (bench/e2e/limits.py): parse +
 #      canonical form + hash per core with the engine's code, the disk's
 #      sequential write bandwidth and fsync rate, nginx serving one listing
@@ -172,6 +173,20 @@ compact_args=()
 python3 bench/e2e/run_e2e.py --syncmgr "$SYNCMGR" "${compact_args[@]}" --n "$N" --input-dir "$INPUT" \
   --workdir "$WORKDIR/e2e" --out "$WORKDIR/syncmgr.jsonl" --get-seconds "$GET_SECONDS" ||
   { log "end-to-end run failed or a stats check did not match (see $WORKDIR/e2e)"; FAILED=1; }
+
+# ---- 5b. the dashboard's page loads (issue 19) -----------------------------------
+# Headless Chromium (Debian's chromium + chromium-driver + python3-selenium,
+# scripts/bootstrap.sh); its JSON joins the programs of the run.
+if [ -x /usr/bin/chromedriver ] && /usr/bin/python3 -c 'import selenium' 2>/dev/null; then
+  log "dashboard page loads (N = $N)"
+  mkdir -p "$WORKDIR/programs"
+  /usr/bin/python3 bench/ui/page_load.py --syncmgr "$SYNCMGR" --n "$N" --input "$INPUT/day0.ndjson" \
+    --out "$WORKDIR/programs/ui_page_load.json" >"$WORKDIR/ui_page_load.log" 2>&1 ||
+    { log "dashboard page loads failed (see $WORKDIR/ui_page_load.log)"; FAILED=1;
+      rm -f "$WORKDIR/programs/ui_page_load.json"; }
+else
+  log "dashboard page loads: chromium-driver or python3-selenium missing, skipped"
+fi
 
 # ---- 6. the machine's limits ----------------------------------------------------
 if [ -x "$PROBE" ]; then

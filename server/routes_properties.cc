@@ -74,6 +74,15 @@ ApiResponse ListProperties(const ApiRequest& req, HandlerContext& ctx, StreamKin
   SYNCMGR_ASSIGN_OR_RESPOND(options.as_of_seq, QueryAsOf(req, ctx.engine));
   SYNCMGR_ASSIGN_OR_RESPOND(options.changed_since, QueryUint(req.query, "changed_since", 0,
                                                              std::numeric_limits<uint64_t>::max()));
+  // Targets only: on a source any value is 400 (docs/api.md), as the
+  // engine answers for `true`.
+  if (kind == StreamKind::kSource && req.query.Get("manually_modified")) {
+    return ErrorResponse(Status::InvalidArgument(
+        "'manually_modified' applies to targets only: a source's properties are never edited "
+        "by hand"));
+  }
+  SYNCMGR_ASSIGN_OR_RESPOND(options.manually_modified,
+                            QueryBool(req.query, "manually_modified", false));
   SYNCMGR_ASSIGN_OR_RESPOND(std::unique_ptr<PropertyCursor> cursor,
                             ctx.engine.ListProperties(req.caller.tenant, stream, options));
   auto list =
@@ -138,7 +147,7 @@ void AddPropertyRoutes(Router& router) {
     router.Add(BufferedRoute(
         HttpMethod::kGet, base + "/properties",
         [kind](const ApiRequest& r, HandlerContext& c) { return ListProperties(r, c, kind); },
-        {"limit", "after", "as_of", "changed_since"}));
+        {"limit", "after", "as_of", "changed_since", "manually_modified"}));
     router.Add(BufferedRoute(
         HttpMethod::kGet, base + "/properties/{external_id}",
         [kind](const ApiRequest& r, HandlerContext& c) { return GetProperty(r, c, kind); },

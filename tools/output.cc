@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "wire/redact.h"
 #include "wire/time_format.h"
@@ -24,6 +25,9 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep) {
 std::string IdField(const SourceInfo& s) {
   return s.id_field.empty() ? "external_id (or id)" : s.id_field;
 }
+
+// A count the answer may lack (an older server): "-" then.
+std::string Count(const std::optional<uint64_t>& n) { return n ? std::to_string(*n) : "-"; }
 
 std::string Ratio(double r) {
   char buf[32];
@@ -236,9 +240,9 @@ void PrintSourceCreated(const SourceInfo& s) {
 
 void PrintSources(const std::vector<SourceInfo>& sources) {
   std::vector<std::vector<std::string>> rows = {
-      {"ID", "NAME", "TYPE", "ID FIELD", "IGNORED FIELDS", "MAX REMOVAL"}};
+      {"ID", "NAME", "TYPE", "LIVE", "ID FIELD", "IGNORED FIELDS", "MAX REMOVAL"}};
   for (const auto& s : sources) {
-    rows.push_back({std::to_string(s.id), s.name, s.type, IdField(s),
+    rows.push_back({std::to_string(s.id), s.name, s.type, Count(s.live_count), IdField(s),
                     s.ignore_fields.empty() ? "-" : Join(s.ignore_fields, ","),
                     Ratio(s.max_removal_ratio)});
   }
@@ -250,10 +254,12 @@ void PrintTargetCreated(const TargetInfo& t) {
 }
 
 void PrintTargets(const std::vector<TargetInfo>& targets) {
-  std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "TYPE", "CONFIG"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "NAME", "TYPE", "LIVE", "MANUAL", "CONFIG"}};
   for (const auto& t : targets) {
     const wire::RedactedConfig config = wire::RedactConfig(t.config_json);
-    rows.push_back({std::to_string(t.id), t.name, t.type,
+    rows.push_back({std::to_string(t.id), t.name, t.type, Count(t.live_count),
+                    Count(t.manual_count),
                     config.unreadable ? config.json + " (unreadable, not shown)" : config.json});
   }
   Out(FormatTable(rows));

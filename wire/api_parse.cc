@@ -4,6 +4,7 @@
 
 #include <array>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "wire/time_format.h"
@@ -32,6 +33,12 @@ bool GetUint(object o, const char* key, uint64_t* out) {
   if (o[key].get_uint64().get(v) != simdjson::SUCCESS) return false;
   *out = v;
   return true;
+}
+
+// A count member that may be absent (an older server's answer).
+void GetCount(object o, const char* key, std::optional<uint64_t>* out) {
+  uint64_t v = 0;
+  if (GetUint(o, key, &v)) *out = v;
 }
 
 bool GetString(object o, const char* key, std::string* out) {
@@ -95,6 +102,7 @@ Status ReadSource(element e, SourceInfo* out) {
       out->max_removal_ratio = ratio;
     }
   }
+  GetCount(o, "live_count", &out->live_count);
   return Status::Ok();
 }
 
@@ -107,6 +115,8 @@ Status ReadTarget(element e, TargetInfo* out) {
   if (o["config_unreadable"].get_bool().get(unreadable) == simdjson::SUCCESS && unreadable) {
     out->config_json = "null";
   }
+  GetCount(o, "live_count", &out->live_count);
+  GetCount(o, "manual_count", &out->manual_count);
   return Status::Ok();
 }
 

@@ -115,7 +115,9 @@ void WriteSource(JsonWriter& w, const SourceInfo& source) {
   w.Key("config");
   WriteSourceConfig(w, source.id_field, source.ignore_fields, source.max_removal_ratio,
                     /*answer=*/true);
-  w.Key("created_at").Time(source.created_at_us).EndObject();
+  w.Key("created_at").Time(source.created_at_us);
+  if (source.live_count) w.Key("live_count").Uint(*source.live_count);
+  w.EndObject();
 }
 
 void WriteTarget(JsonWriter& w, const TargetInfo& target) {
@@ -123,7 +125,10 @@ void WriteTarget(JsonWriter& w, const TargetInfo& target) {
   const RedactedConfig config = RedactConfig(target.config_json);
   w.Key("config").Raw(config.json);
   if (config.unreadable) w.Key("config_unreadable").Bool(true);
-  w.Key("created_at").Time(target.created_at_us).EndObject();
+  w.Key("created_at").Time(target.created_at_us);
+  if (target.live_count) w.Key("live_count").Uint(*target.live_count);
+  if (target.manual_count) w.Key("manual_count").Uint(*target.manual_count);
+  w.EndObject();
 }
 
 void WriteFeedTokenScope(JsonWriter& w, const FeedTokenInfo& token) {

@@ -30,12 +30,14 @@ void WriteApiKey(JsonWriter& w, const ApiKeyInfo& key);
 // {"api_key", then WriteApiKey's members}: the one answer that shows it.
 void WriteApiKeyIssued(JsonWriter& w, const ApiKeyIssued& issued);
 // {"id", "name", "type", "config": {"id_field", "ignore_fields",
-//  "max_removal_ratio"}, "created_at"}; id_field null = the default
-// ("external_id", falling back to "id").
+//  "max_removal_ratio"}, "created_at", "live_count"}; id_field null = the
+// default ("external_id", falling back to "id"); live_count only when set
+// (every answer of this server sets it; a client's parse may lack it).
 void WriteSource(JsonWriter& w, const SourceInfo& source);
-// {"id", "name", "type", "config", "created_at"}: the config redacted
-// (wire/redact.h), with "config_unreadable": true after it when the stored
-// config is not a JSON object (then "config" is {}).
+// {"id", "name", "type", "config", "created_at", "live_count",
+// "manual_count"}: the config redacted (wire/redact.h), with
+// "config_unreadable": true after it when the stored config is not a JSON
+// object (then "config" is {}); the counts only when set, as on sources.
 void WriteTarget(JsonWriter& w, const TargetInfo& target);
 // {"source_id", "target_id", "expires_at"}: what a feed token may read (a
 // stream it does not name is null) and until when; never the token.

@@ -24,6 +24,7 @@ set -euo pipefail
 COMMITS_DEFAULT=(
   b2bb978:1  # before the delivery column family
   034c048:2  # with it (the base the format record was added on)
+  4db591c:3  # the counts and the manual column family (issue 19)
 )
 
 HERE=$(cd "$(dirname "$0")" && pwd)

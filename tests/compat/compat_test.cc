@@ -12,6 +12,8 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -25,6 +27,7 @@
 #include "engine/engine.h"
 #include "engine/store.h"
 #include "server/server.h"
+#include "tests/support/fault_fs.h"
 #include "tests/support/files.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -250,6 +253,7 @@ std::vector<std::string> FamiliesOfFormat(int format) {
   std::vector<std::string> names = {"default", "log",  "stream", "state", "history", "dense",
                                     "catalog", "auth", "oplog",  "meta",  "bitmaps"};
   if (format >= 2) names.push_back("delivery");
+  if (format >= 3) names.push_back("manual");
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -287,23 +291,84 @@ class Reader {
                                   }();
   }
 
-  // Every recorded read answers as it did when the directory was written.
+  // Every recorded read answers as it did when the directory was written,
+  // and the counts agree with the recorded lists (ExpectCounts).
   void ExpectRecordedReads(const std::string& what) const {
     for (const Read& read : golden_.reads) {
       ExpectAnswer(read.key, read.path, read.status, golden_.Expected(read.name),
                    what + " [" + read.name + "]");
     }
+    ExpectCounts(what);
+  }
+
+  // live_count, manual_count and ?manually_modified=true (format 3; SPEC §4),
+  // whatever format the directory is in and however it is opened: for every
+  // stream whose whole list was recorded (t1_target_1_properties, ...), its
+  // live_count is the length of that list, a target's manual_count the
+  // number of its rows with manually_modified, and its manually_modified
+  // list exactly those rows. Builds before format 3 never served these: the
+  // values come from the state they recorded. (In every golden directory
+  // target 1 of t1 has two: m1, created by hand, and r09, edited after the
+  // last sync; r10 was removed by hand and is not live.)
+  void ExpectCounts(const std::string& what) const {
+    int streams = 0;
+    for (const Read& read : golden_.reads) {
+      // "t1_target_3_properties": key, kind, id.
+      std::vector<std::string> part;
+      std::stringstream ss(read.name);
+      for (std::string p; std::getline(ss, p, '_');) part.push_back(p);
+      if (part.size() != 4 || part[3] != "properties" || read.status != 200) continue;
+      if (part[1] != "source" && part[1] != "target") continue;
+      ++streams;
+      const std::string base = "/" + part[1] + "s/" + part[2];
+      const std::string trace = what + " [" + read.name + " counts]";
+      JsonDoc recorded = ParseJson(golden_.Expected(read.name));
+      std::string manual_rows = "[";
+      size_t live = 0, manual = 0;
+      for (element row : simdjson::dom::array(recorded.root())) {
+        ++live;
+        bool edited = false;
+        if (row["manually_modified"].get_bool().get(edited) == simdjson::SUCCESS && edited) {
+          manual_rows += (manual++ ? "," : "") + simdjson::to_string(row);
+        }
+      }
+      manual_rows += "]";
+      HttpClient c = Client(part[0]);
+      HttpResponse one = c.Get(base);
+      ASSERT_EQ(one.status, 200) << trace << " " << one.body;
+      JsonDoc got = ParseJson(one.body);
+      uint64_t n = 0;
+      EXPECT_EQ(got["live_count"].get_uint64().get(n), simdjson::SUCCESS) << trace << one.body;
+      EXPECT_EQ(n, live) << trace;
+      if (part[1] == "target") {
+        EXPECT_EQ(got["manual_count"].get_uint64().get(n), simdjson::SUCCESS) << trace << one.body;
+        EXPECT_EQ(n, manual) << trace;
+        ExpectAnswer(part[0], base + "/properties?manually_modified=true", 200, manual_rows, trace);
+        if (read.name == "t1_target_1_properties") {
+          EXPECT_EQ(manual, 2u) << trace << ": m1 and r09";
+        }
+      } else {
+        EXPECT_TRUE(got["manual_count"].error()) << trace;
+      }
+    }
+    EXPECT_GE(streams, 4) << what << ": no recorded lists to count";
   }
 
   // A directory replayed to the golden's as_of point (`which`: "seq" or
   // "time") serves, as its current state, what the writing build answered
-  // for that point in the past.
+  // for that point in the past, with the counts of that state.
   void ExpectReplayedState(const std::string& which, const std::string& what) const {
     for (const std::string stream : {"source_1", "source_2", "target_1", "target_2"}) {
       std::string kind = stream.substr(0, stream.find('_')) + "s";
       std::string id = stream.substr(stream.find('_') + 1);
-      ExpectAnswer("t1", "/" + kind + "/" + id + "/properties", 200,
-                   golden_.Expected("t1_" + stream + "_as_of_" + which), what + " " + stream);
+      const std::string recorded = golden_.Expected("t1_" + stream + "_as_of_" + which);
+      ExpectAnswer("t1", "/" + kind + "/" + id + "/properties", 200, recorded,
+                   what + " " + stream);
+      JsonDoc then = ParseJson(recorded);
+      JsonDoc now = ParseJson(Client("t1").Get("/" + kind + "/" + id).body);
+      uint64_t live = 0;
+      EXPECT_EQ(now["live_count"].get_uint64().get(live), simdjson::SUCCESS) << what << stream;
+      EXPECT_EQ(live, simdjson::dom::array(then.root()).size()) << what << " " << stream;
     }
   }
 
@@ -462,9 +527,13 @@ TEST_P(CompatTest, EveryOpenMode) {
   // Pristine: as the earlier build left it.
   const std::string pristine = Copy("pristine");
   ASSERT_EQ(ColumnFamilies(pristine), FamiliesOfFormat(golden_.format_version));
-  ASSERT_EQ(FormatRecord(pristine), "") << "earlier builds wrote no format record";
+  // The builds of formats 1 and 2 whose directories are here wrote no
+  // format record; from format 3 on every build writes it.
+  const std::string record =
+      golden_.format_version > kLastFormatWithoutRecord ? format : std::string();
+  ASSERT_EQ(FormatRecord(pristine), record) << "the format record as the writing build left it";
   ReadOnlyModes(pristine, "(pristine, format " + format + ")");
-  EXPECT_EQ(FormatRecord(pristine), "") << "a read-only mode wrote the format record";
+  EXPECT_EQ(FormatRecord(pristine), record) << "a read-only mode wrote the format record";
   EXPECT_EQ(ColumnFamilies(pristine), FamiliesOfFormat(golden_.format_version));
   OfflineBackup(Copy("pristine-for-backup"), "(pristine, format " + format + ")");
 
@@ -507,8 +576,14 @@ TEST_P(CompatTest, EveryOpenMode) {
     ASSERT_EQ(synced.status, 200) << synced.body;
     EXPECT_NE(synced.body.find("\"created\":1"), std::string::npos) << synced.body;
     EXPECT_EQ(t1.Get("/targets/1/properties/r99").status, 200);
+    const uint64_t manual_before = uint64_t(ParseJson(t1.Get("/targets/1").body)["manual_count"]);
     HttpResponse edited = t1.Put("/targets/1/properties/r99", R"({"ref":"r99","price":100})");
     EXPECT_EQ(edited.status, 200) << edited.body;
+    // The upgraded views go on counting: one more open conflict, listed.
+    JsonDoc target = ParseJson(t1.Get("/targets/1").body);
+    EXPECT_EQ(uint64_t(target["manual_count"]), manual_before + 1);
+    HttpResponse manual = t1.Get("/targets/1/properties?manually_modified=true&after=r98&limit=1");
+    EXPECT_NE(manual.body.find("\"external_id\":\"r99\""), std::string::npos) << manual.body;
     HttpResponse tenant = reader.Client("admin").Post("/tenants", R"({"name":"After upgrade"})");
     EXPECT_EQ(tenant.status, 201) << tenant.body;
     EXPECT_EQ(serve.Stop(), std::optional<int>(0));
@@ -520,6 +595,84 @@ TEST_P(CompatTest, EveryOpenMode) {
   }
   ProcessResult verify = Syncmgr({"replay", "--db", live, "--verify", "--no-progress"});
   EXPECT_EQ(verify.exit_code, 0) << "after new writes: " << Describe(verify);
+}
+
+// The upgrade to format 3 builds views (the counts, the manual bitmaps) and
+// writes them with the format record in one batch. A power cut at any point
+// of a read-write open of an older directory leaves it either as it was
+// (no record: the old format, read as such, its counts found by scanning)
+// or upgraded whole; the next open finishes the job. Each cut runs in a
+// child whose file I/O goes through FaultFs (tests/support/fault_fs.h).
+TEST_P(CompatTest, PowerCutDuringTheUpgradeLeavesOldOrNewFormat) {
+  if (golden_.format_version >= kFormatCounts) GTEST_SKIP() << "no upgrade from this format";
+  // The child: opens `db` read-write (upgrading it) through FaultFs, cut at
+  // op `cut` (0: never); writes the ops its open took to `ops_file`.
+  auto child = [](const std::string& db, uint64_t cut, const std::string& ops_file) -> int {
+    pid_t pid = fork();
+    if (pid == 0) {
+      auto fs = std::make_shared<FaultFs>();
+      std::unique_ptr<rocksdb::Env> env = FaultFs::NewEnv(fs);
+      fs->CutPowerAt(cut, FaultFs::CutMode::kKeepUnsyncedPrefix, cut);
+      EngineOptions o;
+      o.path = db;
+      o.env = env.get();
+      o.min_free_bytes = 0;
+      auto e = Engine::Open(o);
+      if (!e.ok()) _exit(3);
+      std::ofstream(ops_file) << fs->ops();
+      _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  };
+  // What every state a cut may leave must satisfy: the format is the old one
+  // or 3, the views equal the fold of the log at that format, and the counts
+  // are those of the recorded lists.
+  auto check = [&](const std::string& db, const std::string& what) {
+    const std::string record = FormatRecord(db);
+    EXPECT_TRUE(record.empty() || record == std::to_string(kFormatVersion)) << what << record;
+    EngineOptions o;
+    o.path = db;
+    o.read_only = true;
+    o.min_free_bytes = 0;
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << what << ": " << e.status().ToString();
+    std::vector<std::string> diffs;
+    Status verified = (*e)->VerifyViews(&diffs);
+    EXPECT_TRUE(verified.ok()) << what << ": " << verified.ToString()
+                               << (diffs.empty() ? "" : "\n" + diffs[0]);
+    auto target = (*e)->GetTarget(1, 1);
+    ASSERT_TRUE(target.ok()) << what;
+    EXPECT_EQ(target->live_count, std::optional<uint64_t>(12)) << what;
+    EXPECT_EQ(target->manual_count, std::optional<uint64_t>(2)) << what;  // m1, r09
+  };
+
+  const std::string ops_file = Path("ops");
+  ASSERT_EQ(child(Copy("probe"), 0, ops_file), 0);
+  uint64_t open_ops = 0;
+  std::ifstream(ops_file) >> open_ops;
+  ASSERT_GT(open_ops, 0u);
+  // Every op of the open, up to a bound (the opens of these small
+  // directories take a few dozen).
+  const uint64_t step = std::max<uint64_t>(1, open_ops / 60);
+  int cut_old = 0, cut_new = 0;
+  for (uint64_t cut = 1; cut <= open_ops; cut += step) {
+    SCOPED_TRACE("power cut at op " + std::to_string(cut) + " of " + std::to_string(open_ops));
+    const std::string db = Copy("cut-" + std::to_string(cut));
+    const int code = child(db, cut, ops_file);
+    ASSERT_TRUE(code == FaultFs::kPowerCutExitCode || code == 0) << "child exit " << code;
+    (FormatRecord(db).empty() ? cut_old : cut_new)++;
+    check(db, "after the cut");
+    // The next open upgrades (or finds it upgraded), and all is well.
+    ASSERT_EQ(child(db, 0, ops_file), 0);
+    EXPECT_EQ(FormatRecord(db), std::to_string(kFormatVersion));
+    check(db, "reopened");
+    fs::remove_all(db);
+  }
+  // Both outcomes were met: cuts before the upgrade's batch was durable, and after.
+  EXPECT_GT(cut_old, 0);
+  EXPECT_GT(cut_new, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, CompatTest, ::testing::ValuesIn(GoldenNames()),

@@ -140,6 +140,9 @@ TEST(KeysDecodeTest, EveryKeyKindRoundTrips) {
   ASSERT_TRUE(DecodeLiveBitmap(LiveBitmap(23, kSrc), &t, &st));
   EXPECT_EQ(t, 23u);
   EXPECT_TRUE(SameStream(st, kSrc));
+  ASSERT_TRUE(DecodeManualBitmap(ManualBitmap(35, 36), &t, &a));
+  EXPECT_EQ(t, 35u);
+  EXPECT_EQ(a, 36u);
   ASSERT_TRUE(DecodeSourceDirty(SourceDirty(24, 25, 26), &t, &a, &b));
   EXPECT_EQ(t, 24u);
   EXPECT_EQ(a, 25u);
@@ -166,6 +169,7 @@ TEST(KeysDecodeTest, EncodersWriteTheDocumentedBytes) {
   EXPECT_EQ(History(1, kSrc, "x", 2), "\0\0\0\x01\x01\0\0\0\x07x\0\x01\0\0\0\0\0\0\0\x02"s);
   EXPECT_EQ(StreamMeta(1, kSrc), "\0\0\0\x01"s + "D\x01\0\0\0\x07"s);
   EXPECT_EQ(Pair(1, 2, 3), "\0\0\0\x01P\0\0\0\x02\0\0\0\x03"s);
+  EXPECT_EQ(ManualBitmap(1, 7), "\0\0\0\x01\0\0\0\x07"s);
   EXPECT_EQ(FeedToken(kHash), "\0\0\0\0F"s + kHash);
   EXPECT_EQ(ApiKeyRecord(kHash), kHash);
   EXPECT_EQ(DeadLetterKey(1, 2, 3), "\0\0\0\x01X\0\0\0\x02\0\0\0\0\0\0\0\x03"s);
@@ -219,6 +223,8 @@ std::vector<KeyKind> AllKinds() {
        [=](std::string_view k) mutable { return DecodePair(k, &t, &a, &b); }},
       {"live bitmap", LiveBitmap(1, kSrc),
        [=](std::string_view k) mutable { return DecodeLiveBitmap(k, &t, &st); }},
+      {"manual bitmap", ManualBitmap(1, 2),
+       [=](std::string_view k) mutable { return DecodeManualBitmap(k, &t, &a); }},
       {"source dirty", SourceDirty(1, 2, 3),
        [=](std::string_view k) mutable { return DecodeSourceDirty(k, &t, &a, &b); }},
       {"target dirty", TargetDirty(1, 2, 3),

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <map>
+#include <regex>
 #include <thread>
 
 #include "server/server.h"
@@ -207,10 +208,16 @@ TEST_F(FeedCatalogTest, JsonPagesShowEverySeqWithItsShape) {
   JsonDoc token = ParseJson(token_answer_);
   EXPECT_EQ(data[5], R"({"source_id":null,"target_id":null,"expires_at":")" +
                          std::string(std::string_view(token["expires_at"])) + R"("})");
-  // A source or target as its own route answers it (push secrets "***").
-  EXPECT_EQ(data[6], client_->Get("/sources/1").body);
-  EXPECT_EQ(data[7], client_->Get("/sources/2").body);
-  EXPECT_EQ(data[8], client_->Get("/targets/1").body);
+  // A source or target as its own route answered it when it was created
+  // (push secrets "***"; its counts then, 0 — SPEC §4).
+  const auto as_created = [](const std::string& body) {
+    return std::regex_replace(body, std::regex(R"("(live|manual)_count":\d+)"), R"("$1_count":0)");
+  };
+  EXPECT_EQ(data[6], as_created(client_->Get("/sources/1").body));
+  EXPECT_NE(data[6].find(R"("live_count":0)"), std::string::npos) << data[6];
+  EXPECT_EQ(data[7], as_created(client_->Get("/sources/2").body));
+  EXPECT_EQ(data[8], as_created(client_->Get("/targets/1").body));
+  EXPECT_NE(data[8].find(R"("manual_count":0)"), std::string::npos) << data[8];
   EXPECT_NE(data[8].find(R"("secret":"***")"), std::string::npos) << data[8];
   EXPECT_NE(data[8].find(R"("bearer_token":"***")"), std::string::npos) << data[8];
   // Streams: the stream a source or target event creates; null tenant-wide.

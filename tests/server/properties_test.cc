@@ -7,15 +7,6 @@
 namespace syncmgr::testing {
 namespace {
 
-std::vector<std::string> Ids(const HttpResponse& r) {
-  std::vector<std::string> out;
-  JsonDoc doc = ParseJson(r.body);
-  simdjson::dom::array items;
-  if (doc.root().get(items)) return out;
-  for (simdjson::dom::element e : items) out.emplace_back(std::string_view(e["external_id"]));
-  return out;
-}
-
 class PropertiesApiTest : public ::testing::Test {
  protected:
   PropertiesApiTest() : server_(Options()) {}
@@ -48,7 +39,7 @@ TEST_F(PropertiesApiTest, ListIsOrderedAndStreamed) {
   HttpResponse r = client_->Get("/sources/1/properties");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.Header("transfer-encoding"), "chunked");  // bigger than one piece
-  std::vector<std::string> ids = Ids(r);
+  std::vector<std::string> ids = ExternalIds(r);
   ASSERT_EQ(ids.size(), 300u);
   EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
   JsonDoc doc = ParseJson(r.body);
@@ -64,7 +55,7 @@ TEST_F(PropertiesApiTest, ListIsOrderedAndStreamed) {
   for (int page = 0; page < 10; ++page) {
     std::string q = "/sources/1/properties?limit=100";
     if (!after.empty()) q += "&after=" + after;
-    std::vector<std::string> got = Ids(client_->Get(q));
+    std::vector<std::string> got = ExternalIds(client_->Get(q));
     if (got.empty()) break;
     paged.insert(paged.end(), got.begin(), got.end());
     after = got.back();
@@ -73,7 +64,7 @@ TEST_F(PropertiesApiTest, ListIsOrderedAndStreamed) {
   // Small answers are not chunked.
   r = client_->Get("/sources/1/properties?limit=1");
   EXPECT_EQ(r.Header("transfer-encoding"), "");
-  EXPECT_EQ(Ids(r).size(), 1u);
+  EXPECT_EQ(ExternalIds(r).size(), 1u);
 }
 
 TEST_F(PropertiesApiTest, AsOfAndChangedSince) {
@@ -82,12 +73,12 @@ TEST_F(PropertiesApiTest, AsOfAndChangedSince) {
   EXPECT_GT(seq2, seq1);
   HttpResponse r = client_->Get("/sources/1/properties?as_of=" + std::to_string(seq1));
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(Ids(r), std::vector<std::string>({"a"}));
+  EXPECT_EQ(ExternalIds(r), std::vector<std::string>({"a"}));
   EXPECT_EQ(int64_t((*simdjson::dom::array(ParseJson(r.body).root()).begin())["data"]["v"]), 1);
   r = client_->Get("/sources/1/properties?changed_since=" + std::to_string(seq1));
-  EXPECT_EQ(Ids(r), std::vector<std::string>({"a", "b"}));
+  EXPECT_EQ(ExternalIds(r), std::vector<std::string>({"a", "b"}));
   r = client_->Get("/sources/1/properties?changed_since=" + std::to_string(seq2));
-  EXPECT_EQ(Ids(r).size(), 0u);
+  EXPECT_EQ(ExternalIds(r).size(), 0u);
   r = client_->Get("/sources/1/properties/a?as_of=" + std::to_string(seq1));
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(int64_t(ParseJson(r.body)["data"]["v"]), 1);
@@ -95,10 +86,10 @@ TEST_F(PropertiesApiTest, AsOfAndChangedSince) {
   // as_of as an RFC 3339 time: now is after everything; the epoch before it.
   r = client_->Get("/sources/1/properties?as_of=2999-01-01T00:00:00Z");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(Ids(r).size(), 2u);
+  EXPECT_EQ(ExternalIds(r).size(), 2u);
   r = client_->Get("/sources/1/properties?as_of=1970-01-01T00:00:00Z");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(Ids(r).size(), 0u);
+  EXPECT_EQ(ExternalIds(r).size(), 0u);
 }
 
 TEST_F(PropertiesApiTest, BadListParameters) {

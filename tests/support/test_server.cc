@@ -42,6 +42,15 @@ std::string ErrorCode(const HttpResponse& r) {
   return std::string(code);
 }
 
+std::vector<std::string> ExternalIds(const HttpResponse& r) {
+  std::vector<std::string> out;
+  JsonDoc doc = ParseJson(r.body);
+  simdjson::dom::array items;
+  if (doc.root().get(items)) return out;
+  for (simdjson::dom::element e : items) out.emplace_back(std::string_view(e["external_id"]));
+  return out;
+}
+
 TestServer::TestServer(TestServerOptions options) : options_(std::move(options)) {
   options_.engine.path = dir_.path() + "/db";
   StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options_.engine);

@@ -62,6 +62,10 @@ JsonDoc ParseJson(const std::string& text);
 // when the body carries none.
 std::string ErrorCode(const HttpResponse& r);
 
+// The "external_id" of each element of a JSON array answer (a property
+// list); empty when the body is not an array.
+std::vector<std::string> ExternalIds(const HttpResponse& r);
+
 struct TestServerOptions {
   // port and host are forced to 0 and 127.0.0.1; admin_key_sha256 and
   // request_log are set by the fixture. Other fields: as given.

@@ -49,8 +49,8 @@ TEST_F(CliTest, VersionNamesTheBuildTheCommitAndTheFormat) {
   EXPECT_TRUE(lines[0].starts_with("syncmgr 0.")) << r.out;
   EXPECT_TRUE(lines[1].starts_with("commit ")) << r.out;
   EXPECT_GT(lines[1].size(), std::string("commit ").size()) << r.out;
-  EXPECT_EQ(lines[2], "on-disk format 2");
-  ExpectOk(Syncmgr({"--json", "--version"}), "\"format_version\":2}");
+  EXPECT_EQ(lines[2], "on-disk format 3");
+  ExpectOk(Syncmgr({"--json", "--version"}), "\"format_version\":3}");
 }
 
 // Tenant 1 with source 1 (portal) and target 1 (website): two scrapes, a

@@ -325,10 +325,12 @@ TEST(CliApiJson, RoundTripsAnswers) {
                     .id_field = "",
                     .ignore_fields = {"a"},
                     .max_removal_ratio = 0.5,
-                    .created_at_us = 0};
+                    .created_at_us = 0,
+                    .live_count = 7};
   SourceInfo back;
   ASSERT_TRUE(wire::ParseSource(wire::ToJson(source, wire::WriteSource), &back).ok());
   EXPECT_EQ(back.id, 2u);
+  EXPECT_EQ(back.live_count, std::optional<uint64_t>(7));
   EXPECT_EQ(back.ignore_fields, std::vector<std::string>{"a"});
   EXPECT_EQ(back.max_removal_ratio, 0.5);
 

@@ -171,44 +171,77 @@ class Pages(harness.BrowserCase):
         self.assertEqual(ids, expect)
 
     def test_target_conflicts_listed_by_the_server(self):
-        """Needs GET /targets/{id}/properties?manually_modified=true (SPEC §4,
-        added to the API by a later task)."""
+        """GET /targets/{id}/properties?manually_modified=true (SPEC §4) lists
+        the open conflicts on load, each with its diff."""
         dm = self.demo
-        try:
-            self.api.get("/targets/%d/properties?manually_modified=true&limit=1" % dm["target"])
-        except harness.ApiError as e:
-            if e.status == 400:
-                self.skipTest("the server has no ?manually_modified=true yet; the page falls back to "
-                              "the sync preview's warnings (covered by test_workflow)")
-            raise
+        listed = self.api.get("/targets/%d/properties?manually_modified=true" % dm["target"])
+        self.assertTrue(listed, "the demo data set has hand edits")
+        self.assertTrue(all(p["manually_modified"] for p in listed))
         d = self.driver
         self.fresh("#/targets/%d" % dm["target"])
         wait_h1(d, "acme-website")
         item = self.wait_css('details.conflict[data-id="%s"] table.diff' % dm["ids"][0], "a listed conflict")
         self.assertIn("price", item.text)
+        ids = wait_until(d, lambda _: [e.get_attribute("data-id") for e in self.css("details.conflict")]
+                         if len(self.css("details.conflict")) == len(listed) else None,
+                         "every listed conflict")
+        self.assertEqual(ids, [p["external_id"] for p in listed])
 
     def test_live_and_manual_counts(self):
-        """Needs live_count / manual_count on sources and targets (SPEC §4,
-        added to the API by a later task)."""
+        """live_count / manual_count on sources and targets (SPEC §4) are what
+        the Overview and the Target page show."""
         dm = self.demo
         target = self.api.get("/targets/%d" % dm["target"])
-        if "live_count" not in target or "manual_count" not in target:
-            self.skipTest("the server does not send live_count / manual_count yet; the pages show "
-                          "'—' instead (checked here)")
+        source = self.api.get("/sources/%d" % dm["source"])
+        self.assertEqual(target["live_count"], len(self.api.get("/targets/%d/properties" % dm["target"])))
+        self.assertEqual(target["manual_count"],
+                         len(self.api.get("/targets/%d/properties?manually_modified=true" % dm["target"])))
+        self.assertGreater(target["manual_count"], 0)
         d = self.driver
         self.fresh("#/")
         wait_h1(d, "^Overview$")
         row = self.wait_css('tr[data-id="%d"]' % dm["target"], text="acme-website")
         self.assertIn("{:,}".format(target["live_count"]), row.text)
-
-    def test_counts_absent_show_a_dash(self):
-        target = self.api.get("/targets/%d" % self.demo["target"])
-        if "live_count" in target:
-            self.skipTest("the server sends live_count")
-        d = self.driver
-        self.fresh("#/targets/%d" % self.demo["target"])
+        self.assertIn("{:,}".format(target["manual_count"]), row.text)
+        self.wait_css('tr[data-id="%d"]' % dm["source"], text="{:,}".format(source["live_count"]))
+        self.fresh("#/targets/%d" % dm["target"])
         wait_h1(d, "acme-website")
-        self.assertIn("—", self.wait_css(".facts").text)
+        facts = self.wait_css(".facts", text="{:,}".format(target["live_count"]))
+        self.assertNotIn("\u2014", facts.text)
+
+    def test_live_feed_every_event_type(self):
+        """The Live feed offers every event type of the feed as a filter
+        (docs/feed.md "Events") and shows catalog events as they happen. In a
+        tenant of its own: the sources it creates stay out of the demo's."""
+        d = self.driver
+        _, api = self.server.admin.new_tenant("Feed watchers")
+        self.signed_in_as(api.key)
+        self.fresh("#/feed")
+        wait_h1(d, "Live feed")
+        for t in ["property.created", "property.updated", "property.removed", "property.manual_edit",
+                  "import.completed", "sync.completed", "tenant.created", "api_key.created",
+                  "api_key.revoked", "source.created", "target.created", "feed_token.created", "unknown"]:
+            self.assertEqual(len(self.css("#type-" + t.replace(".", "-", 1))), 1, t)
+        self.wait_css('.feed-status[data-state="live"]', "the feed to be live")
+        src = api.post("/sources", {"name": "feed-watch <b>src</b>"})
+        tgt = api.post("/targets", {"name": "feed-watch-target"})
+
+        def row(type_, text):
+            return next((r for r in self.css("table.feed tbody tr") if type_ in r.text and text in r.text), None)
+        got = wait_until(d, lambda _: row("source.created", "feed-watch <b>src</b>"), "the source.created row")
+        self.assertIsNotNone(got.find_element(By.CSS_SELECTOR, 'a[href="#/sources/%d"]' % src["id"]))
+        wait_until(d, lambda _: row("target.created", "feed-watch-target"), "the target.created row")
+        # The page's own feed token shows too: a catalog event without a stream.
+        self.assertIsNotNone(row("feed_token.created", "tenant"))
+        self.assertEqual(self.css("table.feed b"), [], "a name is text, not markup")
+        # A catalog type as the filter: only those rows.
+        self.fresh("#/feed?types=target.created&since=0")
+        wait_h1(d, "Live feed")
+        self.assertTrue(self.css("#type-target-created")[0].is_selected())
+        wait_until(d, lambda _: row("target.created", "feed-watch-target"), "the filtered row")
+        types = {r.find_elements(By.CSS_SELECTOR, "td")[2].text for r in self.css("table.feed tbody tr")}
+        self.assertEqual(types, {"target.created"})
+        self.assertEqual(tgt["live_count"], 0)
 
     def test_history_as_of(self):
         d, dm = self.driver, self.demo

@@ -121,22 +121,3 @@ export function upload(path, query, file, contentType, onProgress) {
   return {promise, abort: () => xhr.abort()};
 }
 
-// Whether the server knows a query parameter on a route: unknown ones are
-// 400 invalid_request (docs/api.md "Conventions"). Used to light up features
-// of newer servers (manually_modified=true) without breaking on older ones.
-// The answer is remembered for this page load (one probe per route).
-const probes = new Map();
-export async function supportsQuery(path, query, signal) {
-  const name = path.replace(/\/\d+(?=\/|$)/g, '/{id}') + '?' + Object.keys(query).join('&');
-  if (probes.has(name)) return probes.get(name);
-  let known;
-  try {
-    await api(path, {query, signal});
-    known = true;
-  } catch (e) {
-    if (!(e instanceof ApiError && e.status === 400 && /unknown query parameter/.test(e.message))) throw e;
-    known = false;
-  }
-  probes.set(name, known);
-  return known;
-}

@@ -12,18 +12,23 @@ import {api, buildPath} from '../lib/api.js';
 import {num, time, preview} from '../lib/format.js';
 import {setTitle} from '../lib/nav.js';
 
-const TYPES = ['property.created', 'property.updated', 'property.removed', 'property.manual_edit',
+// Every event type of the feed (docs/feed.md "Events"; SPEC §4): the
+// listing and run events, then the catalog events of the tenant's log and
+// `unknown` (a kind this server cannot read, written by a newer version:
+// its seq still shows). `types=` takes any of them; EventSource needs a
+// listener per event name, so a type missing here would be dropped.
+const LISTING_TYPES = ['property.created', 'property.updated', 'property.removed', 'property.manual_edit',
   'import.completed', 'sync.completed'];
-// Catalog events (SPEC §4) pass through an unfiltered feed on servers that
-// write them; EventSource needs a listener per event name.
-const OTHER_TYPES = ['tenant.created', 'api_key.created', 'api_key.revoked', 'source.created',
-  'target.created', 'feed_token.created'];
+const CATALOG_TYPES = ['tenant.created', 'api_key.created', 'api_key.revoked', 'source.created',
+  'target.created', 'feed_token.created', 'unknown'];
+const TYPES = [...LISTING_TYPES, ...CATALOG_TYPES];
 const MAX_ROWS = 200;  // rows kept on screen; older ones drop off
 const MAX_RESTARTS = 20;  // new tokens in a row without an event before giving up
 const TOKEN_TTL_S = 3600;
 
 const TYPE_KIND = {'property.created': 'ok', 'property.updated': 'info', 'property.removed': 'error',
-  'property.manual_edit': 'warn', 'import.completed': 'neutral', 'sync.completed': 'neutral'};
+  'property.manual_edit': 'warn', 'import.completed': 'neutral', 'sync.completed': 'neutral',
+  'api_key.revoked': 'warn', 'unknown': 'error'};
 
 function filtersFrom(query) {
   return {
@@ -44,6 +49,10 @@ function filterForm(filters, sources, targets) {
       selected: String(t.id) === filters.target_id}, `${t.name} (target ${t.id})`))));
   const boxes = TYPES.map((t) => h('input', {type: 'checkbox', id: 'type-' + t.replace('.', '-'), name: 'types',
     value: t, checked: filters.types.includes(t)}));
+  const checks = (group) => h('div', {class: 'checks'}, group.map((t) => {
+    const i = TYPES.indexOf(t);
+    return h('span', {class: 'check'}, boxes[i], h('label', {for: boxes[i].id}, t));
+  }));
   const fields = h('input', {type: 'text', id: 'feed-fields', name: 'fields', class: 'input',
     value: filters.fields, placeholder: 'price,status', autocomplete: 'off', spellcheck: 'false'});
   const since = h('input', {type: 'number', id: 'feed-since', name: 'since', class: 'input input-narrow', min: '0',
@@ -54,8 +63,7 @@ function filterForm(filters, sources, targets) {
     h('div', {class: 'field'}, h('label', {for: 'feed-since'}, 'Start after seq'), since),
     h('div', {class: 'field field-button'}, h('button', {type: 'submit', class: 'btn btn-primary'}, 'Follow')),
     h('fieldset', {class: 'field'}, h('legend', null, 'Event types (none ticked: all)'),
-      h('div', {class: 'checks'}, TYPES.map((t, i) => h('span', {class: 'check'}, boxes[i],
-        h('label', {for: boxes[i].id}, t))))));
+      checks(LISTING_TYPES), checks(CATALOG_TYPES)));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const [kind, id] = stream.value.split(':');
@@ -77,7 +85,8 @@ function eventRow(ev, names) {
       'properties', ev.external_id])}, ev.external_id) : h('span', {class: 'muted'}, '—');
   const what = ev.changed_fields && ev.changed_fields.length ?
     h('span', {class: 'chips'}, ev.changed_fields.map((f) => h('mark', {class: 'chip'}, f))) :
-    h('code', {class: 'preview'}, preview(ev.data, 90));
+    ev.type === 'unknown' ? h('span', {class: 'muted'}, 'an event of a newer server version, not readable here') :
+      h('code', {class: 'preview'}, preview(ev.data, 90));
   const tr = h('tr', {'data-seq': ev.seq, class: 'fresh'});
   for (const cell of [num(ev.seq), time(ev.time), badge(ev.type, TYPE_KIND[ev.type] || 'neutral'), stream, id,
     ev.version ? num(ev.version) : '—', what]) {
@@ -108,7 +117,7 @@ export async function render({main, query, signal}) {
 
   replace(main,
     h('div', {class: 'page-head'}, h('h1', {tabindex: '-1'}, 'Live feed'),
-      h('p', {class: 'muted'}, 'Events as they are committed: imports, syncs, hand edits. ' +
+      h('p', {class: 'muted'}, 'Events as they are committed: imports, syncs, hand edits, new sources, targets and keys. ' +
         'The page reads the feed with a read-only feed token, never with your key.')),
     section('Filters', filterForm(filters, sources, targets)),
     section('Events', h('div', {class: 'feed-bar'}, status, countText, pauseBtn, clearBtn), emptyNote, tableEl));
@@ -136,6 +145,11 @@ export async function render({main, query, signal}) {
     }
     restarts = 0;
     if (typeof ev.seq === 'number') lastSeq = Math.max(lastSeq, ev.seq);
+    // A source or target created while the page is open: later rows name it.
+    if ((ev.type === 'source.created' || ev.type === 'target.created') && ev.stream && ev.data &&
+        typeof ev.data.name === 'string') {
+      names.set(ev.stream.kind + ':' + ev.stream.id, ev.data.name);
+    }
     emptyNote.hidden = true;
     tbody.insertBefore(eventRow(ev, names), tbody.firstChild);
     while (tbody.childNodes.length > MAX_ROWS) tbody.removeChild(tbody.lastChild);
@@ -182,7 +196,7 @@ export async function render({main, query, signal}) {
     const url = buildPath('/feed', feedQuery);
     es = new EventSource(url);
     setStatus('catching-up', `Reading events after seq ${num(lastSeq)}…`);
-    for (const t of [...TYPES, ...OTHER_TYPES]) es.addEventListener(t, onEvent);
+    for (const t of TYPES) es.addEventListener(t, onEvent);
     es.addEventListener('caught_up', (m) => onPosition(m, true));
     es.addEventListener('checkpoint', (m) => onPosition(m, status.getAttribute('data-state') === 'live'));
     es.addEventListener('error', () => {

@@ -4,10 +4,10 @@
 // API: GET /targets/{id}, GET /sources, GET /sync_logs?target_id=&limit=,
 // POST /sync/{source_id}/{id}?dry_run=true&on_conflict=, POST
 // /sync/{source_id}/{id}?on_conflict=, GET /targets/{id}/properties?
-// manually_modified=true&limit=&after= (when the server has it), and the
-// reads of lib/properties.js and lib/conflicts.js.
+// manually_modified=true&limit=&after= (the open conflicts), and the reads
+// of lib/properties.js and lib/conflicts.js.
 import {h, replace, route, routeQuery, section, table, loading, empty, errorBox, facts, badge} from '../lib/dom.js';
-import {api, supportsQuery} from '../lib/api.js';
+import {api} from '../lib/api.js';
 import {num, time} from '../lib/format.js';
 import {propertySection, PAGE} from '../lib/properties.js';
 import {conflictItem} from '../lib/conflicts.js';
@@ -23,7 +23,7 @@ function syncStats(stats) {
       h('li', {'data-field': k}, h('span', {class: 'muted'}, k + ' '), h('strong', null, num(stats[k])))));
 }
 
-function syncPanel(target, sources, defaultSource, signal, onSynced, onPreview) {
+function syncPanel(target, sources, defaultSource, signal, onSynced) {
   if (sources.length === 0) return empty('No sources yet: there is nothing to sync from.');
   const select = h('select', {id: 'sync-source', name: 'source', class: 'input'},
     sources.map((s) => h('option', {value: s.id, selected: s.id === defaultSource}, `${s.name} (source ${s.id})`)));
@@ -66,7 +66,6 @@ function syncPanel(target, sources, defaultSource, signal, onSynced, onPreview) 
         h('strong', null, 'Preview: nothing has been written yet.'), syncStats(r.stats),
         r.warnings.length ? h('p', null, `${num(r.warnings.length)} listing(s) edited by hand would be ` +
           (o.on_conflict === 'keep' ? 'kept as they are.' : 'overwritten with the source.')) : null));
-      onPreview(o, r);
       run.disabled = false;
       replace(hint, 'Run applies exactly this (unless the data changes meanwhile).');
       run.focus();
@@ -100,8 +99,8 @@ function syncPanel(target, sources, defaultSource, signal, onSynced, onPreview) 
   return form;
 }
 
-// The open conflicts: the server's list (manually_modified=true) when it has
-// one, else what the last preview reported.
+// The open conflicts: the server's list (manually_modified=true), a page at
+// a time, each with its diff against `fallbackSource` (the last sync's).
 async function conflictsFromServer(target, state, fallbackSource, sourceName, signal) {
   const rows = await api(`/targets/${target.id}/properties`, {query: {manually_modified: 'true',
     limit: PAGE, after: state.cafter || undefined}, signal});
@@ -116,19 +115,6 @@ async function conflictsFromServer(target, state, fallbackSource, sourceName, si
       state.cafter ? h('a', {href: route('targets', target.id), class: 'btn'}, '\u2190 First conflicts') : null,
       rows.length === PAGE ? h('a', {class: 'btn', href: routeQuery(['targets', target.id],
         {cafter: rows[rows.length - 1].external_id})}, 'More conflicts \u2192') : null)];
-}
-
-function conflictsFromPreview(target, options, result, sourceName, signal) {
-  const warnings = result.warnings.filter((w) => w.type === 'manual_change');
-  if (warnings.length === 0) return empty('The preview met no listing edited by hand.');
-  const shown = warnings.slice(0, PAGE);
-  return [
-    h('p', {class: 'muted small'}, `From the preview of a sync from ` +
-      `${sourceName.get(Number(options.source)) || 'source ' + options.source}` +
-      (warnings.length > shown.length ? ` (the first ${shown.length} of ${num(warnings.length)})` : '') + '.'),
-    h('div', {class: 'conflicts'}, shown.map((w, i) => conflictItem({targetId: target.id,
-      externalId: w.external_id, sourceId: Number(options.source), message: w.message, sourceName,
-      open: i < OPEN_FIRST}, signal)))];
 }
 
 async function syncLog(target, sourceName, signal) {
@@ -168,7 +154,7 @@ export async function render({main, params, query, signal}) {
     h('div', {class: 'page-head'},
       h('h1', {tabindex: '-1'}, target.name, h('span', {class: 'muted id'}, ' target ' + target.id)),
       facts([['Live listings', num(target.live_count)],
-        ['Edited by hand', typeof target.manual_count === 'number' ? num(target.manual_count) : '—'],
+        ['Edited by hand', num(target.manual_count)],
         ['Type', target.type], ['Created', time(target.created_at)],
         isPush ? ['Delivery', h('a', {href: route('delivery', target.id)}, 'Push status')] : undefined,
         ['Feed', h('a', {href: '#/feed?target_id=' + target.id}, 'Follow this target live')]].filter(Boolean))),
@@ -183,20 +169,9 @@ export async function render({main, params, query, signal}) {
   const reloadProps = () => propertySection('targets', target.id, state, signal).then((n) => replace(propsBox, n),
     (e) => { if (e.name !== 'AbortError') replace(propsBox, errorBox(e)); });
 
-  let serverConflicts = null;  // whether the server lists manual edits
   const reloadConflicts = async (fallbackSource) => {
     try {
-      if (serverConflicts === null) {
-        serverConflicts = await supportsQuery(`/targets/${target.id}/properties`,
-          {manually_modified: 'true', limit: 1}, signal);
-      }
-      if (serverConflicts) {
-        replace(conflictsBox, await conflictsFromServer(target, state, fallbackSource, sourceName, signal));
-      } else {
-        replace(conflictsBox, h('p', {class: 'muted', 'data-testid': 'conflicts-need-preview'},
-          'This server cannot list hand-edited listings on its own yet; preview a sync above to see ' +
-          'the conflicts it would meet, each with its difference from the source.'));
-      }
+      replace(conflictsBox, await conflictsFromServer(target, state, fallbackSource, sourceName, signal));
     } catch (e) {
       if (e.name !== 'AbortError') replace(conflictsBox, errorBox(e));
     }
@@ -218,10 +193,6 @@ export async function render({main, params, query, signal}) {
     reloadLog();
     reloadConflicts(defaultSource);
     reloadProps();
-  }, (options, result) => {
-    if (serverConflicts === false) {
-      replace(conflictsBox, conflictsFromPreview(target, options, result, sourceName, signal));
-    }
   }));
   await Promise.all([reloadConflicts(defaultSource), reloadProps()]);
 }
