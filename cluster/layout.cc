@@ -60,6 +60,21 @@ KvBucketConfig TenantIdsBucket(const LayoutOptions& options) {
   return c;
 }
 
+KvBucketConfig KeyPrefixBucket(const LayoutOptions& options) {
+  KvBucketConfig c;
+  c.name = std::string(kKeyPrefixBucket);
+  c.replicas = options.replicas;
+  return c;
+}
+
+KvBucketConfig NodesBucket(const LayoutOptions& options) {
+  KvBucketConfig c;
+  c.name = std::string(kNodesBucket);
+  c.replicas = options.replicas;
+  c.ttl = options.lease_ttl;
+  return c;
+}
+
 size_t ChunkBytes(const LayoutOptions& options) {
   return static_cast<size_t>(options.max_message_bytes - options.message_headroom_bytes);
 }

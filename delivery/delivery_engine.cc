@@ -123,6 +123,16 @@ StatusOr<DeliveryEngine::TargetPtr> DeliveryEngine::Find(TenantId tenant, uint32
   return it->second;
 }
 
+void DeliveryEngine::WakeTenant(TenantId tenant) {
+  StatusOr<std::vector<TargetInfo>> targets = engine_.ListTargets(tenant);
+  if (!targets.ok()) return;  // no such tenant (yet) here
+  for (const TargetInfo& target : *targets) Track(tenant, target);
+  MutexLock lock(&mu_);
+  auto it = by_tenant_.find(tenant);
+  if (it == by_tenant_.end()) return;
+  for (const TargetPtr& t : it->second) WakeLocked(t, false);
+}
+
 void DeliveryEngine::OnCommit(TenantId tenant) {
   // Runs on the committing thread: flags and a queue push, nothing that waits.
   MutexLock lock(&mu_);
@@ -135,6 +145,8 @@ void DeliveryEngine::OnCommit(TenantId tenant) {
 
 void DeliveryEngine::WakeLocked(const TargetPtr& t, bool cancel_timer) {
   if (stopping_) return;
+  // Cluster mode: another node delivers this tenant's targets.
+  if (options_.runs_tenant && !options_.runs_tenant(t->tenant)) return;
   Target::Schedule& sched = Sched(*t);
   if (cancel_timer && sched.timer_armed) {
     sched.timer_armed = false;
