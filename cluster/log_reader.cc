@@ -162,6 +162,13 @@ Status LogReader::error() const {
   return error_;
 }
 
+void LogReader::RefreshStreamEnd() {
+  StatusOr<StreamState> st = conn_->GetStreamState(options_.stream);
+  if (!st.ok()) return;
+  std::lock_guard lock(mu_);
+  stream_last_seq_ = std::max(stream_last_seq_, st->last_seq);
+}
+
 void LogReader::RefreshStreamState(bool force) {
   const auto now = Clock::now();
   if (!force && now - last_state_read_ < options_.stream_state_interval) return;

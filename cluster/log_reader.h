@@ -93,6 +93,9 @@ class LogReader {
   uint64_t position() const;
   // The stream's last sequence when last read (0 before).
   uint64_t stream_last_seq() const;
+  // Reads the stream's last sequence now (for the lag metric while the
+  // reader idles or is paused). A failure keeps the last value.
+  void RefreshStreamEnd();
   // Stored messages that did not count (superseded), seen by this reader.
   uint64_t superseded_total() const;
   // OK while the reader runs or stopped cleanly; else why it stopped.

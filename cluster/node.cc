@@ -229,6 +229,7 @@ void Node::RegistryLoop() {
   const Millis pace = std::max(Millis(1), options_.lease_ttl / kRegistryPerTtl);
   while (true) {
     parts_->nodes->Put(options_.node, EncodeLease(me_)).status().IgnoreError();  // next round retries
+    parts_->reader->RefreshStreamEnd();  // the lag gauge, even while the reader idles
     StatusOr<std::vector<KvEntry>> entries = parts_->nodes->List();
     if (entries.ok()) {
       std::vector<std::string> names;
