@@ -282,6 +282,18 @@ StatusOr<TenantId> Node::TenantOfKeyPrefix(std::string_view prefix) {
   return t;
 }
 
+StatusOr<std::string> Node::LeaseHolderOf(TenantId tenant) const {
+  StatusOr<KvEntry> entry = parts_->leases->Get(TenantLeaseKey(tenant));
+  if (!entry.ok()) {
+    if (entry.status().code() == Code::kNotFound) return std::string();
+    return entry.status();
+  }
+  SYNCMGR_ASSIGN_OR_RETURN(ClusterMessage m, DecodeClusterMessage(entry->value));
+  const auto* holder = std::get_if<LeaseHolder>(&m);
+  if (holder == nullptr) return Status::Corruption("a lease holds another kind of message");
+  return holder->node;
+}
+
 bool Node::CatchUp(Clock::time_point deadline) { return parts_->reader->CatchUp(deadline); }
 
 void Node::SetReaderPaused(bool paused) {

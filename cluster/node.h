@@ -106,6 +106,9 @@ class Node {
   void SetOwnershipListener(std::function<void(TenantId, bool owned)> fn);
   // True while this node holds the tenant's lease.
   bool Owns(TenantId tenant) const;
+  // The node that holds the tenant's lease now (a leader read); "" if
+  // nobody does.
+  StatusOr<std::string> LeaseHolderOf(TenantId tenant) const;
   // A write was forwarded to another node (for /metrics).
   void NoteForwarded() { forwarded_.fetch_add(1, std::memory_order_relaxed); }
   // The cluster series of /metrics (docs/scaling.md).

@@ -138,6 +138,12 @@ std::optional<Forwarded> ForwardIfNotOwner(ServerState& state, const Route& rout
           "this node is not the tenant's writer (any more); the write was not applied; retry")));
     }
     ForwardOptions fo;
+    // A paused or partitioned owner keeps the connection open: give up on
+    // it once it has lost the tenant (its lease expired and maybe taken).
+    fo.owner_holds = [node, tenant, owner = where->owner_node] {
+      StatusOr<std::string> holder = node->LeaseHolderOf(tenant);
+      return !holder.ok() || *holder == owner;  // no answer from NATS: keep waiting
+    };
     StatusOr<std::unique_ptr<Forwarder>> forwarder =
         Forwarder::Open(where->owner_url, *capture.request, node->options().node, fo);
     if (forwarder.ok()) {

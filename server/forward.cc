@@ -43,12 +43,32 @@ struct Forwarder::Impl {
     ioc.run();
   }
 
+  // The same, asking options.owner_holds between slices; false: the
+  // operation is cancelled and `gave_up` set.
+  void RunChecked(const bool& done) {
+    ioc.restart();
+    while (!done) {
+      ioc.run_for(milliseconds(options.check_interval_ms));
+      if (done || !options.owner_holds || options.owner_holds()) continue;
+      gave_up = true;
+      beast::error_code ignored;
+      stream.socket().cancel(ignored);
+      ioc.restart();
+      ioc.run();
+      return;
+    }
+  }
+
   beast::error_code Write(std::string_view bytes) {
     beast::error_code ec;
+    bool done = false;
     stream.expires_after(milliseconds(options.io_timeout_ms));
     net::async_write(stream, net::buffer(bytes.data(), bytes.size()),
-                     [&](beast::error_code e, size_t) { ec = e; });
-    Run();
+                     [&](beast::error_code e, size_t) {
+                       ec = e;
+                       done = true;
+                     });
+    RunChecked(done);
     return ec;
   }
 
@@ -59,6 +79,7 @@ struct Forwarder::Impl {
   bool chunked = false;
   bool broken = false;  // a write failed: the answer may still be there
   std::string broke_because;
+  bool gave_up = false;  // the owner lost the tenant while it was waited on
 };
 
 Forwarder::Forwarder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -124,7 +145,7 @@ StatusOr<std::unique_ptr<Forwarder>> Forwarder::Open(std::string_view base_url,
 }
 
 Status Forwarder::Send(std::string_view piece) {
-  if (impl_->broken || piece.empty()) return Status::Ok();
+  if (impl_->broken || impl_->gave_up || piece.empty()) return Status::Ok();
   beast::error_code ec;
   if (impl_->chunked) {
     ec = impl_->Write(fmt::format("{:x}\r\n", piece.size()));
@@ -154,9 +175,22 @@ ApiResponse Forwarder::Finish() {
   http::response_parser<http::string_body> parser;
   parser.body_limit(f.options.max_response_bytes);
   beast::error_code ec;
+  bool done = false;
   f.stream.expires_after(milliseconds(f.options.io_timeout_ms));
-  http::async_read(f.stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
-  f.Run();
+  if (!f.gave_up) {
+    http::async_read(f.stream, buffer, parser, [&](beast::error_code e, size_t) {
+      ec = e;
+      done = true;
+    });
+    f.RunChecked(done);
+  }
+  if (f.gave_up) {
+    return ErrorResponse(Status::Unavailable(fmt::format(
+        "outcome unknown: the write was forwarded to the tenant's owner at {}, which stopped "
+        "answering and lost the tenant meanwhile; it may or may not have been applied. Before "
+        "retrying, check the import log, the sync log or the property",
+        f.owner)));
+  }
   beast::error_code ignored;
   f.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   if (ec) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,12 @@ struct ForwardOptions {
   uint32_t io_timeout_ms = 600'000;
   // Largest answer accepted (write answers are small). Default: 16 MiB.
   uint64_t max_response_bytes = 16ull << 20;
+  // While a step waits on the owner, this is asked every check_interval_ms
+  // whether the owner still holds the tenant; false: give up (a paused or
+  // partitioned owner that lost its lease; the outcome is unknown). Unset:
+  // only io_timeout_ms bounds the wait.
+  std::function<bool()> owner_holds;
+  uint32_t check_interval_ms = 500;
 };
 
 class Forwarder {

@@ -195,7 +195,7 @@ TEST_F(ClusterServeTest, AWriteToANonOwnerIsForwardedAndAnsweredAsSingleNodeAnsw
     ndjson += R"({"external_id":"n)" + std::to_string(i) + R"(","v":)" + std::to_string(i) + "}\n";
   }
   const std::vector<Step> steps = {
-      {"POST", "/sources", R"({"name":"portal","max_removal_ratio":0.1})", "application/json", false},
+      {"POST", "/sources", R"({"name":"portal","config":{"max_removal_ratio":0.1}})", "application/json", false},
       {"POST", "/targets", R"({"name":"website"})", "application/json", false},
       {"POST", "/sources/1/import", Items(0, 30, "one"), "application/json"},
       {"POST", "/sources/1/import", ndjson, "application/x-ndjson", true, 512},
