@@ -442,13 +442,19 @@ void Ownership::Stop(bool release) {
 
 void Ownership::MaintenanceLoop() {
   const Millis pace = std::max(Millis(1), options_.lease_ttl / 3);
+  Clock::time_point next_idle_pass = Clock::now();
   while (true) {
     {
       std::unique_lock lock(mu_);
       if (cv_.wait_for(lock, pace, [&] { return stop_; })) return;
     }
     RenewAll();
-    TakeIdle();
+    // Idle tenants are looked at once per TTL: a lease read per tenant not
+    // held here (docs/scaling.md, "Who owns idle tenants").
+    if (Clock::now() >= next_idle_pass) {
+      TakeIdle();
+      next_idle_pass = Clock::now() + options_.lease_ttl;
+    }
   }
 }
 

@@ -66,10 +66,11 @@ class Ownership : public CommitHook {
   Ownership(const Ownership&) = delete;
   Ownership& operator=(const Ownership&) = delete;
 
-  // Starts the maintenance thread: renews held leases every TTL/3 and takes
-  // idle tenants (no lease holder) this node is preferred for — the
-  // highest rendezvous hash of (tenant, node) among `live_nodes()` — at
-  // once, and any idle tenant once it has stayed idle a whole TTL.
+  // Starts the maintenance thread: renews held leases every TTL/3 and, once
+  // per TTL, takes idle tenants (no lease holder) this node is preferred
+  // for — the highest rendezvous hash of (tenant, node) among
+  // `live_nodes()` — at once, and any idle tenant once it has stayed idle
+  // a whole TTL. (One lease read per tenant not held here per pass.)
   void Start(std::function<std::vector<TenantId>()> tenants,
              std::function<std::vector<std::string>()> live_nodes);
   // Stops the thread; with `release`, gives up every held lease so other

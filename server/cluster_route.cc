@@ -130,7 +130,10 @@ std::optional<Forwarded> ForwardIfNotOwner(ServerState& state, const Route& rout
       Clock::now() + std::chrono::milliseconds(state.options.cluster_write_wait_ms);
   while (true) {
     StatusOr<cluster::Node::WriteRoute> where = node->RouteWrite(tenant, deadline);
-    if (!where.ok()) return answer(RetryLater(where.status()));
+    if (!where.ok()) {
+      return answer(RetryLater(Status(where.status().code(),
+                                      "the write was not applied: " + where.status().message())));
+    }
     if (where->local) return std::nullopt;
     if (capture.forwarded_in) {
       // One hop only: the node that sent it believed this one the owner.

@@ -17,7 +17,7 @@
 //     by its sync-log entry, an edit by its content as of its seq;
 //   * nothing partial: an import whose outcome is unknown (no answer, or a
 //     503 that says so) is wholly present or wholly absent; one refused as
-//     "not applied" is absent;
+//     "not applied", or sent to a node that was down, is absent;
 //   * the same views on every node (property lists, import and sync logs);
 //   * views = fold(log), seqs gap-free: `syncmgr replay --db DIR --verify`
 //     on every node's directory after a clean stop.
@@ -75,7 +75,8 @@ struct Config {
   int lease_ttl_ms = 1500;
 };
 
-enum class Outcome { kAcked, kNotApplied, kUnknown };
+// kNotSent: the node could not even be connected to (it is down).
+enum class Outcome { kAcked, kNotApplied, kUnknown, kNotSent };
 enum class Kind { kImport, kSync, kEdit };
 
 struct Op {
@@ -128,7 +129,8 @@ std::optional<Tenant> CreateTenant(SyncmgrCluster& c, const std::string& name) {
   return t;
 }
 
-Outcome Classify(const HttpResponse& r) {
+Outcome Classify(const HttpResponse& r, const std::string& error) {
+  if (r.status == 0 && error.rfind("connect:", 0) == 0) return Outcome::kNotSent;
   if (r.status >= 200 && r.status < 300) return Outcome::kAcked;
   if (r.status == 503 && r.body.find("not applied") != std::string::npos) {
     return Outcome::kNotApplied;
@@ -182,7 +184,7 @@ void ClientLoop(SyncmgrCluster* cluster, const std::vector<Tenant>* tenants, int
       req.body = R"({"v":)" + std::to_string(n) + "}";
     }
     HttpResponse r = c.Request(req);
-    op.outcome = Classify(r);
+    op.outcome = Classify(r, c.error());
     op.answered = Clock::now();
     if (op.outcome == Outcome::kAcked) {
       JsonDoc doc(r.body);
@@ -306,7 +308,7 @@ int Run(const Config& cfg) {
     for (const Op& op : shared.ops) {
       if (op.tenant != static_cast<int>(ti)) continue;
       if (op.outcome == Outcome::kAcked) ++acked;
-      if (op.outcome == Outcome::kNotApplied) ++not_applied;
+      if (op.outcome == Outcome::kNotApplied || op.outcome == Outcome::kNotSent) ++not_applied;
       if (op.outcome == Outcome::kUnknown) ++unknown;
       if (op.kind == Kind::kImport) {
         size_t present = 0;
@@ -325,7 +327,7 @@ int Run(const Config& cfg) {
           ++partial;
           std::fprintf(stderr, "tenant %u: import %s partly applied (%zu/%zu)\n", t.id,
                        op.items[0].c_str(), present, op.items.size());
-        } else if (op.outcome == Outcome::kNotApplied && present != 0) {
+        } else if (op.outcome != Outcome::kUnknown && present != 0) {
           ++present_refused;
           std::fprintf(stderr, "tenant %u: import %s answered 'not applied' but is there\n", t.id,
                        op.items[0].c_str());
@@ -383,8 +385,8 @@ int Run(const Config& cfg) {
                   disagreements == 0 && verify_failures == 0 && restart_failures == 0 &&
                   acked > 0;
   std::printf(
-      "cluster kill loop: %d cycles, %d tenants, %d clients: %lu acknowledged, %lu not applied, "
-      "%lu unknown; lost %lu, partial %lu, refused-but-present %lu, views differing %lu, "
+      "cluster kill loop: %d cycles, %d tenants, %d clients: %lu acknowledged, %lu not applied or not sent, "
+      "%lu unknown (no answer); lost %lu, partial %lu, refused-but-present %lu, views differing %lu, "
       "verify failures %lu, restart failures %d; failover ms (kill -> next ack) median %.0f max "
       "%.0f over %zu; %s\n",
       cfg.cycles, cfg.tenants, cfg.clients, static_cast<unsigned long>(acked),
