@@ -75,6 +75,13 @@ KvBucketConfig NodesBucket(const LayoutOptions& options) {
   return c;
 }
 
+KvBucketConfig DeliveryBucket(const LayoutOptions& options) {
+  KvBucketConfig c;
+  c.name = std::string(kDeliveryBucket);
+  c.replicas = options.replicas;
+  return c;
+}
+
 size_t ChunkBytes(const LayoutOptions& options) {
   return static_cast<size_t>(options.max_message_bytes - options.message_headroom_bytes);
 }

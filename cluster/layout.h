@@ -11,8 +11,8 @@
 //                          reserved with Create so they are cluster-unique
 //   bucket syncmgr_nodes   <node> -> LeaseHolder of a live node (TTL = lease
 //                          TTL; each node writes its own every TTL/3)
-//   bucket syncmgr_delivery  t<tenant>.c<target> -> cursor and control
-//                          state; t<tenant>.d<target>.<id> -> dead letter
+//   bucket syncmgr_delivery  t<tenant>.c<target> -> a push target's cursor,
+//                          control state and dead letters (delivery_state.h)
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -66,6 +66,7 @@ KvBucketConfig LeaseBucket(const LayoutOptions& options);
 KvBucketConfig TenantIdsBucket(const LayoutOptions& options);
 KvBucketConfig KeyPrefixBucket(const LayoutOptions& options);
 KvBucketConfig NodesBucket(const LayoutOptions& options);
+KvBucketConfig DeliveryBucket(const LayoutOptions& options);
 // Data bytes per chunk (and the inline limit of a commit).
 size_t ChunkBytes(const LayoutOptions& options);
 

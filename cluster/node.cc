@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cluster/counter.h"
+#include "cluster/delivery_state.h"
 #include "cluster/kv.h"
 #include "cluster/log_reader.h"
 #include "cluster/ownership.h"
@@ -74,7 +75,8 @@ class NodeHook : public CommitHook {
 
 struct Node::Parts {
   std::unique_ptr<Connection> conn;
-  std::optional<KvBucket> leases, ids, prefixes, nodes;
+  std::optional<KvBucket> leases, ids, prefixes, nodes, delivery;
+  std::unique_ptr<DeliveryStateBucket> delivery_state;
   std::unique_ptr<KvCounter> counter;
   std::unique_ptr<LogReader> reader;
   std::unique_ptr<Ownership> ownership;
@@ -130,15 +132,23 @@ StatusOr<std::unique_ptr<Node>> Node::Connect(const NodeOptions& options) {
   SYNCMGR_ASSIGN_OR_RETURN(KvBucket prefixes,
                            KvBucket::Open(p.conn.get(), KeyPrefixBucket(layout)));
   SYNCMGR_ASSIGN_OR_RETURN(KvBucket nodes, KvBucket::Open(p.conn.get(), NodesBucket(layout)));
+  SYNCMGR_ASSIGN_OR_RETURN(KvBucket delivery,
+                           KvBucket::Open(p.conn.get(), DeliveryBucket(layout)));
   p.leases.emplace(std::move(leases));
   p.ids.emplace(std::move(ids));
   p.prefixes.emplace(std::move(prefixes));
   p.nodes.emplace(std::move(nodes));
+  p.delivery.emplace(std::move(delivery));
+  Node* self = node.get();
+  p.delivery_state = std::make_unique<DeliveryStateBucket>(
+      &*p.delivery, [self](TenantId tenant) { return self->Owns(tenant); });
   p.counter = std::make_unique<KvCounter>(&*p.ids, std::string(kTenantCounterKey));
   return node;
 }
 
 CommitHook* Node::commit_hook() { return &parts_->hook; }
+
+DeliveryStateStore* Node::delivery_store() { return parts_->delivery_state.get(); }
 
 std::function<Status(std::string_view, TenantId)> Node::key_prefix_reserver() {
   const KvBucket* prefixes = &*parts_->prefixes;

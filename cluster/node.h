@@ -72,6 +72,10 @@ class Node {
   // For EngineOptions: the engine's commit hook and key prefix
   // reservation. Valid as long as the Node.
   CommitHook* commit_hook();
+  // For EngineOptions::delivery_store: push targets' delivery state in the
+  // bucket syncmgr_delivery, written only while this node owns the tenant
+  // (cluster/delivery_state.h). Valid as long as the Node.
+  DeliveryStateStore* delivery_store();
   std::function<Status(std::string_view prefix, TenantId tenant)> key_prefix_reserver();
 
   // Starts serving the cluster with `engine` (opened with the two above):

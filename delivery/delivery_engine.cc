@@ -127,10 +127,32 @@ void DeliveryEngine::WakeTenant(TenantId tenant) {
   StatusOr<std::vector<TargetInfo>> targets = engine_.ListTargets(tenant);
   if (!targets.ok()) return;  // no such tenant (yet) here
   for (const TargetInfo& target : *targets) Track(tenant, target);
+  std::vector<TargetPtr> mine;
+  {
+    MutexLock lock(&mu_);
+    auto it = by_tenant_.find(tenant);
+    if (it == by_tenant_.end()) return;
+    mine = it->second;
+  }
+  // Another node delivered them until now: resume from what it recorded
+  // (cursor, pause, dead letters), not from what this node read earlier.
+  for (const TargetPtr& t : mine) Reload(t);
   MutexLock lock(&mu_);
-  auto it = by_tenant_.find(tenant);
-  if (it == by_tenant_.end()) return;
-  for (const TargetPtr& t : it->second) WakeLocked(t, false);
+  for (const TargetPtr& t : mine) WakeLocked(t, false);
+}
+
+void DeliveryEngine::Reload(const TargetPtr& t) {
+  StatusOr<DeliveryRecord> record = engine_.GetDelivery(t->tenant, t->id);
+  if (!record.ok()) return;  // kept as it was; the next write's check decides
+  MutexLock sink_lock(&t->sink_mu);
+  MutexLock lock(&t->mu);
+  t->record = *record;
+  ++t->epoch;  // an outcome from before is stale
+  DropRetryLocked(*t);
+  t->dead_letter_retries.clear();
+  t->pending_valid = false;
+  t->receiver_cursor_checked = false;  // the receiver may be ahead of the record
+  t->acked_high = std::max(t->acked_high, t->record.delivered_seq);
 }
 
 void DeliveryEngine::OnCommit(TenantId tenant) {
@@ -234,6 +256,8 @@ void DeliveryEngine::TimerLoop() {
 
 StatusOr<DeliveryStatus> DeliveryEngine::GetStatus(TenantId tenant, uint32_t target_id) {
   SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
+  // Cluster mode: the owner delivers; answer with what it recorded.
+  if (options_.runs_tenant && !options_.runs_tenant(tenant)) Reload(t);
   MutexLock lock(&t->mu);
   return StatusLocked(*t);
 }

@@ -124,7 +124,9 @@ class DeliveryEngine {
   void Track(TenantId tenant, const TargetInfo& target);
 
   // Cluster mode: this node became the tenant's owner: learn its push
-  // targets (some may have been created on other nodes) and deliver them.
+  // targets (some may have been created on other nodes), read their state
+  // again from the engine (the previous owner's: cursor, pause, dead
+  // letters) and deliver them.
   void WakeTenant(TenantId tenant) EXCLUDES(mu_);
 
   // The control routes. NotFound when the tenant or target does not exist
@@ -173,6 +175,9 @@ class DeliveryEngine {
   void OnCommit(TenantId tenant) EXCLUDES(mu_);
   // The target's scheduling flags, which mu_ guards.
   Target::Schedule& Sched(Target& t) REQUIRES(mu_) { return t.schedule_; }
+  // Cluster mode: takes the target's record from the engine again (another
+  // node wrote it); anything in flight or queued for retry is dropped.
+  void Reload(const TargetPtr& t) EXCLUDES(t->sink_mu, t->mu);
   // Queues a target unless it is running (then it runs again) or waiting
   // out a backoff (unless `cancel_timer`).
   void WakeLocked(const TargetPtr& t, bool cancel_timer) REQUIRES(mu_);

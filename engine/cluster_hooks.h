@@ -77,4 +77,20 @@ struct ExternalCommit {
   std::string tenant_cursor;
 };
 
+// Cluster mode: the push delivery state of each target (engine/
+// delivery_types.h), kept where every node finds it after a failover. The
+// engine encodes the state of one target — its record and all its dead
+// letters — as one value, so that each change is one atomic write there as
+// it is one WriteBatch in the `delivery` column family.
+class DeliveryStateStore {
+ public:
+  virtual ~DeliveryStateStore() = default;
+  // The target's value as last written; NotFound if never written.
+  virtual StatusOr<std::string> Get(TenantId tenant, uint32_t target_id) = 0;
+  // Replaces the value, provided nobody else wrote it since this process
+  // last read or wrote it (Conflict otherwise: read it again), and only
+  // while this node may deliver the tenant (Conflict otherwise).
+  virtual Status Put(TenantId tenant, uint32_t target_id, std::string_view value) = 0;
+};
+
 }  // namespace syncmgr

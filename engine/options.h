@@ -17,7 +17,8 @@ class Env;
 
 namespace syncmgr {
 
-class CommitHook;  // engine/cluster_hooks.h
+class CommitHook;           // engine/cluster_hooks.h
+class DeliveryStateStore;  // engine/cluster_hooks.h
 
 struct EngineOptions {
   // Data directory; created if missing.
@@ -72,6 +73,11 @@ struct EngineOptions {
   // Conflict: taken (another is drawn); any other error fails the write.
   // Default (empty): prefixes are checked against the local views only.
   std::function<Status(std::string_view prefix, TenantId tenant)> reserve_key_prefix;
+  // Cluster mode: where push targets' delivery state lives instead of the
+  // `delivery` column family (docs/scaling.md, "Push delivery"), so that it
+  // survives a failover. Not owned; must outlive the Engine. Default
+  // (nullptr): the column family.
+  DeliveryStateStore* delivery_store = nullptr;
   // For tests: a fault-injecting Env (tests/support/fault_fs.h). Not owned;
   // must outlive the Engine. Default (nullptr): the real one.
   rocksdb::Env* env = nullptr;

@@ -135,6 +135,7 @@ Status RunServe(const ServeConfig& config) {
     node = std::move(*connected);
     engine_options.commit_hook = node->commit_hook();
     engine_options.reserve_key_prefix = node->key_prefix_reserver();
+    engine_options.delivery_store = node->delivery_store();
     engine_options.sync_writes = false;  // durability is the replicated log's
   }
   StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(engine_options);
