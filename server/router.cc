@@ -30,7 +30,7 @@ bool IsParam(std::string_view seg) {
 Route BufferedRoute(HttpMethod method, std::string pattern, BufferedHandler handler,
                     std::vector<std::string> query, AuthScope auth) {
   // Every read of a tenant may wait for its views to reach a seq (SPEC §7;
-  // Session::WaitForMinSeq).
+  // WaitForMinSeq in server/cluster_route.h).
   if (method == HttpMethod::kGet && (auth == AuthScope::kTenant || auth == AuthScope::kFeed)) {
     query.emplace_back("min_seq");
   }
