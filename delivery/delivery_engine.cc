@@ -136,23 +136,31 @@ void DeliveryEngine::WakeTenant(TenantId tenant) {
   }
   // Another node delivered them until now: resume from what it recorded
   // (cursor, pause, dead letters), not from what this node read earlier.
-  for (const TargetPtr& t : mine) Reload(t);
+  for (const TargetPtr& t : mine) Reload(t, /*wait=*/true);
   MutexLock lock(&mu_);
   for (const TargetPtr& t : mine) WakeLocked(t, false);
 }
 
-void DeliveryEngine::Reload(const TargetPtr& t) {
+void DeliveryEngine::Reload(const TargetPtr& t, bool wait) {
   StatusOr<DeliveryRecord> record = engine_.GetDelivery(t->tenant, t->id);
   if (!record.ok()) return;  // kept as it was; the next write's check decides
-  MutexLock sink_lock(&t->sink_mu);
-  MutexLock lock(&t->mu);
-  t->record = *record;
-  ++t->epoch;  // an outcome from before is stale
-  DropRetryLocked(*t);
-  t->dead_letter_retries.clear();
-  t->pending_valid = false;
-  t->receiver_cursor_checked = false;  // the receiver may be ahead of the record
-  t->acked_high = std::max(t->acked_high, t->record.delivered_seq);
+  if (wait) {
+    t->sink_mu.Lock();
+  } else if (!t->sink_mu.TryLock()) {
+    return;  // a step of this node is under way: its own record is the newer
+  }
+  // sink_mu is held from here on either path, and released below.
+  {
+    MutexLock lock(&t->mu);
+    t->record = *record;
+    ++t->epoch;  // an outcome from before is stale
+    DropRetryLocked(*t);
+    t->dead_letter_retries.clear();
+    t->pending_valid = false;
+    t->receiver_cursor_checked = false;  // the receiver may be ahead of the record
+    t->acked_high = std::max(t->acked_high, t->record.delivered_seq);
+  }
+  t->sink_mu.Unlock();
 }
 
 void DeliveryEngine::OnCommit(TenantId tenant) {
@@ -257,7 +265,7 @@ void DeliveryEngine::TimerLoop() {
 StatusOr<DeliveryStatus> DeliveryEngine::GetStatus(TenantId tenant, uint32_t target_id) {
   SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
   // Cluster mode: the owner delivers; answer with what it recorded.
-  if (options_.runs_tenant && !options_.runs_tenant(tenant)) Reload(t);
+  if (options_.runs_tenant && !options_.runs_tenant(tenant)) Reload(t, /*wait=*/false);
   MutexLock lock(&t->mu);
   return StatusLocked(*t);
 }

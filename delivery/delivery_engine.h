@@ -177,7 +177,8 @@ class DeliveryEngine {
   Target::Schedule& Sched(Target& t) REQUIRES(mu_) { return t.schedule_; }
   // Cluster mode: takes the target's record from the engine again (another
   // node wrote it); anything in flight or queued for retry is dropped.
-  void Reload(const TargetPtr& t) EXCLUDES(t->sink_mu, t->mu);
+  // Without `wait`, does nothing while a step of the target is sending.
+  void Reload(const TargetPtr& t, bool wait) EXCLUDES(t->sink_mu, t->mu);
   // Queues a target unless it is running (then it runs again) or waiting
   // out a backoff (unless `cancel_timer`).
   void WakeLocked(const TargetPtr& t, bool cancel_timer) REQUIRES(mu_);

@@ -14,6 +14,7 @@
 //   EXCLUDES(mu...)        the caller does not hold `mu` (the function takes it)
 //   ACQUIRE(mu...)         the function returns holding `mu`
 //   RELEASE(mu...)         the function releases `mu`
+//   TRY_ACQUIRE(ok, mu...) the function holds `mu` on return when it returns `ok`
 //   ASSERT_CAPABILITY(mu)  from here on the caller holds `mu` (trusted)
 //   RETURN_CAPABILITY(mu)  the function returns a reference to `mu`
 //   ACQUIRED_BEFORE(mu...) lock order (checked with -Wthread-safety-beta)
@@ -57,6 +58,7 @@
 #define EXCLUDES(...) SYNCMGR_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define ACQUIRE(...) SYNCMGR_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define RELEASE(...) SYNCMGR_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
+#define TRY_ACQUIRE(...) SYNCMGR_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
 #define ASSERT_CAPABILITY(x) SYNCMGR_THREAD_ANNOTATION(assert_capability(x))
 #define RETURN_CAPABILITY(x) SYNCMGR_THREAD_ANNOTATION(lock_returned(x))
 #define NO_THREAD_SAFETY_ANALYSIS SYNCMGR_THREAD_ANNOTATION(no_thread_safety_analysis)
@@ -74,6 +76,8 @@ class CAPABILITY("mutex") Mutex {
 
   void Lock() ACQUIRE() { mu_.lock(); }
   void Unlock() RELEASE() { mu_.unlock(); }
+  // Takes the mutex if it is free: true if it did (and then holds it).
+  bool TryLock() TRY_ACQUIRE(true) { return mu_.try_lock(); }
   // Tells the analysis that the calling thread holds this mutex where it
   // cannot see that itself (a lock held by another object across calls).
   // Checks nothing at run time: use it only where the caller's own state
