@@ -17,7 +17,7 @@ std::string DeliveryStateBucket::Key(TenantId tenant, uint32_t target_id) {
 
 StatusOr<std::string> DeliveryStateBucket::Get(TenantId tenant, uint32_t target_id) {
   StatusOr<KvEntry> entry = bucket_->Get(Key(tenant, target_id));
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (!entry.ok()) {
     if (entry.status().code() == Code::kNotFound) revisions_[{tenant, target_id}] = 0;
     return entry.status();
@@ -36,7 +36,7 @@ Status DeliveryStateBucket::Put(TenantId tenant, uint32_t target_id, std::string
   const std::pair<TenantId, uint32_t> id{tenant, target_id};
   std::optional<uint64_t> revision;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto it = revisions_.find(id);
     if (it != revisions_.end()) revision = it->second;
   }
@@ -48,7 +48,7 @@ Status DeliveryStateBucket::Put(TenantId tenant, uint32_t target_id, std::string
   const std::string key = Key(tenant, target_id);
   StatusOr<uint64_t> written = *revision == 0 ? bucket_->Create(key, value)
                                               : bucket_->Update(key, value, *revision);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (!written.ok()) {
     revisions_.erase(id);  // unknown now: the next read takes it again
     return written.status();

@@ -14,11 +14,11 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <utility>
 
 #include "cluster/kv.h"
 #include "engine/cluster_hooks.h"
+#include "engine/mutex.h"
 
 namespace syncmgr::cluster {
 
@@ -27,17 +27,18 @@ class DeliveryStateBucket : public DeliveryStateStore {
   // REQUIRES: `bucket` outlives this.
   DeliveryStateBucket(const KvBucket* bucket, std::function<bool(TenantId)> may_write);
 
-  StatusOr<std::string> Get(TenantId tenant, uint32_t target_id) override;
-  Status Put(TenantId tenant, uint32_t target_id, std::string_view value) override;
+  StatusOr<std::string> Get(TenantId tenant, uint32_t target_id) EXCLUDES(mu_) override;
+  Status Put(TenantId tenant, uint32_t target_id, std::string_view value)
+      EXCLUDES(mu_) override;
 
   static std::string Key(TenantId tenant, uint32_t target_id);
 
  private:
   const KvBucket* const bucket_;
   const std::function<bool(TenantId)> may_write_;
-  std::mutex mu_;
+  Mutex mu_;
   // The revision last read or written per target; 0: none (Create).
-  std::map<std::pair<TenantId, uint32_t>, uint64_t> revisions_;  // guarded by mu_
+  std::map<std::pair<TenantId, uint32_t>, uint64_t> revisions_ GUARDED_BY(mu_);
 };
 
 }  // namespace syncmgr::cluster

@@ -64,7 +64,7 @@ Status LogReader::Start() {
     }
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     position_ = cursor.position;
     running_ = true;
   }
@@ -75,15 +75,15 @@ Status LogReader::Start() {
 
 void LogReader::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 bool LogReader::Stopping() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return stop_;
 }
 
@@ -102,70 +102,75 @@ bool LogReader::CatchUp(Clock::time_point deadline) {
         if (!next.ok() && next.status().code() == Code::kNotFound) return true;
         if (!next.ok()) break;  // no answer: start over
         if (next->stream_seq > st->last_seq) return true;
-        std::unique_lock lock(mu_);
-        if (!cv_.wait_until(lock, deadline,
-                            [&] { return position_ >= next->stream_seq || !running_; })) {
-          return false;
+        MutexLock lock(&mu_);
+        while (position_ < next->stream_seq && running_) {
+          if (!cv_.WaitUntil(&mu_, deadline)) break;
         }
+        if (position_ < next->stream_seq && running_) return false;  // the deadline passed
         if (!running_) return false;
       }
     }
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(&mu_);
       if (!running_) return false;
-      cv_.wait_until(lock, std::min(deadline, Clock::now() + options_.retry_wait),
-                     [&] { return stop_; });
+      const Clock::time_point until = std::min(deadline, Clock::now() + options_.retry_wait);
+      while (!stop_ && cv_.WaitUntil(&mu_, until)) {
+      }
     }
   }
   return false;
 }
 
 bool LogReader::WaitForTenant(TenantId tenant, uint64_t stream_seq, Clock::time_point deadline) {
-  std::unique_lock lock(mu_);
-  auto reached = [&] {
-    auto it = chain_head_.find(tenant);
-    return (it != chain_head_.end() && it->second >= stream_seq) || position_ >= stream_seq;
-  };
-  return cv_.wait_until(lock, deadline, [&] { return reached() || !running_; }) && reached();
+  MutexLock lock(&mu_);
+  while (!ReachedLocked(tenant, stream_seq) && running_) {
+    if (!cv_.WaitUntil(&mu_, deadline)) break;
+  }
+  return ReachedLocked(tenant, stream_seq);
+}
+
+bool LogReader::ReachedLocked(TenantId tenant, uint64_t stream_seq) const {
+  auto it = chain_head_.find(tenant);
+  return (it != chain_head_.end() && it->second >= stream_seq) || position_ >= stream_seq;
 }
 
 void LogReader::SetPaused(bool paused) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     paused_ = paused;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 bool LogReader::paused() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return paused_;
 }
 
 uint64_t LogReader::position() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return position_;
 }
 
 uint64_t LogReader::stream_last_seq() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return stream_last_seq_;
 }
 
 uint64_t LogReader::superseded_total() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return superseded_;
 }
 
 Status LogReader::error() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return error_;
 }
 
 void LogReader::RefreshStreamEnd() {
   StatusOr<StreamState> st = conn_->GetStreamState(options_.stream);
   if (!st.ok()) return;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   stream_last_seq_ = std::max(stream_last_seq_, st->last_seq);
 }
 
@@ -175,7 +180,7 @@ void LogReader::RefreshStreamState(bool force) {
   StatusOr<StreamState> st = conn_->GetStreamState(options_.stream);
   if (!st.ok()) return;  // the gauge keeps its last value; the next read retries
   last_state_read_ = now;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   stream_last_seq_ = std::max(stream_last_seq_, st->last_seq);
 }
 
@@ -185,8 +190,8 @@ void LogReader::Run() {
   while (true) {
     uint64_t from = 0;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return !paused_ || stop_; });
+      MutexLock lock(&mu_);
+      while (paused_ && !stop_) cv_.Wait(&mu_);
       if (stop_) break;
       from = position_ + 1;
     }
@@ -213,13 +218,13 @@ void LogReader::Run() {
     StatusOr<StoredMessage> again = conn_->NextMessage(options_.stream, filter, from);
     if (again.ok() || again.status().code() != Code::kNotFound) continue;  // handled next time
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       if (st.ok()) {
         stream_last_seq_ = std::max(stream_last_seq_, st->last_seq);
         position_ = std::max(position_, st->last_seq);
       }
     }
-    cv_.notify_all();
+    cv_.SignalAll();
     Idle();
   }
   if (!failure.ok()) {
@@ -228,11 +233,11 @@ void LogReader::Run() {
   }
   wakeup_.reset();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     error_ = failure;
     running_ = false;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void LogReader::Idle() {
@@ -244,8 +249,10 @@ void LogReader::Idle() {
         conn_, options_.stream, std::string(kAllLogSubjects), position() + 1, o);
     if (!r.ok()) {
       // No wake-up for now: look again after a pause.
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, options_.idle_wait, [&] { return stop_; });
+      MutexLock lock(&mu_);
+      const Clock::time_point until = Clock::now() + options_.idle_wait;
+      while (!stop_ && cv_.WaitUntil(&mu_, until)) {
+      }
       return;
     }
     wakeup_ = std::make_unique<Wakeup>();
@@ -281,14 +288,14 @@ Status LogReader::Handle(const StoredMessage& msg) {
   LogChain::Verdict verdict = LogChain::Verdict::kAlreadySeen;
   SYNCMGR_RETURN_IF_ERROR(Fold(*tenant, msg, *decoded, &verdict));
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     position_ = std::max(position_, msg.stream_seq);
     uint64_t& head = chain_head_[*tenant];
     head = std::max(head, msg.stream_seq);
     if (verdict == LogChain::Verdict::kDoesNotCount) ++superseded_;
   }
   position_msg_id_ = MsgId(msg);
-  cv_.notify_all();
+  cv_.SignalAll();
   const auto* fence = std::get_if<FenceMessage>(&*decoded);
   if (fence != nullptr && verdict == LogChain::Verdict::kCounts && on_fence_) {
     on_fence_(FenceSeen{*tenant, msg.stream_seq, *fence});

@@ -16,18 +16,17 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "cluster/connection.h"
 #include "cluster/log_chain.h"
 #include "cluster/messages.h"
+#include "engine/mutex.h"
 #include "engine/engine.h"
 #include "engine/status.h"
 
@@ -110,24 +109,26 @@ class LogReader {
               LogChain::Verdict* verdict);
   // Waits for new messages: the wake-up reader, else a pause.
   void Idle();
-  void RefreshStreamState(bool force);
-  bool Stopping();
+  void RefreshStreamState(bool force) EXCLUDES(mu_);
+  bool Stopping() EXCLUDES(mu_);
+  // The reader has handled the tenant's log subject up to `stream_seq`.
+  bool ReachedLocked(TenantId tenant, uint64_t stream_seq) const REQUIRES(mu_);
 
   Connection* const conn_;
   Engine* const engine_;
   const LogReaderOptions options_;
   std::function<void(const FenceSeen&)> on_fence_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;  // position, chains, caught_up_, paused_, stop_
-  uint64_t position_ = 0;                    // guarded by mu_
-  uint64_t stream_last_seq_ = 0;             // guarded by mu_
-  std::map<TenantId, uint64_t> chain_head_;  // guarded by mu_
-  uint64_t superseded_ = 0;                  // guarded by mu_
-  bool paused_ = false;                      // guarded by mu_
-  bool stop_ = false;                        // guarded by mu_
-  bool running_ = false;                     // guarded by mu_
-  Status error_;                             // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;  // position, chains, caught_up_, paused_, stop_
+  uint64_t position_ GUARDED_BY(mu_) = 0;
+  uint64_t stream_last_seq_ GUARDED_BY(mu_) = 0;
+  std::map<TenantId, uint64_t> chain_head_ GUARDED_BY(mu_);
+  uint64_t superseded_ GUARDED_BY(mu_) = 0;
+  bool paused_ GUARDED_BY(mu_) = false;
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool running_ GUARDED_BY(mu_) = false;
+  Status error_ GUARDED_BY(mu_);
   std::string position_msg_id_;              // the reader thread's
   Clock::time_point last_state_read_{};      // the reader thread's
 

@@ -158,7 +158,7 @@ std::function<Status(std::string_view, TenantId)> Node::key_prefix_reserver() {
 }
 
 void Node::SetOwnershipListener(std::function<void(TenantId, bool)> fn) {
-  std::unique_lock lock(listener_mu_);
+  MutexLock lock(&listener_mu_);
   listener_ = std::move(fn);
 }
 
@@ -184,7 +184,7 @@ Status Node::Start(Engine* engine, Clock::time_point deadline) {
   oo.stream = std::string(kLogStream);
   p.ownership = std::make_unique<Ownership>(p.conn.get(), &*p.leases, p.reader.get(), oo);
   p.ownership->SetListener([this](TenantId tenant, bool owned) {
-    std::shared_lock lock(listener_mu_);
+    MutexLock lock(&listener_mu_);
     if (listener_) listener_(tenant, owned);
   });
   Ownership* ownership = p.ownership.get();
@@ -201,7 +201,7 @@ Status Node::Start(Engine* engine, Clock::time_point deadline) {
   }
   p.hook.Set(p.ownership.get());
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     started_ = true;
   }
   registry_ = std::thread([this] { RegistryLoop(); });
@@ -219,12 +219,12 @@ Status Node::Start(Engine* engine, Clock::time_point deadline) {
 void Node::Stop() {
   bool started = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stop_) return;
     stop_ = true;
     started = started_;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (registry_.joinable()) registry_.join();
   Parts& p = *parts_;
   // Writers first (released leases let others take over at once), then the
@@ -245,16 +245,20 @@ void Node::RegistryLoop() {
       std::vector<std::string> names;
       for (const KvEntry& e : *entries) names.push_back(e.key);
       std::sort(names.begin(), names.end());
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       live_nodes_ = std::move(names);
     }
-    std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, pace, [&] { return stop_; })) return;
+    MutexLock lock(&mu_);
+    const Clock::time_point until = Clock::now() + pace;
+    for (Clock::time_point now = Clock::now(); !stop_ && now < until; now = Clock::now()) {
+      cv_.WaitFor(&mu_, until - now);
+    }
+    if (stop_) return;
   }
 }
 
 std::vector<std::string> Node::LiveNodes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return live_nodes_;
 }
 

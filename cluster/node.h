@@ -19,11 +19,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +29,7 @@
 #include "cluster/layout.h"
 #include "cluster/messages.h"
 #include "engine/engine.h"
+#include "engine/mutex.h"
 
 namespace syncmgr::cluster {
 
@@ -81,9 +79,9 @@ class Node {
   // Starts serving the cluster with `engine` (opened with the two above):
   // see the top. Unavailable if the reader has not caught up by `deadline`;
   // Corruption if the node's views do not match the stream (rebuild it).
-  Status Start(Engine* engine, Clock::time_point deadline);
+  Status Start(Engine* engine, Clock::time_point deadline) EXCLUDES(mu_);
   // Releases this node's leases and stops its threads. Idempotent.
-  void Stop();
+  void Stop() EXCLUDES(mu_);
 
   struct WriteRoute {
     bool local = false;
@@ -107,7 +105,8 @@ class Node {
   // owner: push delivery's seam (docs/scaling.md). Any time; once this
   // returns, the previous listener is not running and not called again.
   // `fn` must not call back into the Node's ownership (RouteWrite).
-  void SetOwnershipListener(std::function<void(TenantId, bool owned)> fn);
+  void SetOwnershipListener(std::function<void(TenantId, bool owned)> fn)
+      EXCLUDES(listener_mu_);
   // True while this node holds the tenant's lease.
   bool Owns(TenantId tenant) const;
   // The node that holds the tenant's lease now (a leader read); "" if
@@ -124,8 +123,8 @@ class Node {
  private:
   struct Parts;
   explicit Node(NodeOptions options);
-  void RegistryLoop();
-  std::vector<std::string> LiveNodes() const;
+  void RegistryLoop() EXCLUDES(mu_);
+  std::vector<std::string> LiveNodes() const EXCLUDES(mu_);
 
   const NodeOptions options_;
   LeaseHolder me_;
@@ -133,14 +132,16 @@ class Node {
   Engine* engine_ = nullptr;
   std::atomic<uint64_t> forwarded_{0};
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::string> live_nodes_;  // guarded by mu_
-  bool stop_ = false;                    // guarded by mu_
-  bool started_ = false;                 // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;  // stop_ set
+  std::vector<std::string> live_nodes_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool started_ GUARDED_BY(mu_) = false;
   std::thread registry_;
-  mutable std::shared_mutex listener_mu_;  // held (shared) while the listener runs
-  std::function<void(TenantId, bool)> listener_;  // guarded by listener_mu_
+  // Held while the listener runs, so that SetOwnershipListener returns only
+  // once the previous listener is not running (calls to it are serialized).
+  mutable Mutex listener_mu_;
+  std::function<void(TenantId, bool)> listener_ GUARDED_BY(listener_mu_);
 };
 
 }  // namespace syncmgr::cluster

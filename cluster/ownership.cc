@@ -36,32 +36,6 @@ Millis Until(std::chrono::steady_clock::time_point deadline) {
 
 }  // namespace
 
-// One operation being published (OnWriteAhead .. OnCommit). Used only by
-// the thread holding the tenant's engine lock.
-struct Ownership::Op {
-  uint64_t op_id = 0;
-  uint64_t first_seq = 0;
-  std::unique_ptr<CommitBuilder> builder;
-  std::vector<ChunkRef> chunks;
-};
-
-struct Ownership::Tenant {
-  std::timed_mutex take_mu;  // one takeover at a time
-  std::mutex lease_mu;  // guards lease, last_renew_ok
-  std::unique_ptr<Lease> lease;
-  Clock::time_point last_renew_ok{};
-
-  std::mutex mu;  // guards what follows
-  bool held = false;    // this node holds the lease (as far as it knows)
-  bool ready = false;   // fenced and caught up: head is the chain's head
-  bool foreign_fence = false;  // another writer fenced: the lease is gone
-  uint64_t fence = 0;   // F: stream sequence of this node's fence
-  uint64_t head = 0;    // H: its chain head (F, then its counting commits)
-  uint64_t pending_fence = 0;  // published, not yet caught up to
-  uint64_t committed_first_seq = 0;  // last OnCommit that counted
-  Op op;  // the operation in progress (engine lock)
-};
-
 Ownership::Ownership(Connection* conn, const KvBucket* leases, LogReader* reader,
                      OwnershipOptions options)
     : conn_(conn), leases_(leases), reader_(reader), options_(std::move(options)) {}
@@ -69,7 +43,7 @@ Ownership::Ownership(Connection* conn, const KvBucket* leases, LogReader* reader
 Ownership::~Ownership() { Stop(false); }
 
 Ownership::Tenant& Ownership::Get(TenantId tenant) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& slot = tenants_[tenant];
   if (!slot) slot = std::make_unique<Tenant>();
   return *slot;
@@ -82,24 +56,24 @@ void Ownership::Notify(TenantId tenant, bool owned) {
 bool Ownership::Owns(TenantId tenant) const {
   Tenant* t = nullptr;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto it = tenants_.find(tenant);
     if (it == tenants_.end()) return false;
     t = it->second.get();
   }
-  std::lock_guard lock(t->mu);
+  MutexLock lock(&t->mu);
   return t->held;
 }
 
 size_t Ownership::owned_tenants() const {
   std::vector<Tenant*> all;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& [id, t] : tenants_) all.push_back(t.get());
   }
   size_t n = 0;
   for (Tenant* t : all) {
-    std::lock_guard lock(t->mu);
+    MutexLock lock(&t->mu);
     if (t->held) ++n;
   }
   return n;
@@ -109,7 +83,7 @@ size_t Ownership::owned_tenants() const {
 
 bool Ownership::DropLease(Tenant& t) {
   t.lease.reset();
-  std::lock_guard lock(t.mu);
+  MutexLock lock(&t.mu);
   const bool was = t.held;
   t.held = t.ready = t.foreign_fence = false;
   t.pending_fence = 0;
@@ -161,17 +135,23 @@ StatusOr<uint64_t> Ownership::PublishFence(TenantId tenant, Tenant& t, Clock::ti
 StatusOr<Ownership::WriteRoute> Ownership::RouteWrite(TenantId tenant, Clock::time_point deadline) {
   Tenant& t = Get(tenant);
   {
-    std::lock_guard lock(t.mu);
+    MutexLock lock(&t.mu);
     if (t.held && t.ready && !t.foreign_fence) return WriteRoute{true, options_.me};
   }
-  std::unique_lock take(t.take_mu, std::defer_lock);
-  if (!take.try_lock_until(deadline)) {
+  if (!t.take_mu.TryLockUntil(deadline)) {
     return Status::Unavailable(fmt::format("tenant {}: its takeover is under way; retry", tenant));
   }
+  StatusOr<WriteRoute> route = TakeOver(tenant, t, deadline);
+  t.take_mu.Unlock();
+  return route;
+}
+
+StatusOr<Ownership::WriteRoute> Ownership::TakeOver(TenantId tenant, Tenant& t,
+                                                    Clock::time_point deadline) {
   Status last = Status::Unavailable("no attempt");
   while (Clock::now() < deadline) {
     {
-      std::lock_guard lock(t.mu);
+      MutexLock lock(&t.mu);
       if (t.held && t.ready && !t.foreign_fence) return WriteRoute{true, options_.me};
     }
     uint64_t fence = 0;
@@ -179,10 +159,10 @@ StatusOr<Ownership::WriteRoute> Ownership::RouteWrite(TenantId tenant, Clock::ti
     std::optional<LeaseHolder> other;  // another node holds the lease
     bool cleared = false;  // a lease of this node's previous process was deleted
     {
-      std::lock_guard lease_lock(t.lease_mu);
+      MutexLock lease_lock(&t.lease_mu);
       bool foreign = false;
       {
-        std::lock_guard lock(t.mu);
+        MutexLock lock(&t.mu);
         foreign = t.foreign_fence;
       }
       if (foreign) dropped = DropLease(t);
@@ -194,7 +174,7 @@ StatusOr<Ownership::WriteRoute> Ownership::RouteWrite(TenantId tenant, Clock::ti
           last = holder.status();
         } else if (*holder == options_.me) {
           t.last_renew_ok = started;
-          std::lock_guard lock(t.mu);
+          MutexLock lock(&t.mu);
           t.held = true;
           t.ready = false;
           acquired = true;
@@ -213,7 +193,7 @@ StatusOr<Ownership::WriteRoute> Ownership::RouteWrite(TenantId tenant, Clock::ti
         StatusOr<uint64_t> f = PublishFence(tenant, t, deadline);
         if (f.ok()) {
           fence = *f;
-          std::lock_guard lock(t.mu);
+          MutexLock lock(&t.mu);
           t.pending_fence = fence;
           t.ready = false;
         } else {
@@ -235,7 +215,7 @@ StatusOr<Ownership::WriteRoute> Ownership::RouteWrite(TenantId tenant, Clock::ti
           "tenant {}: this node is catching up its log before writing it; retry", tenant));
     }
     // 4. Serve writes after the fence, unless something changed meanwhile.
-    std::lock_guard lock(t.mu);
+    MutexLock lock(&t.mu);
     if (t.held && !t.foreign_fence && t.pending_fence == fence) {
       t.fence = t.head = fence;
       t.ready = true;
@@ -252,7 +232,7 @@ void Ownership::OnFence(const FenceSeen& seen) {
     return;  // this node's own fence
   }
   Tenant& t = Get(seen.tenant);
-  std::lock_guard lock(t.mu);
+  MutexLock lock(&t.mu);
   const uint64_t mine = std::max(t.fence, t.pending_fence);
   if (!t.held || mine == 0 || seen.stream_seq < mine) return;  // before this node's fence
   // Another writer fenced after this node: whatever it believes about its
@@ -319,7 +299,7 @@ Status CheckWriter(TenantId tenant, bool held, bool ready, uint64_t head, std::s
 Status Ownership::OnWriteAhead(const LogRecords& part) {
   Tenant& t = Get(part.tenant);
   {
-    std::lock_guard lock(t.mu);
+    MutexLock lock(&t.mu);
     Status s = CheckWriter(part.tenant, t.held, t.ready && !t.foreign_fence, t.head, part.cursor);
     if (!s.ok()) return s;
   }
@@ -338,7 +318,7 @@ StatusOr<std::string> Ownership::OnCommit(const LogRecords& rest) {
   Tenant& t = Get(rest.tenant);
   uint64_t head = 0, fence = 0;
   {
-    std::lock_guard lock(t.mu);
+    MutexLock lock(&t.mu);
     Status s = CheckWriter(rest.tenant, t.held, t.ready && !t.foreign_fence, t.head, rest.cursor);
     if (!s.ok()) return s;
     head = t.head;
@@ -377,7 +357,7 @@ StatusOr<std::string> Ownership::OnCommit(const LogRecords& rest) {
   po.verify_fence = true;
   po.timeout = options_.publish_timeout;
   StatusOr<PublishAck> ack = conn_->Publish(LogSubject(rest.tenant), EncodeCommit(c), po);
-  std::lock_guard lock(t.mu);
+  MutexLock lock(&t.mu);
   if (ack.ok()) {
     t.head = ack->stream_seq;
     t.committed_first_seq = rest.first_seq;
@@ -403,7 +383,7 @@ StatusOr<std::string> Ownership::OnCommit(const LogRecords& rest) {
 void Ownership::OnAbort(TenantId tenant, uint64_t first_seq) {
   Tenant& t = Get(tenant);
   t.op = Op{};
-  std::lock_guard lock(t.mu);
+  MutexLock lock(&t.mu);
   // A commit that counted but was not written here: the reader must fold
   // it before this node writes again, so it fences again first.
   if (t.committed_first_seq == first_seq) t.ready = false;
@@ -420,19 +400,19 @@ void Ownership::Start(std::function<std::vector<TenantId>()> tenants,
 
 void Ownership::Stop(bool release) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
   if (!release) return;
   std::vector<std::pair<TenantId, Tenant*>> all;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& [id, t] : tenants_) all.emplace_back(id, t.get());
   }
   for (auto& [id, t] : all) {
-    std::lock_guard lease_lock(t->lease_mu);
+    MutexLock lease_lock(&t->lease_mu);
     if (t->lease && t->lease->held()) {
       t->lease->Release().IgnoreError();  // else it expires after the TTL
     }
@@ -445,8 +425,11 @@ void Ownership::MaintenanceLoop() {
   Clock::time_point next_idle_pass = Clock::now();
   while (true) {
     {
-      std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, pace, [&] { return stop_; })) return;
+      MutexLock lock(&mu_);
+      const Clock::time_point until = Clock::now() + pace;
+      while (!stop_ && cv_.WaitUntil(&mu_, until)) {
+      }
+      if (stop_) return;
     }
     RenewAll();
     // Idle tenants are looked at once per TTL: a lease read per tenant not
@@ -461,17 +444,17 @@ void Ownership::MaintenanceLoop() {
 void Ownership::RenewAll() {
   std::vector<std::pair<TenantId, Tenant*>> all;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& [id, t] : tenants_) all.emplace_back(id, t.get());
   }
   for (auto& [id, t] : all) {
     bool lost = false;
     {
-      std::lock_guard lease_lock(t->lease_mu);
+      MutexLock lease_lock(&t->lease_mu);
       if (!t->lease || !t->lease->held()) continue;
       bool foreign = false;
       {
-        std::lock_guard lock(t->mu);
+        MutexLock lock(&t->mu);
         foreign = t->foreign_fence;
       }
       if (foreign) {
@@ -498,17 +481,17 @@ void Ownership::TakeIdle() {
   const auto now = Clock::now();
   for (TenantId tenant : list_tenants_()) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       if (stop_) return;
     }
     Tenant& t = Get(tenant);
     {
-      std::lock_guard lock(t.mu);
+      MutexLock lock(&t.mu);
       if (t.held) continue;
     }
     StatusOr<KvEntry> entry = leases_->Get(TenantLeaseKey(tenant));
     if (entry.ok() || entry.status().code() != Code::kNotFound) {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       idle_since_.erase(tenant);
       continue;  // held by someone (or unknown): nothing to do
     }
@@ -525,14 +508,14 @@ void Ownership::TakeIdle() {
     }
     bool take = preferred == options_.me.node;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       auto [it, fresh] = idle_since_.emplace(tenant, now);
       if (!fresh && now - it->second >= options_.lease_ttl) take = true;
     }
     if (!take) continue;
     StatusOr<WriteRoute> r = RouteWrite(tenant, now + options_.lease_ttl);
     if (r.ok()) {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       idle_since_.erase(tenant);
     }
   }

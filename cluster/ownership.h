@@ -22,12 +22,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +36,7 @@
 #include "cluster/log_reader.h"
 #include "cluster/messages.h"
 #include "engine/cluster_hooks.h"
+#include "engine/mutex.h"
 
 namespace syncmgr::cluster {
 
@@ -110,20 +109,51 @@ class Ownership : public CommitHook {
   uint64_t fences_written() const { return fences_written_.load(std::memory_order_relaxed); }
 
  private:
-  struct Tenant;
-  struct Op;
+  // One operation being published (OnWriteAhead .. OnCommit). Used only by
+  // the thread holding the tenant's engine lock.
+  struct Op {
+    uint64_t op_id = 0;
+    uint64_t first_seq = 0;
+    std::unique_ptr<CommitBuilder> builder;
+    std::vector<ChunkRef> chunks;
+  };
 
-  Tenant& Get(TenantId tenant);
-  // REQUIRES: t.lease_mu held. Publishes a fence after the subject's last
-  // message; returns its stream sequence.
-  StatusOr<uint64_t> PublishFence(TenantId tenant, Tenant& t, Clock::time_point deadline);
-  // REQUIRES: t.lease_mu held. Forgets the lease; `notify` says whether the
-  // listener must hear of it (returned for calling outside the locks).
-  bool DropLease(Tenant& t);
+  struct Tenant {
+    TimedMutex take_mu;  // one takeover at a time
+    Mutex lease_mu;  // taken before mu
+    std::unique_ptr<Lease> lease GUARDED_BY(lease_mu);
+    Clock::time_point last_renew_ok GUARDED_BY(lease_mu){};
+
+    Mutex mu;
+    bool held GUARDED_BY(mu) = false;   // this node holds the lease (as far as it knows)
+    bool ready GUARDED_BY(mu) = false;  // fenced and caught up: head is the chain's head
+    bool foreign_fence GUARDED_BY(mu) = false;  // another writer fenced: the lease is gone
+    uint64_t fence GUARDED_BY(mu) = 0;  // F: stream sequence of this node's fence
+    uint64_t head GUARDED_BY(mu) = 0;   // H: its chain head (F, then its counting commits)
+    uint64_t pending_fence GUARDED_BY(mu) = 0;        // published, not yet caught up to
+    uint64_t committed_first_seq GUARDED_BY(mu) = 0;  // last OnCommit that counted
+    // The operation in progress: the thread holding the tenant's engine write
+    // lock (a WriteOp's, which calls the hook) uses it, a lock this class
+    // does not see, so it carries no annotation.
+    Op op;
+  };
+
+  Tenant& Get(TenantId tenant) EXCLUDES(mu_);
+  // RouteWrite once the tenant's takeover lock is held: leases, fences,
+  // catches up.
+  StatusOr<WriteRoute> TakeOver(TenantId tenant, Tenant& t, Clock::time_point deadline)
+      REQUIRES(t.take_mu);
+  // Publishes a fence after the subject's last message; returns its stream
+  // sequence.
+  StatusOr<uint64_t> PublishFence(TenantId tenant, Tenant& t, Clock::time_point deadline)
+      REQUIRES(t.lease_mu);
+  // Forgets the lease; says whether the listener must hear of it (for
+  // calling outside the locks).
+  bool DropLease(Tenant& t) REQUIRES(t.lease_mu);
   Status PublishChunks(TenantId tenant, Op& op);
-  void MaintenanceLoop();
-  void RenewAll();
-  void TakeIdle();
+  void MaintenanceLoop() EXCLUDES(mu_);
+  void RenewAll() EXCLUDES(mu_);
+  void TakeIdle() EXCLUDES(mu_);
   void Notify(TenantId tenant, bool owned);
 
   Connection* const conn_;
@@ -139,11 +169,11 @@ class Ownership : public CommitHook {
   std::atomic<uint64_t> fenced_{0};
   std::atomic<uint64_t> fences_written_{0};
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<TenantId, std::unique_ptr<Tenant>> tenants_;  // guarded by mu_; never erased
-  std::map<TenantId, Clock::time_point> idle_since_;     // guarded by mu_ (maintenance)
-  bool stop_ = false;                                    // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;  // stop_ set
+  std::map<TenantId, std::unique_ptr<Tenant>> tenants_ GUARDED_BY(mu_);  // never erased
+  std::map<TenantId, Clock::time_point> idle_since_ GUARDED_BY(mu_);     // (maintenance)
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

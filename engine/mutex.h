@@ -89,6 +89,26 @@ class CAPABILITY("mutex") Mutex {
   std::mutex mu_;
 };
 
+// A mutex whose taking may give up at a deadline (std::timed_mutex). No
+// CondVar waits on it.
+class CAPABILITY("mutex") TimedMutex {
+ public:
+  TimedMutex() = default;
+  TimedMutex(const TimedMutex&) = delete;
+  TimedMutex& operator=(const TimedMutex&) = delete;
+
+  void Lock() ACQUIRE() { mu_.lock(); }
+  void Unlock() RELEASE() { mu_.unlock(); }
+  // Takes the mutex unless `deadline` passes first: true if it did.
+  template <class Clock, class Duration>
+  bool TryLockUntil(const std::chrono::time_point<Clock, Duration>& deadline) TRY_ACQUIRE(true) {
+    return mu_.try_lock_until(deadline);
+  }
+
+ private:
+  std::timed_mutex mu_;
+};
+
 // Holds a Mutex from construction to destruction (or to Unlock).
 class SCOPED_CAPABILITY MutexLock {
  public:
@@ -136,6 +156,16 @@ class CondVar {
   bool WaitFor(Mutex* mu, const std::chrono::duration<Rep, Period>& timeout) REQUIRES(mu) {
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     const bool woken = cv_.wait_for(lock, timeout) == std::cv_status::no_timeout;
+    lock.release();
+    return woken;
+  }
+
+  // As Wait, until `deadline` at most. False if the deadline passed.
+  template <class Clock, class Duration>
+  bool WaitUntil(Mutex* mu, const std::chrono::time_point<Clock, Duration>& deadline)
+      REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    const bool woken = cv_.wait_until(lock, deadline) == std::cv_status::no_timeout;
     lock.release();
     return woken;
   }
