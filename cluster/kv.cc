@@ -121,6 +121,24 @@ StatusOr<uint64_t> KvBucket::UpdateSerial(std::string_view key, std::string_view
   return Write(key, value, std::nullopt, revision, false);
 }
 
+StatusOr<std::vector<KvEntry>> KvBucket::List(size_t max) const {
+  std::vector<KvEntry> out;
+  const std::string all = fmt::format("$KV.{}.>", name_);
+  const std::string prefix = fmt::format("$KV.{}.", name_);
+  uint64_t from = 1;
+  while (out.size() < max) {
+    StatusOr<StoredMessage> m = conn_->NextMessage(stream_, all, from);
+    if (!m.ok()) {
+      if (m.status().code() == Code::kNotFound) break;
+      return m.status();
+    }
+    from = m->stream_seq + 1;
+    if (IsDeleteMarker(*m) || m->subject.rfind(prefix, 0) != 0) continue;
+    out.push_back(KvEntry{m->subject.substr(prefix.size()), std::move(m->payload), m->stream_seq});
+  }
+  return out;
+}
+
 Status KvBucket::Delete(std::string_view key, std::optional<uint64_t> revision) const {
   return Write(key, "", revision, std::nullopt, true).status();
 }

@@ -37,6 +37,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cluster/connection.h"
 #include "engine/status.h"
@@ -86,6 +87,9 @@ class KvBucket {
   // counter): a write to another key makes it fail.
   StatusOr<uint64_t> UpdateSerial(std::string_view key, std::string_view value,
                                   uint64_t revision) const;
+  // Every key with a value (not deleted, not expired), in the order of
+  // their last writes; at most `max` of them. One leader read per key.
+  StatusOr<std::vector<KvEntry>> List(size_t max = 1000) const;
   // Deletes the key (a delete marker; the key then reads NotFound). With a
   // revision, only if that is still the key's latest (Conflict if not).
   Status Delete(std::string_view key, std::optional<uint64_t> revision = std::nullopt) const;

@@ -13,6 +13,14 @@ namespace {
 constexpr std::string_view kLogPrefix = "syncmgr.log.";
 constexpr std::string_view kChunkPrefix = "syncmgr.chunk.";
 
+// A bucket that keeps its values (no TTL), with the layout's replicas.
+KvBucketConfig KeptBucket(std::string_view name, const LayoutOptions& options) {
+  KvBucketConfig c;
+  c.name = std::string(name);
+  c.replicas = options.replicas;
+  return c;
+}
+
 }  // namespace
 
 std::string LogSubject(TenantId tenant) { return fmt::format("{}{}", kLogPrefix, tenant); }
@@ -54,10 +62,21 @@ KvBucketConfig LeaseBucket(const LayoutOptions& options) {
 }
 
 KvBucketConfig TenantIdsBucket(const LayoutOptions& options) {
-  KvBucketConfig c;
-  c.name = std::string(kTenantIdsBucket);
-  c.replicas = options.replicas;
+  return KeptBucket(kTenantIdsBucket, options);
+}
+
+KvBucketConfig KeyPrefixBucket(const LayoutOptions& options) {
+  return KeptBucket(kKeyPrefixBucket, options);
+}
+
+KvBucketConfig NodesBucket(const LayoutOptions& options) {
+  KvBucketConfig c = KeptBucket(kNodesBucket, options);
+  c.ttl = options.lease_ttl;
   return c;
+}
+
+KvBucketConfig DeliveryBucket(const LayoutOptions& options) {
+  return KeptBucket(kDeliveryBucket, options);
 }
 
 size_t ChunkBytes(const LayoutOptions& options) {

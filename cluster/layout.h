@@ -9,8 +9,10 @@
 //                          the bucket holds that key alone)
 //   bucket syncmgr_key_prefixes  <prefix> -> tenant: API key prefixes,
 //                          reserved with Create so they are cluster-unique
-//   bucket syncmgr_delivery  t<tenant>.c<target> -> cursor and control
-//                          state; t<tenant>.d<target>.<id> -> dead letter
+//   bucket syncmgr_nodes   <node> -> LeaseHolder of a live node (TTL = lease
+//                          TTL; each node writes its own every TTL/3)
+//   bucket syncmgr_delivery  t<tenant>.c<target> -> a push target's cursor,
+//                          control state and dead letters (delivery_state.h)
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -31,6 +33,7 @@ inline constexpr std::string_view kLeaseBucket = "syncmgr_leases";
 inline constexpr std::string_view kTenantIdsBucket = "syncmgr_tenant_ids";
 inline constexpr std::string_view kKeyPrefixBucket = "syncmgr_key_prefixes";
 inline constexpr std::string_view kDeliveryBucket = "syncmgr_delivery";
+inline constexpr std::string_view kNodesBucket = "syncmgr_nodes";
 inline constexpr std::string_view kTenantCounterKey = "last";
 
 struct LayoutOptions {
@@ -61,6 +64,9 @@ std::string TenantLeaseKey(TenantId tenant);
 StreamConfig LogStreamConfig(const LayoutOptions& options);
 KvBucketConfig LeaseBucket(const LayoutOptions& options);
 KvBucketConfig TenantIdsBucket(const LayoutOptions& options);
+KvBucketConfig KeyPrefixBucket(const LayoutOptions& options);
+KvBucketConfig NodesBucket(const LayoutOptions& options);
+KvBucketConfig DeliveryBucket(const LayoutOptions& options);
 // Data bytes per chunk (and the inline limit of a commit).
 size_t ChunkBytes(const LayoutOptions& options);
 

@@ -123,6 +123,46 @@ StatusOr<DeliveryEngine::TargetPtr> DeliveryEngine::Find(TenantId tenant, uint32
   return it->second;
 }
 
+void DeliveryEngine::WakeTenant(TenantId tenant) {
+  StatusOr<std::vector<TargetInfo>> targets = engine_.ListTargets(tenant);
+  if (!targets.ok()) return;  // no such tenant (yet) here
+  for (const TargetInfo& target : *targets) Track(tenant, target);
+  std::vector<TargetPtr> mine;
+  {
+    MutexLock lock(&mu_);
+    auto it = by_tenant_.find(tenant);
+    if (it == by_tenant_.end()) return;
+    mine = it->second;
+  }
+  // Another node delivered them until now: resume from what it recorded
+  // (cursor, pause, dead letters), not from what this node read earlier.
+  for (const TargetPtr& t : mine) Reload(t, /*wait=*/true);
+  MutexLock lock(&mu_);
+  for (const TargetPtr& t : mine) WakeLocked(t, false);
+}
+
+void DeliveryEngine::Reload(const TargetPtr& t, bool wait) {
+  StatusOr<DeliveryRecord> record = engine_.GetDelivery(t->tenant, t->id);
+  if (!record.ok()) return;  // kept as it was; the next write's check decides
+  if (wait) {
+    t->sink_mu.Lock();
+  } else if (!t->sink_mu.TryLock()) {
+    return;  // a step of this node is under way: its own record is the newer
+  }
+  // sink_mu is held from here on either path, and released below.
+  {
+    MutexLock lock(&t->mu);
+    t->record = *record;
+    ++t->epoch;  // an outcome from before is stale
+    DropRetryLocked(*t);
+    t->dead_letter_retries.clear();
+    t->pending_valid = false;
+    t->receiver_cursor_checked = false;  // the receiver may be ahead of the record
+    t->acked_high = std::max(t->acked_high, t->record.delivered_seq);
+  }
+  t->sink_mu.Unlock();
+}
+
 void DeliveryEngine::OnCommit(TenantId tenant) {
   // Runs on the committing thread: flags and a queue push, nothing that waits.
   MutexLock lock(&mu_);
@@ -135,6 +175,8 @@ void DeliveryEngine::OnCommit(TenantId tenant) {
 
 void DeliveryEngine::WakeLocked(const TargetPtr& t, bool cancel_timer) {
   if (stopping_) return;
+  // Cluster mode: another node delivers this tenant's targets.
+  if (options_.runs_tenant && !options_.runs_tenant(t->tenant)) return;
   Target::Schedule& sched = Sched(*t);
   if (cancel_timer && sched.timer_armed) {
     sched.timer_armed = false;
@@ -222,6 +264,8 @@ void DeliveryEngine::TimerLoop() {
 
 StatusOr<DeliveryStatus> DeliveryEngine::GetStatus(TenantId tenant, uint32_t target_id) {
   SYNCMGR_ASSIGN_OR_RETURN(TargetPtr t, Find(tenant, target_id));
+  // Cluster mode: the owner delivers; answer with what it recorded.
+  if (options_.runs_tenant && !options_.runs_tenant(tenant)) Reload(t, /*wait=*/false);
   MutexLock lock(&t->mu);
   return StatusLocked(*t);
 }

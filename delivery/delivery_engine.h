@@ -47,6 +47,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -90,6 +91,11 @@ struct DeliveryOptions {
   // made before the root was set are held to it too. Empty: no rule.
   // Default: empty.
   std::string file_root;
+  // Cluster mode: only targets of tenants for which this returns true are
+  // delivered (the tenants this node owns, docs/scaling.md "Push
+  // delivery"); call WakeTenant when it turns true. Called under the
+  // engine's scheduling lock: must not block. Empty: every tenant.
+  std::function<bool(TenantId)> runs_tenant;
 };
 
 // GET /targets/{id}/delivery: an answer's value, so the wire layer's.
@@ -116,6 +122,12 @@ class DeliveryEngine {
   // A push target was just created (POST /targets): deliver it. Internal
   // targets are ignored.
   void Track(TenantId tenant, const TargetInfo& target);
+
+  // Cluster mode: this node became the tenant's owner: learn its push
+  // targets (some may have been created on other nodes), read their state
+  // again from the engine (the previous owner's: cursor, pause, dead
+  // letters) and deliver them.
+  void WakeTenant(TenantId tenant) EXCLUDES(mu_);
 
   // The control routes. NotFound when the tenant or target does not exist
   // or is not a push target.
@@ -163,6 +175,10 @@ class DeliveryEngine {
   void OnCommit(TenantId tenant) EXCLUDES(mu_);
   // The target's scheduling flags, which mu_ guards.
   Target::Schedule& Sched(Target& t) REQUIRES(mu_) { return t.schedule_; }
+  // Cluster mode: takes the target's record from the engine again (another
+  // node wrote it); anything in flight or queued for retry is dropped.
+  // Without `wait`, does nothing while a step of the target is sending.
+  void Reload(const TargetPtr& t, bool wait) EXCLUDES(t->sink_mu, t->mu);
   // Queues a target unless it is running (then it runs again) or waiting
   // out a backoff (unless `cancel_timer`).
   void WakeLocked(const TargetPtr& t, bool cancel_timer) REQUIRES(mu_);

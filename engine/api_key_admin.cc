@@ -12,11 +12,31 @@
 
 namespace syncmgr {
 
+namespace {
+
+// Draws of a key prefix the cluster refuses before giving up.
+constexpr int kMaxReservedDraws = 8;
+
+}  // namespace
+
+StatusOr<std::string> IssueApiKey(EngineImpl* engine, TenantId tenant) {
+  const auto& reserve = engine->options().reserve_key_prefix;
+  auto taken_here = ApiKeyPrefixTaken(engine->store());
+  for (int i = 0; i < kMaxReservedDraws; ++i) {
+    std::string key = GenerateApiKey(taken_here);
+    if (!reserve) return key;
+    Status s = reserve(ApiKeyPrefix(key), tenant);
+    if (s.ok()) return key;
+    if (s.code() != Code::kConflict) return s;
+  }
+  return Status::Unavailable("no free API key prefix was found; try again");
+}
+
 StatusOr<ApiKeyIssued> Engine::CreateApiKey(TenantId tenant) {
   SYNCMGR_ASSIGN_OR_RETURN(TenantSlot * slot, impl_->SlotForWrite(tenant));
   WriteOp op(impl_.get(), tenant, slot);
   SYNCMGR_RETURN_IF_ERROR(op.status());
-  std::string key = GenerateApiKey(ApiKeyPrefixTaken(impl_->store()));
+  SYNCMGR_ASSIGN_OR_RETURN(std::string key, IssueApiKey(impl_.get(), tenant));
   ApiKeyIssued issued;
   issued.info.prefix = ApiKeyPrefix(key);
   issued.info.tenant = tenant;

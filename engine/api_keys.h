@@ -28,6 +28,7 @@
 
 namespace syncmgr {
 
+class EngineImpl;
 class Store;
 
 // A fresh random key. Aborts if the system random source fails.
@@ -55,6 +56,10 @@ struct StoredApiKey {
 // Scans the view: a few records per tenant.
 StatusOr<std::vector<StoredApiKey>> FindApiKeys(Store& store, std::string_view prefix,
                                                 TenantId tenant);
+// A fresh key for `tenant` whose prefix is free here and, in cluster mode,
+// reserved cluster-wide (EngineOptions::reserve_key_prefix): the
+// reservation's error when it fails other than by Conflict.
+StatusOr<std::string> IssueApiKey(EngineImpl* engine, TenantId tenant);
 // For GenerateApiKey: true when some stored key has the prefix (a read
 // error counts as taken, so a key is never issued on a doubtful check).
 std::function<bool(std::string_view prefix)> ApiKeyPrefixTaken(Store& store);

@@ -9,10 +9,18 @@
 //                     failed_at_us:u64 error_len:u32 error
 // Readers refuse other versions with Corruption; fields are only appended, and
 // a reader takes a record that ends before an appended field (its default).
+//
+// Cluster mode (EngineOptions::delivery_store) keeps one value per target
+// instead, written whole each time (one atomic write in a KV bucket):
+//   TargetState    := version:u8 (=1) record_len:u32 DeliveryRecord count:u32
+//                     (id:u64 dead_letter_len:u32 DeadLetter)*   (ids ascending)
 #include <rocksdb/write_batch.h>
 
 #include <fmt/format.h>
 
+#include <map>
+
+#include "engine/cluster_hooks.h"
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
 #include "engine/keys.h"
@@ -76,10 +84,67 @@ Status DecodeDeadLetter(uint64_t id, std::string_view in, DeadLetter* d) {
   return Status::Ok();
 }
 
+// One target's whole delivery state (cluster mode).
+struct TargetState {
+  DeliveryRecord record;
+  std::map<uint64_t, DeadLetter> dead_letters;
+};
+
+std::string EncodeTargetState(const TargetState& state) {
+  std::string out;
+  out.push_back(static_cast<char>(kFormatVersion));
+  keys::PutLengthPrefixed(&out, EncodeRecord(state.record));
+  keys::PutU32(&out, static_cast<uint32_t>(state.dead_letters.size()));
+  for (const auto& [id, d] : state.dead_letters) {
+    keys::PutU64(&out, id);
+    keys::PutLengthPrefixed(&out, EncodeDeadLetter(d));
+  }
+  return out;
+}
+
+Status DecodeTargetState(std::string_view in, TargetState* state) {
+  keys::Reader rd(in);
+  uint8_t version = 0;
+  std::string record;
+  uint32_t count = 0;
+  if (!rd.U8(&version) || version != kFormatVersion || !rd.LengthPrefixed(&record) ||
+      !rd.U32(&count)) {
+    return Status::Corruption("malformed delivery state");
+  }
+  SYNCMGR_RETURN_IF_ERROR(DecodeRecord(record, &state->record));
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t id = 0;
+    std::string bytes;
+    if (!rd.U64(&id) || !rd.LengthPrefixed(&bytes)) {
+      return Status::Corruption("malformed delivery state");
+    }
+    DeadLetter d;
+    SYNCMGR_RETURN_IF_ERROR(DecodeDeadLetter(id, bytes, &d));
+    state->dead_letters.emplace(id, std::move(d));
+  }
+  if (!rd.Done()) return Status::Corruption("malformed delivery state");
+  return Status::Ok();
+}
+
+// The target's state in the cluster's store; a default one if never written.
+StatusOr<TargetState> ReadTargetState(DeliveryStateStore& store, TenantId tenant,
+                                      uint32_t target_id) {
+  TargetState state;
+  StatusOr<std::string> value = store.Get(tenant, target_id);
+  if (!value.ok() && value.status().code() == Code::kNotFound) return state;
+  if (!value.ok()) return value.status();
+  SYNCMGR_RETURN_IF_ERROR(DecodeTargetState(*value, &state));
+  return state;
+}
+
 }  // namespace
 
 StatusOr<DeliveryRecord> Engine::GetDelivery(TenantId tenant, uint32_t target_id) {
   SYNCMGR_RETURN_IF_ERROR(impl_->ReadTarget(tenant, target_id).status());
+  if (DeliveryStateStore* cluster = impl_->options().delivery_store) {
+    SYNCMGR_ASSIGN_OR_RETURN(TargetState state, ReadTargetState(*cluster, tenant, target_id));
+    return state.record;
+  }
   std::string value;
   Status s = impl_->store().Get(Cf::kDelivery, keys::DeliveryState(tenant, target_id), &value);
   DeliveryRecord record;
@@ -91,6 +156,15 @@ StatusOr<DeliveryRecord> Engine::GetDelivery(TenantId tenant, uint32_t target_id
 
 Status Engine::WriteDelivery(TenantId tenant, uint32_t target_id, const DeliveryWrite& write) {
   SYNCMGR_RETURN_IF_ERROR(impl_->ReadTarget(tenant, target_id).status());
+  if (DeliveryStateStore* cluster = impl_->options().delivery_store) {
+    // The dead letters kept are those of the value read here; the store's
+    // compare-and-set refuses the write if another node wrote in between.
+    SYNCMGR_ASSIGN_OR_RETURN(TargetState state, ReadTargetState(*cluster, tenant, target_id));
+    state.record = write.record;
+    for (const DeadLetter& d : write.put_dead_letters) state.dead_letters[d.id] = d;
+    for (uint64_t id : write.delete_dead_letters) state.dead_letters.erase(id);
+    return cluster->Put(tenant, target_id, EncodeTargetState(state));
+  }
   SYNCMGR_RETURN_IF_ERROR(impl_->disk_guard().Check());
   Store& store = impl_->store();
   rocksdb::WriteBatch batch;
@@ -115,6 +189,15 @@ Status Engine::WriteDelivery(TenantId tenant, uint32_t target_id, const Delivery
 StatusOr<std::vector<DeadLetter>> Engine::ListDeadLetters(TenantId tenant, uint32_t target_id,
                                                           uint64_t after_id, uint32_t limit) {
   SYNCMGR_RETURN_IF_ERROR(impl_->ReadTarget(tenant, target_id).status());
+  if (DeliveryStateStore* cluster = impl_->options().delivery_store) {
+    SYNCMGR_ASSIGN_OR_RETURN(TargetState state, ReadTargetState(*cluster, tenant, target_id));
+    std::vector<DeadLetter> out;
+    for (auto it = state.dead_letters.upper_bound(after_id);
+         it != state.dead_letters.end() && (limit == 0 || out.size() < limit); ++it) {
+      out.push_back(it->second);
+    }
+    return out;
+  }
   std::unique_ptr<StoreIterator> it =
       impl_->store().NewPrefixIterator(Cf::kDelivery, keys::DeadLetterPrefix(tenant, target_id));
   std::vector<DeadLetter> out;
@@ -137,7 +220,15 @@ StatusOr<std::vector<DeadLetter>> Engine::ListDeadLetters(TenantId tenant, uint3
 StatusOr<DeadLetter> Engine::GetDeadLetter(TenantId tenant, uint32_t target_id, uint64_t id) {
   SYNCMGR_RETURN_IF_ERROR(impl_->ReadTarget(tenant, target_id).status());
   std::string value;
-  Status s = impl_->store().Get(Cf::kDelivery, keys::DeadLetterKey(tenant, target_id, id), &value);
+  Status s = Status::Ok();
+  if (DeliveryStateStore* cluster = impl_->options().delivery_store) {
+    SYNCMGR_ASSIGN_OR_RETURN(TargetState state, ReadTargetState(*cluster, tenant, target_id));
+    auto it = state.dead_letters.find(id);
+    if (it != state.dead_letters.end()) return it->second;
+    s = Status::NotFound("");
+  } else {
+    s = impl_->store().Get(Cf::kDelivery, keys::DeadLetterKey(tenant, target_id, id), &value);
+  }
   if (s.code() == Code::kNotFound) {
     return Status::NotFound(fmt::format("dead letter {} of target {} does not exist", id,
                                         target_id));

@@ -75,16 +75,29 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
 }
 
 StatusOr<TenantCreatedInfo> Engine::CreateTenant(std::string_view name) {
+  return CreateTenantImpl(name, std::nullopt);
+}
+
+StatusOr<TenantCreatedInfo> Engine::CreateTenant(std::string_view name, TenantId id) {
+  return CreateTenantImpl(name, id);
+}
+
+StatusOr<TenantCreatedInfo> Engine::CreateTenantImpl(std::string_view name,
+                                                     std::optional<TenantId> given) {
   SYNCMGR_RETURN_IF_ERROR(CheckName("tenant", name));
   if (impl_->options().read_only) return Status::Unavailable("the data directory is read-only");
   SYNCMGR_RETURN_IF_ERROR(impl_->disk_guard().Check());  // as SlotForWrite does
   SYNCMGR_RETURN_IF_ERROR(impl_->ResumeIfNeeded());
-  auto [id, slot] = impl_->AddTenant();  // a new tenant starts from empty views
+  SYNCMGR_ASSIGN_OR_RETURN(auto added, impl_->AddTenant(given));
+  auto [id, slot] = added;
   WriteOp op(impl_.get(), id, slot);
   SYNCMGR_RETURN_IF_ERROR(op.status());
+  // An id given from outside may have been seen in the log of record
+  // already (its fence): its cursor is loaded, and its views must be empty.
+  if (op.views().last_seq != 0) return Status::Conflict(fmt::format("tenant {} exists", id));
   BuildTenantCreated(&op.builder(), op.next_seq(), op.time_us(), id, name);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  std::string key = GenerateApiKey(ApiKeyPrefixTaken(impl_->store()));
+  SYNCMGR_ASSIGN_OR_RETURN(std::string key, IssueApiKey(impl_.get(), id));
   BuildApiKeyCreated(&op.builder(), op.next_seq(), op.time_us(), HashApiKey(key),
                      ApiKeyPrefix(key));
   SYNCMGR_RETURN_IF_ERROR(op.Append());

@@ -34,6 +34,9 @@
 // Writes: CreateTenant, CreateApiKey, RevokeApiKey, CreateFeedToken,
 // CreateSource, CreateTarget, the import's Append and Finish, Sync,
 // PutTargetProperty, DeleteTargetProperty.
+// In cluster mode (EngineOptions::commit_hook) a write also returns whatever
+// the hook refuses it with (engine/cluster_hooks.h), with nothing written
+// here; ApplyFromLog writes what the log of record says.
 //
 // Reads of a tenant return NotFound when the tenant does not exist. They see
 // whole operations, never part of one: reads of the log and of the past
@@ -42,6 +45,7 @@
 // operation whose WAL sync is still under way.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -50,6 +54,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/cluster_hooks.h"
 #include "engine/delivery_types.h"
 #include "engine/options.h"
 #include "engine/status.h"
@@ -82,6 +87,11 @@ class Engine {
   // Creates a tenant and its first API key (returned once, stored hashed).
   // A write. InvalidArgument if `name` is empty or longer than 256 bytes.
   StatusOr<TenantCreatedInfo> CreateTenant(std::string_view name);
+  // The same with an id allocated outside (cluster mode: the cluster's id
+  // counter). InvalidArgument also for id 0; Conflict if a tenant has the
+  // id. The tenant may be known from the log of record already (its fence,
+  // folded by ApplyFromLog): its stored cursor then goes to the hook.
+  StatusOr<TenantCreatedInfo> CreateTenant(std::string_view name, TenantId id);
   // Every tenant, by id. Scans the catalog. No error is reported: a read
   // error ends the list early.
   std::vector<TenantInfo> ListTenants();
@@ -236,6 +246,35 @@ class Engine {
   // called. InvalidArgument on an engine that is not a secondary.
   Status CatchUpWithPrimary();
 
+  // ---- Cluster mode (engine/cluster_apply.cc, docs/scaling.md) ---------------
+  // Folds one message of the log of record into the views. Under the
+  // tenant's write lock: calls `decide` with the tenant's stored cursor (""
+  // if none; the tenant need not exist yet), then folds the records it
+  // returns with the same ViewFolder as the write path and replay, and
+  // writes the log records, the views, the tenant's meta, its new cursor and
+  // `node_cursor` (unless empty) in one batch (written ahead first when
+  // large, as a local operation's). A fold whose last_seq <= LastSeq(tenant)
+  // only moves the cursors (this node wrote it as the tenant's owner); any
+  // other fold must start at LastSeq(tenant) + 1 and hold exactly its
+  // records, else Corruption and nothing is written. A fold from seq 1
+  // must start with the tenant's TenantCreated, which creates the tenant.
+  // Synced only with EngineOptions::sync_writes. Errors of `decide` and of
+  // the records' source are returned as they are; the write errors as any
+  // write's. The commit hook is not called.
+  Status ApplyFromLog(
+      TenantId tenant,
+      const std::function<StatusOr<ExternalCommit>(std::string_view cursor)>& decide,
+      std::string_view node_cursor);
+  // The node's cursor: where its reader of the log of record resumes (""
+  // on a fresh node).
+  StatusOr<std::string> NodeCursor();
+  // Moves the node's cursor over messages that concern no tenant's views.
+  // Not synced.
+  Status NoteNodeCursor(std::string_view node_cursor);
+  // Returns once LastSeq(tenant) >= seq (also for a tenant this node does
+  // not know yet); Lagging after `timeout`. Woken by commits, never polls.
+  Status WaitForSeq(TenantId tenant, uint64_t seq, std::chrono::milliseconds timeout);
+
   // ---- Push delivery state (engine/delivery_store.cc) ------------------------
   // Operational state, not event-sourced (engine/delivery_types.h).
   // A push target's delivery record; a default record if none was written.
@@ -290,6 +329,8 @@ class Engine {
 
  private:
   explicit Engine(std::unique_ptr<EngineImpl> impl);
+  StatusOr<TenantCreatedInfo> CreateTenantImpl(std::string_view name,
+                                               std::optional<TenantId> given);
   std::unique_ptr<EngineImpl> impl_;
 };
 

@@ -60,15 +60,8 @@ WriteOp::WriteOp(EngineImpl* engine, TenantId tenant, TenantSlot* slot)
       folder_(tenant, &views_, &view_batch_, &engine->store()),
       builder_(1024) {
   slot->write_mu.Lock();
-  if (!slot->loaded) {
-    StatusOr<TenantViews> loaded = LoadTenantViews(engine->store(), tenant);
-    if (!loaded.ok()) {
-      status_ = loaded.status();
-      return;
-    }
-    slot->views = std::move(*loaded);
-    slot->loaded = true;
-  }
+  status_ = engine->LoadSlot(tenant, slot);
+  if (!status_.ok()) return;
   views_ = slot->views;
   // Event times never go backwards within a tenant (SPEC §2 "time"), so
   // "as of a time" maps to one seq: at least the last committed event's
@@ -91,7 +84,80 @@ WriteOp::~WriteOp() {
                      keys::Log(tenant_, views_.last_seq + 1));
     engine_->store().Write(&undo, /*sync=*/false).IgnoreError();  // recovery covers a failure
   }
+  // The log of record was asked to take this operation and it did not
+  // complete: the hook hears so, still under the lock.
+  if (!done_ && hook_called_) hook()->OnAbort(tenant_, first_seq_);
   slot_->write_mu.Unlock();
+}
+
+CommitHook* WriteOp::hook() const {
+  return from_log_ ? nullptr : engine_->options().commit_hook;
+}
+
+void WriteOp::FromLog(std::string tenant_cursor, std::string node_cursor) {
+  from_log_ = true;
+  tenant_cursor_ = std::move(tenant_cursor);
+  node_cursor_ = std::move(node_cursor);
+}
+
+namespace {
+
+// The values of a batch's puts into one column family, in order.
+class ValueCollector : public rocksdb::WriteBatch::Handler {
+ public:
+  ValueCollector(uint32_t cf_id, std::vector<std::string_view>* out) : cf_id_(cf_id), out_(out) {}
+  rocksdb::Status PutCF(uint32_t cf_id, const rocksdb::Slice& /*key*/,
+                        const rocksdb::Slice& value) override {
+    if (cf_id == cf_id_) out_->push_back(value.ToStringView());
+    return rocksdb::Status::OK();
+  }
+
+ private:
+  uint32_t cf_id_;
+  std::vector<std::string_view>* out_;
+};
+
+}  // namespace
+
+LogRecords WriteOp::PendingRecords() const {
+  // Held: called from FlushLogChunk and Commit, while the operation holds
+  // the lock it took in its constructor.
+  slot_->write_mu.AssertHeld();
+  LogRecords r;
+  r.tenant = tenant_;
+  r.first_seq = first_seq_;
+  r.last_seq = views_.last_seq;
+  r.time_us = time_us_;
+  r.cursor = slot_->cursor;
+  ValueCollector collect(engine_->store().cf(Cf::kLog)->GetID(), &r.records);
+  // The batch holds puts only (Append, AppendRecord): iterating cannot fail.
+  log_batch_.Iterate(&collect).PermitUncheckedError();
+  return r;
+}
+
+Status WriteOp::AppendRecord(uint64_t seq, std::string_view bytes) {
+  if (seq != next_seq()) {
+    return Status::Corruption(fmt::format("tenant {}: record of seq {} where seq {} was due",
+                                          tenant_, seq, next_seq()));
+  }
+  // The verifier wants the buffer aligned as the builder left it.
+  std::string aligned;
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(uint64_t) != 0) {
+    aligned.assign(bytes);
+    bytes = aligned;
+  }
+  SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
+  if (ev->seq() != seq) {
+    return Status::Corruption(
+        fmt::format("tenant {}: the record given as seq {} holds seq {}", tenant_, seq, ev->seq()));
+  }
+  log_batch_.Put(engine_->store().cf(Cf::kLog), keys::Log(tenant_, seq),
+                 rocksdb::Slice(bytes.data(), bytes.size()));
+  SYNCMGR_RETURN_IF_ERROR(folder_.Apply(*ev));
+  if (log_batch_.GetDataSize() >= engine_->options().write_chunk_bytes) {
+    return FlushLogChunk();
+  }
+  return Status::Ok();
 }
 
 Status WriteOp::Append() {
@@ -108,9 +174,16 @@ Status WriteOp::Append() {
   return Status::Ok();
 }
 
-Status WriteOp::FlushLogChunk() {
+Status WriteOp::FlushLogChunk(bool tell_hook) {
   // A large operation may write far more than it had when it started.
   SYNCMGR_RETURN_IF_ERROR(engine_->disk_guard().Check());
+  CommitHook* h = tell_hook ? hook() : nullptr;
+  if (h != nullptr && log_batch_.Count() > 0) {
+    // Cluster mode: the log of record gets the records first (as chunks);
+    // a failure leaves nothing anywhere.
+    hook_called_ = true;
+    SYNCMGR_RETURN_IF_ERROR(h->OnWriteAhead(PendingRecords()));
+  }
   // Not synced: the commit's synced write syncs the WAL up to it.
   Status s = engine_->store().Write(&log_batch_, /*sync=*/false);
   flushed_ahead_ = true;  // even on failure some of it may be there
@@ -175,10 +248,27 @@ StatusOr<uint64_t> WriteOp::Commit() {
   slot_->write_mu.AssertHeld();
   folder_.Finish();
   Store& store = engine_->store();
+  std::string cursor;  // the tenant's cursor after this operation
+  bool has_cursor = false;
+  if (from_log_) {
+    cursor = tenant_cursor_;
+    has_cursor = true;
+    if (!node_cursor_.empty()) {
+      view_batch_.Put(store.cf(Cf::kMeta), keys::ClusterCursor(0), node_cursor_);
+    }
+  } else if (CommitHook* h = hook(); h != nullptr) {
+    // Cluster mode: the operation counts once the log of record has it;
+    // only then is it written here (docs/scaling.md, "The write path").
+    hook_called_ = true;
+    SYNCMGR_ASSIGN_OR_RETURN(cursor, h->OnCommit(PendingRecords()));
+    has_cursor = true;
+  }
+  if (has_cursor) view_batch_.Put(store.cf(Cf::kMeta), keys::ClusterCursor(tenant_), cursor);
   Status written;
   if (flushed_ahead_ || log_batch_.GetDataSize() >= engine_->options().write_chunk_bytes / 4) {
     // Written-ahead records are invisible: a failure here leaves nothing.
-    if (log_batch_.Count() > 0) SYNCMGR_RETURN_IF_ERROR(FlushLogChunk());
+    // (The hook had these records with OnCommit.)
+    if (log_batch_.Count() > 0) SYNCMGR_RETURN_IF_ERROR(FlushLogChunk(/*tell_hook=*/false));
     // The view batch holds the commit record (tenant meta): atomic switch.
     written = store.Write(&view_batch_, /*sync=*/false);
   } else {
@@ -198,7 +288,11 @@ StatusOr<uint64_t> WriteOp::Commit() {
   uint64_t ticket = engine_->NoteWritten();
   done_ = true;
   slot_->views = std::move(views_);
+  if (has_cursor) slot_->cursor = std::move(cursor);
   uint64_t last = slot_->views.last_seq;
+  // A tenant first seen through the log of record exists once it has its
+  // TenantCreated (seq 1).
+  if (last > 0) slot_->visible.store(true, std::memory_order_release);
   // The next writer of this tenant may go on: it reads this operation's
   // views and its own commit can only become durable after this one.
   locked_ = false;
@@ -300,8 +394,32 @@ TenantSlot* EngineImpl::CreateSlot(TenantId tenant, bool fresh) {
 StatusOr<TenantSlot*> EngineImpl::Slot(TenantId tenant) {
   MutexLock lock(&tenants_mu_);
   auto it = tenants_.find(tenant);
-  if (it == tenants_.end()) return Status::NotFound(fmt::format("tenant {} does not exist", tenant));
+  if (it == tenants_.end() || !it->second->visible.load(std::memory_order_acquire)) {
+    return Status::NotFound(fmt::format("tenant {} does not exist", tenant));
+  }
   return it->second.get();
+}
+
+TenantSlot* EngineImpl::SlotForApply(TenantId tenant) {
+  MutexLock lock(&tenants_mu_);
+  auto it = tenants_.find(tenant);
+  if (it != tenants_.end()) return it->second.get();
+  TenantSlot* slot = CreateSlot(tenant, /*fresh=*/false);
+  slot->visible.store(false);
+  next_tenant_id_ = std::max(next_tenant_id_, tenant + 1);
+  return slot;
+}
+
+Status EngineImpl::LoadSlot(TenantId tenant, TenantSlot* slot) {
+  if (slot->loaded) return Status::Ok();
+  SYNCMGR_ASSIGN_OR_RETURN(TenantViews views, LoadTenantViews(*store_, tenant));
+  std::string cursor;
+  Status s = store_->Get(Cf::kMeta, keys::ClusterCursor(tenant), &cursor);
+  if (!s.ok() && s.code() != Code::kNotFound) return s;
+  slot->views = std::move(views);
+  slot->cursor = std::move(cursor);
+  slot->loaded = true;
+  return Status::Ok();
 }
 
 StatusOr<TenantSlot*> EngineImpl::SlotForWrite(TenantId tenant) {
@@ -312,10 +430,26 @@ StatusOr<TenantSlot*> EngineImpl::SlotForWrite(TenantId tenant) {
   return Slot(tenant);
 }
 
-std::pair<TenantId, TenantSlot*> EngineImpl::AddTenant() {
+StatusOr<std::pair<TenantId, TenantSlot*>> EngineImpl::AddTenant(std::optional<TenantId> given) {
   MutexLock lock(&tenants_mu_);
-  TenantId id = next_tenant_id_++;
-  return {id, CreateSlot(id, /*fresh=*/true)};
+  if (!given.has_value()) {
+    // Ids seen in the log of record (cluster mode) are taken.
+    while (tenants_.count(next_tenant_id_) != 0) ++next_tenant_id_;
+    TenantId id = next_tenant_id_++;
+    return std::make_pair(id, CreateSlot(id, /*fresh=*/true));
+  }
+  const TenantId id = *given;
+  if (id == 0) return Status::InvalidArgument("tenant id 0 is reserved");
+  auto it = tenants_.find(id);
+  if (it != tenants_.end() && it->second->visible.load(std::memory_order_acquire)) {
+    return Status::Conflict(fmt::format("tenant {} exists", id));
+  }
+  // Not fresh: the log of record may have shown the id already (its fence),
+  // and its cursor is stored.
+  TenantSlot* slot = it != tenants_.end() ? it->second.get() : CreateSlot(id, /*fresh=*/false);
+  slot->visible.store(false);  // until its TenantCreated commits
+  next_tenant_id_ = std::max(next_tenant_id_, id + 1);
+  return std::make_pair(id, slot);
 }
 
 StatusOr<SourceInfo> EngineImpl::ReadSource(TenantId tenant, uint32_t id) {
@@ -470,8 +604,36 @@ Status EngineImpl::ResumeIfNeeded() {
 }
 
 void EngineImpl::NotifyCommit(TenantId tenant, uint64_t last_seq) {
-  MutexLock lock(&subs_mu_);
-  for (auto& [id, fn] : subs_) fn(tenant, last_seq);
+  {
+    MutexLock lock(&subs_mu_);
+    for (auto& [id, fn] : subs_) fn(tenant, last_seq);
+  }
+  // Taken so that a waiter between its check and its wait cannot miss this.
+  { MutexLock lock(&seq_mu_); }
+  seq_cv_.SignalAll();
+}
+
+Status EngineImpl::WaitForSeq(TenantId tenant, uint64_t seq, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto reached = [&](uint64_t* have) {
+    *have = 0;
+    StatusOr<TenantSlot*> slot = Slot(tenant);  // the tenant may not exist here yet
+    if (slot.ok()) *have = (*slot)->last_seq.load(std::memory_order_acquire);
+    return *have >= seq;
+  };
+  uint64_t have = 0;
+  MutexLock lock(&seq_mu_);
+  while (!reached(&have)) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline || !seq_cv_.WaitFor(&seq_mu_, deadline - now)) {
+      if (reached(&have)) break;
+      return Status::Lagging(fmt::format(
+          "this node's views of tenant {} reach seq {}, not yet seq {} (waited {} ms); retry, or "
+          "read from another node",
+          tenant, have, seq, timeout.count()));
+    }
+  }
+  return Status::Ok();
 }
 
 uint64_t EngineImpl::Subscribe(std::function<void(TenantId, uint64_t)> fn) {

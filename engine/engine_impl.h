@@ -18,12 +18,15 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "engine/cluster_hooks.h"
 #include "engine/disk_guard.h"
 #include "engine/engine.h"
 #include "engine/event_codec.h"
@@ -44,7 +47,13 @@ struct TenantSlot {
   Mutex write_mu;
   bool loaded GUARDED_BY(write_mu);  // views read from the store
   TenantViews views GUARDED_BY(write_mu);  // committed state
+  // Cluster mode: the tenant's cursor stored with `views` ("" if none).
+  std::string cursor GUARDED_BY(write_mu);  // loaded with views
   std::atomic<uint64_t> last_seq{0};  // committed; readers bound their reads by it
+  // False while the tenant is known only from the log of record's messages
+  // that precede its TenantCreated (cluster mode: a fence folded by
+  // ApplyFromLog): Slot() answers NotFound for it.
+  std::atomic<bool> visible{true};
 };
 
 class EngineImpl;
@@ -87,6 +96,14 @@ class SCOPED_CAPABILITY WriteOp {
 
   // Appends the event finished in builder() (built with seq == next_seq()).
   Status Append();
+  // Cluster mode (Engine::ApplyFromLog): the operation folds records
+  // produced elsewhere, so the commit hook is not called, and Commit writes
+  // these cursors with the views (node_cursor only when not empty).
+  void FromLog(std::string tenant_cursor, std::string node_cursor);
+  // Appends a finished event given as bytes (a record of the log of
+  // record). Corruption unless it verifies and its seq is `seq` ==
+  // next_seq().
+  Status AppendRecord(uint64_t seq, std::string_view bytes);
   // Makes the operation durable and visible; returns its last seq. Releases
   // the tenant's write lock once the batch is in the memtable, so the next
   // writer can proceed while this one waits for its WAL sync, which it may
@@ -96,7 +113,13 @@ class SCOPED_CAPABILITY WriteOp {
   StatusOr<uint64_t> Commit() RELEASE();
 
  private:
-  Status FlushLogChunk();
+  // Writes log_batch_ ahead; first hands it to the hook's OnWriteAhead
+  // when `tell_hook`.
+  Status FlushLogChunk(bool tell_hook = true);
+  // The engine's commit hook unless this operation folds the log of record.
+  CommitHook* hook() const;
+  // The records in log_batch_, ending at `last_seq`, for the hook.
+  LogRecords PendingRecords() const;
 
   // Constant after construction.
   EngineImpl* const engine_;
@@ -114,6 +137,10 @@ class SCOPED_CAPABILITY WriteOp {
   uint64_t first_seq_ = 0;
   bool flushed_ahead_ = false;
   bool done_ = false;
+  bool hook_called_ = false;  // OnAbort is owed unless the commit completes
+  bool from_log_ = false;
+  std::string tenant_cursor_;  // from_log_: written with the views
+  std::string node_cursor_;
 };
 
 // Thread-safety: safe for concurrent use from many threads.
@@ -144,8 +171,18 @@ class EngineImpl {
   // error, NoSpace below the free-space reserve, NotFound if the tenant
   // does not exist. A WriteOp on it takes the tenant's write lock.
   StatusOr<TenantSlot*> SlotForWrite(TenantId tenant) EXCLUDES(tenants_mu_);
-  // A new tenant's id and slot (views empty, nothing to load).
-  std::pair<TenantId, TenantSlot*> AddTenant() EXCLUDES(tenants_mu_);
+  // A new tenant's id and slot: the next free id (views empty, nothing to
+  // load), or `given` (cluster mode: an id from outside, which the log of
+  // record may have shown already, so its slot loads; not visible until its
+  // TenantCreated commits). Conflict if a visible tenant has `given`;
+  // InvalidArgument if it is 0.
+  StatusOr<std::pair<TenantId, TenantSlot*>> AddTenant(std::optional<TenantId> given)
+      EXCLUDES(tenants_mu_);
+  // Cluster mode: the tenant's slot, created hidden (not visible) if the
+  // tenant does not exist yet. Never fails.
+  TenantSlot* SlotForApply(TenantId tenant) EXCLUDES(tenants_mu_);
+  // Loads the slot's views and cursor unless loaded (WriteOp does).
+  Status LoadSlot(TenantId tenant, TenantSlot* slot) REQUIRES(slot->write_mu);
 
   StatusOr<SourceInfo> ReadSource(TenantId tenant, uint32_t id);
   StatusOr<TargetInfo> ReadTarget(TenantId tenant, uint32_t id);
@@ -172,6 +209,10 @@ class EngineImpl {
   Status ResumeIfNeeded() EXCLUDES(resume_mu_);
 
   void NotifyCommit(TenantId tenant, uint64_t last_seq) EXCLUDES(subs_mu_);
+  // Returns once the tenant's committed last seq reaches `seq`; Lagging
+  // after `timeout` (Engine::WaitForSeq).
+  Status WaitForSeq(TenantId tenant, uint64_t seq, std::chrono::milliseconds timeout)
+      EXCLUDES(seq_mu_, tenants_mu_);
   uint64_t Subscribe(std::function<void(TenantId, uint64_t)> fn) EXCLUDES(subs_mu_);
   void Unsubscribe(uint64_t handle) EXCLUDES(subs_mu_);
 
@@ -202,6 +243,9 @@ class EngineImpl {
 
   std::atomic<bool> needs_resume_{false};
   Mutex resume_mu_;  // one Resume at a time
+  // WaitForSeq: never held with another lock but tenants_mu_ (taken inside).
+  Mutex seq_mu_;
+  CondVar seq_cv_;  // signalled after every commit
 
   Mutex subs_mu_;
   std::map<uint64_t, std::function<void(TenantId, uint64_t)>> subs_ GUARDED_BY(subs_mu_);

@@ -384,6 +384,12 @@ bool DecodeStreamMeta(std::string_view key, TenantId* tenant, StreamRef* stream)
 
 std::string StreamMetaPrefix(TenantId tenant) { return TenantTag(tenant, 'D'); }
 
+std::string ClusterCursor(TenantId tenant) { return TenantTag(tenant, 'K'); }
+
+bool DecodeClusterCursor(std::string_view key, TenantId* tenant) {
+  return DecodeTenantTag(key, 'K', tenant);
+}
+
 std::string Pair(TenantId tenant, uint32_t source_id, uint32_t target_id) {
   return TenantTagPair(tenant, 'P', source_id, target_id);
 }

@@ -32,6 +32,14 @@
 //   meta     := tenant 'M'                                    -> fb.TenantMeta
 //             | tenant 'D' stream                             -> fb.StreamMeta
 //             | tenant 'P' source:u32 target:u32              -> fb.PairRecord
+//             | tenant 'K'                                    -> the tenant's cluster
+//                                                                cursor (opaque bytes;
+//                                                                cluster mode only)
+//             | 0:u32 'K'                                     -> the node's cluster
+//                                                                cursor (tenant 0 never
+//                                                                exists)
+//               (cursors describe the views' place in the log of record; they
+//               are not folds of the log: replay neither makes nor compares them)
 //   bitmaps  := tenant 'L' stream                             -> roaring (live ids)
 //             | tenant 'S' source:u32 target:u32              -> roaring (source ids
 //                                                                changed since the
@@ -175,6 +183,9 @@ std::string StreamMeta(TenantId tenant, StreamRef stream);
 bool DecodeStreamMeta(std::string_view key, TenantId* tenant, StreamRef* stream);
 // Prefix of every stream meta key of a tenant.
 std::string StreamMetaPrefix(TenantId tenant);
+// Cluster mode: a tenant's cursor; ClusterCursor(0) is the node's.
+std::string ClusterCursor(TenantId tenant);
+bool DecodeClusterCursor(std::string_view key, TenantId* tenant);
 std::string Pair(TenantId tenant, uint32_t source_id, uint32_t target_id);
 bool DecodePair(std::string_view key, TenantId* tenant, uint32_t* source_id, uint32_t* target_id);
 // Prefix of every pair key of a tenant.

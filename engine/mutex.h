@@ -14,6 +14,7 @@
 //   EXCLUDES(mu...)        the caller does not hold `mu` (the function takes it)
 //   ACQUIRE(mu...)         the function returns holding `mu`
 //   RELEASE(mu...)         the function releases `mu`
+//   TRY_ACQUIRE(ok, mu...) the function holds `mu` on return when it returns `ok`
 //   ASSERT_CAPABILITY(mu)  from here on the caller holds `mu` (trusted)
 //   RETURN_CAPABILITY(mu)  the function returns a reference to `mu`
 //   ACQUIRED_BEFORE(mu...) lock order (checked with -Wthread-safety-beta)
@@ -57,6 +58,7 @@
 #define EXCLUDES(...) SYNCMGR_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define ACQUIRE(...) SYNCMGR_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define RELEASE(...) SYNCMGR_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
+#define TRY_ACQUIRE(...) SYNCMGR_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
 #define ASSERT_CAPABILITY(x) SYNCMGR_THREAD_ANNOTATION(assert_capability(x))
 #define RETURN_CAPABILITY(x) SYNCMGR_THREAD_ANNOTATION(lock_returned(x))
 #define NO_THREAD_SAFETY_ANALYSIS SYNCMGR_THREAD_ANNOTATION(no_thread_safety_analysis)
@@ -74,6 +76,8 @@ class CAPABILITY("mutex") Mutex {
 
   void Lock() ACQUIRE() { mu_.lock(); }
   void Unlock() RELEASE() { mu_.unlock(); }
+  // Takes the mutex if it is free: true if it did (and then holds it).
+  bool TryLock() TRY_ACQUIRE(true) { return mu_.try_lock(); }
   // Tells the analysis that the calling thread holds this mutex where it
   // cannot see that itself (a lock held by another object across calls).
   // Checks nothing at run time: use it only where the caller's own state
@@ -83,6 +87,26 @@ class CAPABILITY("mutex") Mutex {
  private:
   friend class CondVar;
   std::mutex mu_;
+};
+
+// A mutex whose taking may give up at a deadline (std::timed_mutex). No
+// CondVar waits on it.
+class CAPABILITY("mutex") TimedMutex {
+ public:
+  TimedMutex() = default;
+  TimedMutex(const TimedMutex&) = delete;
+  TimedMutex& operator=(const TimedMutex&) = delete;
+
+  void Lock() ACQUIRE() { mu_.lock(); }
+  void Unlock() RELEASE() { mu_.unlock(); }
+  // Takes the mutex unless `deadline` passes first: true if it did.
+  template <class Clock, class Duration>
+  bool TryLockUntil(const std::chrono::time_point<Clock, Duration>& deadline) TRY_ACQUIRE(true) {
+    return mu_.try_lock_until(deadline);
+  }
+
+ private:
+  std::timed_mutex mu_;
 };
 
 // Holds a Mutex from construction to destruction (or to Unlock).
@@ -132,6 +156,16 @@ class CondVar {
   bool WaitFor(Mutex* mu, const std::chrono::duration<Rep, Period>& timeout) REQUIRES(mu) {
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     const bool woken = cv_.wait_for(lock, timeout) == std::cv_status::no_timeout;
+    lock.release();
+    return woken;
+  }
+
+  // As Wait, until `deadline` at most. False if the deadline passed.
+  template <class Clock, class Duration>
+  bool WaitUntil(Mutex* mu, const std::chrono::time_point<Clock, Duration>& deadline)
+      REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    const bool woken = cv_.wait_until(lock, deadline) == std::cv_status::no_timeout;
     lock.release();
     return woken;
   }

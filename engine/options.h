@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+
+#include "engine/status.h"
+#include "engine/types.h"
 
 namespace rocksdb {
 class Env;
@@ -13,11 +17,16 @@ class Env;
 
 namespace syncmgr {
 
+class CommitHook;           // engine/cluster_hooks.h
+class DeliveryStateStore;  // engine/cluster_hooks.h
+
 struct EngineOptions {
   // Data directory; created if missing.
   std::string path;
   // Sync the WAL before a write returns (the durability guarantee).
-  // Default: true. Only benchmarks of the unsafe mode turn it off.
+  // Default: true. Only benchmarks of the unsafe mode turn it off, and
+  // cluster mode, whose durability is the replicated log of record's
+  // (docs/scaling.md).
   bool sync_writes = true;
   // RocksDB block cache. Default: 256 MiB.
   uint64_t block_cache_bytes = 256ull << 20;
@@ -54,6 +63,21 @@ struct EngineOptions {
   // system clock. Whatever it returns, the times the engine records are
   // ordered (EngineImpl::Now, WriteOp).
   std::function<int64_t()> clock_us;
+  // Cluster mode (docs/scaling.md, "The engine API"): called on the write
+  // path of every operation, under the tenant's write lock, before its
+  // local writes (engine/cluster_hooks.h). Not owned; must outlive the
+  // Engine. Default (nullptr): single-node mode.
+  CommitHook* commit_hook = nullptr;
+  // Cluster mode: called with a new API key's visible prefix before the key
+  // is issued, to make it unique cluster-wide. OK: it is this tenant's;
+  // Conflict: taken (another is drawn); any other error fails the write.
+  // Default (empty): prefixes are checked against the local views only.
+  std::function<Status(std::string_view prefix, TenantId tenant)> reserve_key_prefix;
+  // Cluster mode: where push targets' delivery state lives instead of the
+  // `delivery` column family (docs/scaling.md, "Push delivery"), so that it
+  // survives a failover. Not owned; must outlive the Engine. Default
+  // (nullptr): the column family.
+  DeliveryStateStore* delivery_store = nullptr;
   // For tests: a fault-injecting Env (tests/support/fault_fs.h). Not owned;
   // must outlive the Engine. Default (nullptr): the real one.
   rocksdb::Env* env = nullptr;

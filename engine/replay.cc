@@ -248,6 +248,13 @@ Status Engine::VerifyViews(std::vector<std::string>* diffs, size_t max_diffs,
       a->SeekToFirst();
       b->SeekToFirst();
       while ((a->Valid() || b->Valid()) && diffs->size() < max_diffs) {
+        // Cluster cursors say where the views are in the log of record;
+        // they are not a fold of the log (keys.h).
+        TenantId cursor_owner;
+        if (cf == Cf::kMeta && a->Valid() && keys::DecodeClusterCursor(a->key(), &cursor_owner)) {
+          a->Next();
+          continue;
+        }
         int c = !a->Valid() ? 1 : !b->Valid() ? -1 : a->key().compare(b->key());
         if (c < 0) {
           diffs->push_back(fmt::format("{}: live view has {} which the log does not produce",

@@ -17,6 +17,7 @@ std::string_view CodeName(Code code) {
     case Code::kNoSpace: return "insufficient_storage";
     case Code::kUnavailable: return "unavailable";
     case Code::kTooManyRequests: return "too_many_requests";
+    case Code::kLagging: return "lagging";
     case Code::kCorruption: return "internal";
     case Code::kInternal: return "internal";
   }

@@ -30,6 +30,8 @@ enum class Code {
   kNoSpace,              // 507 insufficient_storage
   kUnavailable,          // 503 unavailable (shutting down, overloaded)
   kTooManyRequests,      // 429 too_many_requests: a per-tenant limit (feed subscribers)
+  kLagging,              // 503 lagging: cluster mode, this node's views do not reach
+                         // the seq a read asked for (min_seq) in time
   kCorruption,           // 500 internal: stored data failed a check
   kInternal,             // 500 internal: anything else
 };
@@ -54,6 +56,7 @@ class [[nodiscard]] Status {
   static Status NoSpace(std::string m) { return {Code::kNoSpace, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status TooManyRequests(std::string m) { return {Code::kTooManyRequests, std::move(m)}; }
+  static Status Lagging(std::string m) { return {Code::kLagging, std::move(m)}; }
   static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 

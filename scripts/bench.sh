@@ -3,7 +3,7 @@
 #
 #   scripts/bench.sh [--size tiny|small|1m] [--n N] [--no-peer] [--no-install]
 #                    [--no-build] [--no-micro] [--build-dir DIR] [--workdir DIR]
-#                    [--out FILE] [--get-seconds S] [--no-docs] [--seed S]
+#                    [--out FILE] [--get-seconds S] [--no-docs] [--seed S] [--cluster]
 #
 # Sizes: tiny   N = 2,000    (a smoke run: seconds; no timing means anything)
 #        small  N = 100,000  (default; a few minutes with the peer)
@@ -22,6 +22,9 @@
 #      the page cache dropped), GETs and history reads with wrk, RSS per
 #      phase, bytes on disk; every stats answer checked against the generator;
 #      then the dashboard's page loads in headless Chromium (bench/ui/page_load.py);
+#   5c. with --cluster: cluster mode on the same files (bench/cluster/run_cluster.py:
+#      3 nats-servers + 3 nodes on this machine; day-0 import and 1 % sync
+#      throughput, replication lag, failover time) into WORKDIR/cluster.jsonl;
 #   6. the machine's limits in the same run (bench/e2e/limits.py): parse +
 #      canonical form + hash per core with the engine's code, the disk's
 #      sequential write bandwidth and fsync rate, nginx serving one listing
@@ -48,8 +51,9 @@ WORKDIR=""
 OUT=""
 GET_SECONDS=""
 SEED=1
+CLUSTER=0
 
-usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) SIZE=$2; shift 2 ;;
@@ -64,6 +68,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift 2 ;;
     --get-seconds) GET_SECONDS=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
+    --cluster) CLUSTER=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -186,6 +191,14 @@ if [ -x /usr/bin/chromedriver ] && /usr/bin/python3 -c 'import selenium' 2>/dev/
       rm -f "$WORKDIR/programs/ui_page_load.json"; }
 else
   log "dashboard page loads: chromium-driver or python3-selenium missing, skipped"
+fi
+
+# ---- 5c. cluster mode ------------------------------------------------------------
+if [ "$CLUSTER" = 1 ]; then
+  log "cluster mode: 3 nats-servers + 3 nodes (N = $N)"
+  python3 bench/cluster/run_cluster.py --syncmgr "$SYNCMGR" --n "$N" --input-dir "$INPUT" \
+    --workdir "$WORKDIR/cluster" --out "$WORKDIR/cluster.jsonl" >"$WORKDIR/cluster-run.log" 2>&1 ||
+    { log "cluster run failed or a stats check did not match (see $WORKDIR/cluster-run.log)"; FAILED=1; }
 fi
 
 # ---- 6. the machine's limits ----------------------------------------------------

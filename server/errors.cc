@@ -32,6 +32,8 @@ ErrorInfo ErrorFor(Code code) {
       return {503, "unavailable"};
     case Code::kTooManyRequests:
       return {429, "too_many_requests"};
+    case Code::kLagging:
+      return {503, "lagging"};
     case Code::kCorruption:
       return {500, "internal"};
     case Code::kInternal:

@@ -23,6 +23,9 @@ class Engine;
 namespace syncmgr::delivery {
 class DeliveryEngine;
 }
+namespace syncmgr::cluster {
+class Node;
+}
 
 namespace syncmgr::server {
 
@@ -129,6 +132,8 @@ struct HandlerContext {
   delivery::DeliveryEngine* delivery = nullptr;
   // Change-feed subscribers (routes_feed.cc); set once the server has started.
   FeedHub* feed_hub = nullptr;
+  // Cluster mode (ServerOptions::cluster); nullptr in single-node mode.
+  cluster::Node* cluster = nullptr;
 };
 
 // ---- Building answers ----------------------------------------------------

@@ -29,6 +29,11 @@ bool IsParam(std::string_view seg) {
 
 Route BufferedRoute(HttpMethod method, std::string pattern, BufferedHandler handler,
                     std::vector<std::string> query, AuthScope auth) {
+  // Every read of a tenant may wait for its views to reach a seq (SPEC §7;
+  // WaitForMinSeq in server/cluster_route.h).
+  if (method == HttpMethod::kGet && (auth == AuthScope::kTenant || auth == AuthScope::kFeed)) {
+    query.emplace_back("min_seq");
+  }
   Route r;
   r.method = method;
   r.pattern = std::move(pattern);

@@ -8,9 +8,11 @@
 //
 // A key is shown only in the answer that creates it; listings and logs carry
 // its visible prefix at most (docs/security.md).
+#include "cluster/node.h"
 #include "engine/engine.h"
 #include "server/params.h"
 #include "server/routes.h"
+#include "server/server.h"
 #include "wire/api_render.h"
 #include "wire/request_json.h"
 
@@ -21,7 +23,14 @@ ApiResponse CreateTenant(const ApiRequest& req, HandlerContext& ctx) {
   SYNCMGR_ASSIGN_OR_RESPOND(simdjson::dom::object body, wire::ParseObjectBody(req.body));
   SYNCMGR_RESPOND_IF_ERROR(wire::CheckMembers(body, "the tenant", {"name"}));
   SYNCMGR_ASSIGN_OR_RESPOND(std::string name, wire::RequiredName(body));
-  SYNCMGR_ASSIGN_OR_RESPOND(TenantCreatedInfo created, ctx.engine.CreateTenant(name));
+  // Cluster mode: a cluster-wide id, and this node writes the new tenant.
+  SYNCMGR_ASSIGN_OR_RESPOND(
+      TenantCreatedInfo created,
+      ctx.cluster != nullptr
+          ? ctx.cluster->CreateTenant(name, std::chrono::steady_clock::now() +
+                                                std::chrono::milliseconds(
+                                                    ctx.options.cluster_write_wait_ms))
+          : ctx.engine.CreateTenant(name));
   // The key is shown in this answer only.
   return JsonResponse(201, wire::ToJson(created, wire::WriteTenantCreated));
 }

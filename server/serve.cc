@@ -118,8 +118,42 @@ Status RunServe(const ServeConfig& config) {
   }
   EngineOptions engine_options = config.engine;
   engine_options.path = config.db_path;
+  std::unique_ptr<cluster::Node> node;
+  if (config.cluster.has_value()) {
+    // Every node must accept every other's admin requests (forwarded ones
+    // too): one key, from the environment, never a per-node file.
+    const char* env = std::getenv("SYNCMGR_ADMIN_KEY");
+    if (env == nullptr || *env == '\0') {
+      return Status::InvalidArgument(
+          "cluster mode needs SYNCMGR_ADMIN_KEY set, the same on every node");
+    }
+    std::fprintf(config.out, "syncmgr: cluster node %s: connecting to NATS\n",
+                 config.cluster->node.c_str());
+    std::fflush(config.out);
+    StatusOr<std::unique_ptr<cluster::Node>> connected = cluster::Node::Connect(*config.cluster);
+    if (!connected.ok()) return connected.status();
+    node = std::move(*connected);
+    engine_options.commit_hook = node->commit_hook();
+    engine_options.reserve_key_prefix = node->key_prefix_reserver();
+    engine_options.delivery_store = node->delivery_store();
+    engine_options.sync_writes = false;  // durability is the replicated log's
+  }
   StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(engine_options);
   if (!engine.ok()) return engine.status();
+  // On every way out, the node's threads stop before the engine closes.
+  struct NodeStopper {
+    cluster::Node* node;
+    ~NodeStopper() {
+      if (node != nullptr) node->Stop();
+    }
+  } stop_node{node.get()};
+  if (node != nullptr) {
+    std::fprintf(config.out, "syncmgr: cluster node %s: catching up with the log of record\n",
+                 config.cluster->node.c_str());
+    std::fflush(config.out);
+    SYNCMGR_RETURN_IF_ERROR(
+        node->Start(engine->get(), std::chrono::steady_clock::now() + config.cluster_start_timeout));
+  }
 
   std::string key_source;
   bool created = false;
@@ -140,6 +174,7 @@ Status RunServe(const ServeConfig& config) {
   options.allow_private_push = config.allow_private_push;
   options.file_push_root = file_root;
   options.admin_key_sha256 = HashAdminKey(*admin_key);
+  options.cluster = node.get();
   Server server(**engine, options);
   SYNCMGR_RETURN_IF_ERROR(server.Start());
 
@@ -152,16 +187,35 @@ Status RunServe(const ServeConfig& config) {
 
   boost::asio::io_context signal_context;
   boost::asio::signal_set signals(signal_context, SIGINT, SIGTERM);
+  if (config.test_hooks && node != nullptr) {
+    signals.add(SIGUSR1);
+    signals.add(SIGUSR2);
+  }
   int received = 0;
-  signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
-    if (!ec) received = signal_number;
-  });
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signal_number) {
+        if (ec) return;
+        if (signal_number == SIGUSR1 || signal_number == SIGUSR2) {
+          // Test hooks: pause or resume the reader of the log of record.
+          node->SetReaderPaused(signal_number == SIGUSR1);
+          std::fprintf(config.out, "syncmgr: test hook: log reader %s\n",
+                       signal_number == SIGUSR1 ? "paused" : "resumed");
+          std::fflush(config.out);
+          signals.async_wait(on_signal);
+          return;
+        }
+        received = signal_number;
+      };
+  signals.async_wait(on_signal);
   signal_context.run();
 
   std::fprintf(config.out, "syncmgr: %s received; finishing in-flight requests\n",
                received == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(config.out);
   server.Stop();
+  // Leases released (others take the tenants at once), the reader stopped,
+  // before the engine closes.
+  if (node != nullptr) node->Stop();
   std::fprintf(config.out, "syncmgr: stopped\n");
   std::fflush(config.out);
   return Status::Ok();

@@ -10,14 +10,25 @@
 //   4. blocks until SIGINT or SIGTERM, then stops gracefully (in-flight
 //      requests finish; what answered 2xx is durable) and returns OK.
 //
+// In cluster mode (`cluster` set; SPEC §7, docs/scaling.md) the admin key
+// must come from SYNCMGR_ADMIN_KEY (the same on every node); before the
+// engine opens, the node connects to NATS and checks the stream and
+// buckets; the engine writes through the node's commit hook, unsynced
+// (durability is the replicated log's); the node folds the log of record
+// until it has caught up with it as it was at start, and only then listens.
+// A clean stop releases the node's leases.
+//
 // Thread-safety: call from the main thread (it installs signal handling).
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "cluster/node.h"
 #include "engine/engine.h"
 #include "engine/status.h"
 #include "server/server.h"
@@ -49,6 +60,16 @@ struct ServeConfig {
   std::FILE* out = stdout;
   // Called once listening, with the bound port (tests use port 0).
   std::function<void(uint16_t port)> on_listening;
+  // --cluster URLS --node NAME --advertise URL [--lease-ttl MS]
+  // [--cluster-publish-timeout MS]: cluster mode. Unset: single-node mode.
+  std::optional<cluster::NodeOptions> cluster;
+  // Cluster mode: how long the start may take to catch up with the log of
+  // record. Default: 1 h.
+  std::chrono::milliseconds cluster_start_timeout{3'600'000};
+  // --test-hooks (tests only; off by default): SIGUSR1 pauses this node's
+  // reader of the log of record, SIGUSR2 resumes it, so tests produce
+  // min_seq waits and 503 lagging on demand.
+  bool test_hooks = false;
 };
 
 // Runs the server until SIGINT/SIGTERM. Returns the first error (engine

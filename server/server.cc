@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <thread>
 
+#include "cluster/node.h"
 #include "delivery/delivery_engine.h"
 #include "engine/engine.h"
 #include "server/feed_hub.h"
@@ -174,11 +175,25 @@ Status Server::Impl::StartDelivery() {
   options.backoff_cap_ms = state_.options.delivery_backoff_cap_ms;
   options.min_workers = state_.options.delivery_min_workers;
   options.max_workers = state_.options.delivery_max_workers;
+  cluster::Node* node = state_.options.cluster;
+  if (node != nullptr) {
+    // Only the owner of a tenant delivers its push targets (docs/scaling.md).
+    options.runs_tenant = [node](TenantId tenant) { return node->Owns(tenant); };
+  }
   delivery_ = std::make_unique<delivery::DeliveryEngine>(state_.engine, options);
   SYNCMGR_RETURN_IF_ERROR(delivery_->Start());
   state_.context.delivery = delivery_.get();
   delivery::DeliveryEngine* engine = delivery_.get();
-  state_.metrics.SetExtraRenderer([engine] { return engine->RenderPrometheus(); });
+  if (node != nullptr) {
+    node->SetOwnershipListener([engine](TenantId tenant, bool owned) {
+      if (owned) engine->WakeTenant(tenant);
+    });
+  }
+  state_.metrics.SetExtraRenderer([engine, node] {
+    std::string out = engine->RenderPrometheus();
+    if (node != nullptr) out += node->RenderPrometheus();
+    return out;
+  });
   return Status::Ok();
 }
 
@@ -210,6 +225,7 @@ void Server::Impl::Stop() {
   if (feed_hub_) feed_hub_->Stop();
   // No route runs any more: stop delivery (sends in flight are cancelled;
   // their batches go again after a restart).
+  if (state_.options.cluster != nullptr) state_.options.cluster->SetOwnershipListener(nullptr);
   if (delivery_) delivery_->Stop();
   work_.reset();
   ioc_.stop();

@@ -28,6 +28,9 @@
 namespace syncmgr {
 class Engine;
 }
+namespace syncmgr::cluster {
+class Node;
+}
 
 namespace syncmgr::server {
 
@@ -133,6 +136,22 @@ struct ServerOptions {
   // delivery_max_workers while receivers block. Defaults: 2 and 32.
   unsigned delivery_min_workers = 2;
   unsigned delivery_max_workers = 32;
+
+  // Reads (SPEC §7): `min_seq=N` waits at most this long for the tenant's
+  // views to reach seq N, then answers 503 lagging. Also how long an
+  // unknown API key waits, in cluster mode, for the node to catch up with
+  // the log of record before it is refused. Default: 10 000 ms.
+  uint32_t min_seq_wait_ms = 10'000;
+
+  // Cluster mode (docs/scaling.md): the node (not owned; outlives the
+  // Server; started). Writes of tenants another node owns are forwarded
+  // there; push delivery runs only for the tenants this node owns.
+  // nullptr: single-node mode.
+  cluster::Node* cluster = nullptr;
+  // How long a write may take to find its tenant's writer (take a free
+  // lease, fence, catch up; or reach the owner, waiting out a dead owner's
+  // lease) before it answers 503. Default: 30 000 ms.
+  uint32_t cluster_write_wait_ms = 30'000;
 };
 
 // One route the server serves, for documentation and the OpenAPI test.

@@ -28,7 +28,7 @@ struct ServerState {
   Engine& engine;
   const ServerOptions options;  // normalized (no zero thread counts)
   Metrics metrics;
-  HandlerContext context{engine, metrics, options, nullptr, nullptr};
+  HandlerContext context{engine, metrics, options, nullptr, nullptr, options.cluster};
   const Router& router;
 
   // Runs every engine call; set by Server::Impl before accepting.

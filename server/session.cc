@@ -225,8 +225,10 @@ void Session::Dispatch() {
   exchange.request = routing.request;
   Offload(
       [&state = state_, route = routing.route, request = std::move(routing.request),
-       key = std::move(routing.api_key),
-       has_body]() mutable { return Prepare(state, *route, *request, std::move(key), has_body); },
+       key = std::move(routing.api_key), has_body,
+       capture = CaptureForForwarding(state_.options, head.method, parser)]() mutable {
+        return Prepare(state, *route, *request, std::move(key), has_body, capture);
+      },
       [self = shared_from_this()](Prepared prepared) { self->OnPrepared(std::move(prepared)); });
 }
 
@@ -234,16 +236,29 @@ void Session::Dispatch() {
 // body sink of a streamed-body route before any body byte is read (so a
 // refused import never uploads its body). The key is dropped here.
 Session::Prepared Session::Prepare(ServerState& state, const Route& route, ApiRequest& request,
-                                   std::optional<std::string> api_key, bool has_body) {
+                                   std::optional<std::string> api_key, bool has_body,
+                                   const ForwardCapture& capture) {
   Prepared out;
   try {
     StatusOr<Caller> caller =
         AuthenticateCaller(route.auth, api_key, state.options.admin_key_sha256, state.engine);
+    if (!caller.ok() && caller.status().code() == Code::kUnauthorized && api_key.has_value() &&
+        CatchUpWithCluster(state)) {
+      caller = AuthenticateCaller(route.auth, api_key, state.options.admin_key_sha256, state.engine);
+    }
     if (!caller.ok()) {
       out.answer = ErrorResponse(caller.status());
       return out;
     }
     request.caller = *caller;
+    // A read that must wait (min_seq); a write another node runs.
+    if ((out.answer = WaitForMinSeq(state, request))) return out;
+    if (std::optional<Forwarded> f = ForwardIfNotOwner(state, route, request, capture, has_body)) {
+      out.answer = std::move(f->answer);
+      out.sink = std::move(f->sink);
+      out.sink_limit = f->sink_limit;
+      return out;
+    }
     if (route.body_sink) {
       StatusOr<BodySinkStart> start = route.body_sink(request, state.context);
       if (!start.ok()) {

@@ -7,9 +7,10 @@
 //
 //   wait for a request (idle_timeout_ms) → header (header_timeout_ms,
 //   max_header_bytes) → Dispatch → RouteRequest (dispatch.h: target, CORS,
-//   route, 405, query, headers) → [worker] authenticate, then run a
-//   body-less handler or open a streamed route's body sink → 100 Continue
-//   if asked →
+//   route, 405, query, headers) → [worker] authenticate, wait for min_seq
+//   (cluster_route.h), forward a write to its tenant's owner in cluster
+//   mode, else run a body-less handler or open a streamed route's body sink
+//   → 100 Continue if asked →
 //     BufferedBody    the body (≤ max_body_bytes) → [worker] handler
 //     StreamedBody    chunk by chunk to the sink on a worker while the next
 //                     chunk is read (≤ the sink's limit) → [worker] Finish
@@ -46,6 +47,7 @@
 #include <optional>
 #include <string>
 
+#include "server/cluster_route.h"
 #include "server/http_types.h"
 #include "server/router.h"
 #include "server/server_state.h"
@@ -193,7 +195,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnHeader(boost::beast::error_code ec, size_t n);
   void Dispatch();
   static Prepared Prepare(ServerState& state, const Route& route, ApiRequest& request,
-                          std::optional<std::string> api_key, bool has_body);  // on a worker
+                          std::optional<std::string> api_key, bool has_body,
+                          const ForwardCapture& capture);  // on a worker
   void OnPrepared(Prepared prepared);
   // Writes "100 Continue" first if the client waits for it.
   void ContinueThen(bool expect_continue, std::function<void()> next);

@@ -1,7 +1,9 @@
 // syncmgr serve: parses the flags and runs the HTTP server (server/serve.h)
 // until SIGINT or SIGTERM.
 #include <charconv>
+#include <chrono>
 #include <cstdio>
+#include <utility>
 
 #include "server/serve.h"
 #include "tools/cli.h"
@@ -35,6 +37,33 @@ int Serve(Context& ctx) {
   config.cors_origins = ctx.args().GetAll("cors-origin");
   config.allow_private_push = ctx.args().Has("allow-private-push");
   config.file_push_root = ctx.args().Get("file-push-root", "");
+  if (ctx.args().Has("cluster")) {
+    cluster::NodeOptions node;
+    node.servers = {ctx.args().Get("cluster")};
+    node.node = ctx.args().Get("node");
+    node.advertise_url = ctx.args().Get("advertise");
+    for (auto [flag, out] : {std::pair{"lease-ttl", &node.lease_ttl},
+                             std::pair{"cluster-publish-timeout", &node.publish_timeout}}) {
+      if (auto v = ctx.args().GetOptional(flag)) {
+        unsigned ms = 0;
+        auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), ms);
+        if (v->empty() || ec != std::errc() || end != v->data() + v->size()) {
+          return ctx.UsageFail(std::string("--") + flag + " must be milliseconds, got '" + *v + "'");
+        }
+        *out = std::chrono::milliseconds(ms);
+      }
+    }
+    if (Status valid = cluster::ValidateNodeOptions(node); !valid.ok()) {
+      return ctx.UsageFail(valid.message());
+    }
+    config.cluster = std::move(node);
+    config.test_hooks = ctx.args().Has("test-hooks");
+  } else {
+    for (const char* flag : {"node", "advertise", "lease-ttl", "cluster-publish-timeout",
+                             "test-hooks"}) {
+      if (ctx.args().Has(flag)) return ctx.UsageFail(std::string("--") + flag + " needs --cluster");
+    }
+  }
   Status st = server::RunServe(config);
   if (st.ok()) return kExitOk;
   // A bad --host is a usage error; anything else kept the server from
@@ -55,11 +84,23 @@ void AddServeCommands(std::vector<Command>* out) {
                   {"cors-origin", "ORIGIN", "let this origin read GET routes cross-origin", true},
                   {"allow-private-push", "", "allow push targets on loopback / private addresses"},
                   {"file-push-root", "DIR",
-                   "allow file push targets, each tenant's under DIR/<tenant id>/"}},
+                   "allow file push targets, each tenant's under DIR/<tenant id>/"},
+                  {"cluster", "URLS", "cluster mode: the NATS servers, nats://h1:4222,nats://h2:4222,..."},
+                  {"node", "NAME", "cluster mode: this node's name, unique in the cluster"},
+                  {"advertise", "URL", "cluster mode: http://HOST:PORT where other nodes reach this one"},
+                  {"lease-ttl", "MS", "cluster mode: tenant lease TTL (default: 10000)"},
+                  {"cluster-publish-timeout", "MS",
+                   "cluster mode: one publish to the log of record (default: 10000)"},
+                  {"test-hooks", "", "cluster mode, tests only: SIGUSR1/SIGUSR2 pause/resume the log reader"}},
         .details = "The admin key comes from SYNCMGR_ADMIN_KEY; if unset on first start, one is\n"
                    "generated into DIR/admin.key (mode 0600) and the path is printed.\n\n"
+                   "In cluster mode (docs/scaling.md) SYNCMGR_ADMIN_KEY is required, the same\n"
+                   "on every node.\n\n"
                    "Example:\n"
-                   "  $ syncmgr serve --db ./syncmgr-data --port 8000\n"},
+                   "  $ syncmgr serve --db ./syncmgr-data --port 8000\n"
+                   "  $ syncmgr serve --db /var/lib/syncmgr --host 0.0.0.0 --port 8000 \\\n"
+                   "      --cluster nats://h1:4222,nats://h2:4222,nats://h3:4222 \\\n"
+                   "      --node h1 --advertise http://h1:8000\n"},
        Serve});
 }
 

@@ -148,7 +148,7 @@ Code CodeFromName(std::string_view name) {
        {Code::kInvalidJson, Code::kInvalidArgument, Code::kUnauthorized, Code::kForbidden,
         Code::kNotFound, Code::kConflict, Code::kMassRemoval, Code::kPayloadTooLarge,
         Code::kUnsupportedMediaType, Code::kNoSpace, Code::kUnavailable, Code::kTooManyRequests,
-        Code::kInternal}) {
+        Code::kLagging, Code::kInternal}) {
     if (CodeName(c) == name) return c;
   }
   return Code::kOk;  // unknown to this client

@@ -129,6 +129,10 @@ TEST(KeysDecodeTest, EveryKeyKindRoundTrips) {
 
   ASSERT_TRUE(DecodeTenantMeta(TenantMeta(18), &t));
   EXPECT_EQ(t, 18u);
+  ASSERT_TRUE(DecodeClusterCursor(ClusterCursor(18), &t));
+  EXPECT_EQ(t, 18u);
+  ASSERT_TRUE(DecodeClusterCursor(ClusterCursor(0), &t));
+  EXPECT_EQ(t, 0u);
   ASSERT_TRUE(DecodeStreamMeta(StreamMeta(19, kTgt), &t, &st));
   EXPECT_EQ(t, 19u);
   EXPECT_TRUE(SameStream(st, kTgt));
@@ -217,6 +221,8 @@ std::vector<KeyKind> AllKinds() {
        [=](std::string_view k) mutable { return DecodeSyncLog(k, &t, &u64); }},
       {"tenant meta", TenantMeta(1),
        [=](std::string_view k) mutable { return DecodeTenantMeta(k, &t); }},
+      {"cluster cursor", ClusterCursor(1),
+       [=](std::string_view k) mutable { return DecodeClusterCursor(k, &t); }},
       {"stream meta", StreamMeta(1, kSrc),
        [=](std::string_view k) mutable { return DecodeStreamMeta(k, &t, &st); }},
       {"pair", Pair(1, 2, 3),

@@ -284,6 +284,8 @@ TEST(Errors, OneTableForEveryCode) {
   EXPECT_EQ(ErrorFor(Code::kPayloadTooLarge).http_status, 413);
   EXPECT_EQ(ErrorFor(Code::kUnsupportedMediaType).http_status, 415);
   EXPECT_EQ(ErrorFor(Code::kUnavailable).http_status, 503);
+  EXPECT_EQ(ErrorFor(Code::kLagging).http_status, 503);
+  EXPECT_EQ(ErrorFor(Code::kLagging).code, "lagging");
   EXPECT_EQ(ErrorFor(Code::kNoSpace).http_status, 507);
   EXPECT_EQ(ErrorFor(Code::kNoSpace).code, "insufficient_storage");
   EXPECT_EQ(ErrorFor(Code::kCorruption).http_status, 500);
