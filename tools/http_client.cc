@@ -249,13 +249,18 @@ class Connection {
   bool cancelled_ = false;
 };
 
-template <typename Request>
-void SetCommonHeaders(Request& req, const std::string& host_header, const std::string& api_key) {
+// A request of `method` to `target` (already under the URL's prefix), with
+// the headers every call sends.
+template <typename Body>
+http::request<Body> NewRequest(std::string_view method, const std::string& target,
+                               const std::string& host_header, const std::string& api_key) {
+  http::request<Body> req(http::string_to_verb(method), target, 11);
   req.set(http::field::host, host_header);
   req.set(http::field::user_agent, kUserAgent);
   req.set(http::field::accept, "application/json");
   req.set(http::field::connection, "close");
   if (!api_key.empty()) req.set("X-API-Key", api_key);
+  return req;
 }
 
 }  // namespace
@@ -322,9 +327,8 @@ StatusOr<HttpResponse> HttpClient::Send(std::string_view method, std::string_vie
   transport_failed_ = false;
   Connection conn(options_);
   if (beast::error_code ec = conn.Connect(host_, port_)) return ConnectFailed(ec.message());
-  http::request<http::string_body> req(http::string_to_verb(method), prefix_ + std::string(target),
-                                       11);
-  SetCommonHeaders(req, origin().substr(7), options_.api_key);
+  auto req = NewRequest<http::string_body>(method, prefix_ + std::string(target), origin().substr(7),
+                                     options_.api_key);
   if (!body.empty() || method == "POST" || method == "PUT") {
     req.set(http::field::content_type, content_type);
     req.body() = std::string(body);
@@ -343,9 +347,8 @@ StatusOr<HttpResponse> HttpClient::SendStreamingAnswer(std::string_view method,
   transport_failed_ = false;
   Connection conn(options_);
   if (beast::error_code ec = conn.Connect(host_, port_)) return ConnectFailed(ec.message());
-  http::request<http::empty_body> req(http::string_to_verb(method), prefix_ + std::string(target),
-                                      11);
-  SetCommonHeaders(req, origin().substr(7), options_.api_key);
+  auto req = NewRequest<http::empty_body>(method, prefix_ + std::string(target), origin().substr(7),
+                                     options_.api_key);
   HttpResponse response;
   Status sink_error;
   beast::error_code ec = conn.WriteRequest(req);
@@ -361,9 +364,8 @@ StatusOr<HttpResponse> HttpClient::SendStreamed(std::string_view method, std::st
   transport_failed_ = false;
   Connection conn(options_);
   if (beast::error_code ec = conn.Connect(host_, port_)) return ConnectFailed(ec.message());
-  http::request<http::empty_body> req(http::string_to_verb(method), prefix_ + std::string(target),
-                                      11);
-  SetCommonHeaders(req, origin().substr(7), options_.api_key);
+  auto req = NewRequest<http::empty_body>(method, prefix_ + std::string(target), origin().substr(7),
+                                     options_.api_key);
   req.set(http::field::content_type, content_type);
   req.chunked(true);
   HttpResponse response;
