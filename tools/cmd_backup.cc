@@ -69,7 +69,7 @@ int RemoteBackup(Context& ctx, const std::string& url, const std::string& out) {
   info.path = out;
   // The counts are for the human summary only: an answer without them (or
   // not JSON) is still a successful backup, shown with zero counts.
-  wire::ParseBackupInfo(response->body, &info).IgnoreError();
+  wire::Parse(response->body, &info).IgnoreError();
   return PrintResult(ctx, client->origin(), info, response->body);
 }
 

@@ -11,12 +11,12 @@ namespace syncmgr::cli {
 namespace {
 
 // Sends `call` and prints its answer (the API's JSON with --json).
-template <typename T, typename ParseFn, typename HumanFn>
-int Run(Context& ctx, Backend& backend, const ApiCall& call, ParseFn parse, HumanFn human) {
+template <typename T, typename HumanFn>
+int Run(Context& ctx, Backend& backend, const ApiCall& call, HumanFn human) {
   StatusOr<std::string> body = CallForBody(backend, call);
   if (!body.ok()) return ctx.Fail(body.status());
   Answer<T> answer{{}, std::move(*body)};
-  if (Status st = parse(answer.json, &answer.value); !st.ok()) return ctx.Fail(st);
+  if (Status st = wire::Parse(answer.json, &answer.value); !st.ok()) return ctx.Fail(st);
   return ctx.Print(answer, human);
 }
 
@@ -34,7 +34,7 @@ int KeyCreate(Context& ctx) {
   if (backend == nullptr) return exit_code;
   ApiCall call{.method = "POST", .body = "{}"};
   if (auto failed = TenantKeysPath(ctx, *backend, &call.path)) return *failed;
-  return Run<ApiKeyIssued>(ctx, *backend, call, wire::ParseApiKeyIssued, PrintApiKeyIssued);
+  return Run<ApiKeyIssued>(ctx, *backend, call, PrintApiKeyIssued);
 }
 
 int KeyList(Context& ctx) {
@@ -43,7 +43,7 @@ int KeyList(Context& ctx) {
   if (backend == nullptr) return exit_code;
   ApiCall call;
   if (auto failed = TenantKeysPath(ctx, *backend, &call.path)) return *failed;
-  return Run<std::vector<ApiKeyInfo>>(ctx, *backend, call, wire::ParseApiKeyList, PrintApiKeys);
+  return Run<std::vector<ApiKeyInfo>>(ctx, *backend, call, PrintApiKeys);
 }
 
 int KeyRevoke(Context& ctx) {
@@ -52,7 +52,7 @@ int KeyRevoke(Context& ctx) {
   if (backend == nullptr) return exit_code;
   const ApiCall call{.method = "DELETE",
                      .path = "/keys/" + PathSegment(ctx.args().positionals()[0])};
-  return Run<ApiKeyInfo>(ctx, *backend, call, wire::ParseApiKey, PrintApiKeyRevoked);
+  return Run<ApiKeyInfo>(ctx, *backend, call, PrintApiKeyRevoked);
 }
 
 constexpr const char* kAdminNote =

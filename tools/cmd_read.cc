@@ -86,15 +86,15 @@ std::optional<int> AddCountFlag(Context& ctx, std::string_view flag, std::string
 }
 
 // Prints the answer of `call`: its bytes with --json, else `human` of what
-// `parse` reads from them.
-template <typename T, typename ParseFn, typename HumanFn>
-int PrintAnswer(Context& ctx, Backend& backend, const ApiCall& call, ParseFn parse,
+// wire::Parse reads from them.
+template <typename T, typename HumanFn>
+int PrintAnswer(Context& ctx, Backend& backend, const ApiCall& call,
                 HumanFn human) {
   StatusOr<std::string> body = CallForBody(backend, call);
   if (!body.ok()) return ctx.Fail(body.status());
   T value{};
   if (!ctx.json()) {
-    if (Status st = parse(*body, &value); !st.ok()) return ctx.Fail(st);
+    if (Status st = wire::Parse(*body, &value); !st.ok()) return ctx.Fail(st);
   }
   return ctx.Print(Answer<T>{std::move(value), std::move(*body)}, human);
 }
@@ -127,7 +127,7 @@ int Properties(Context& ctx) {
       for (size_t end; (end = lines.find('\n', start)) != std::string::npos; start = end + 1) {
         PropertyRecord record;
         SYNCMGR_RETURN_IF_ERROR(
-            wire::ParseProperty(std::string_view(lines).substr(start, end - start), &record));
+            wire::Parse(std::string_view(lines).substr(start, end - start), &record));
         table.Add(PropertyRow(record, stream.kind));
       }
       lines.erase(0, start);
@@ -152,13 +152,11 @@ int Property(Context& ctx) {
                .tenant = stream.tenant};
   if (history) {
     call.path += "/history";
-    return PrintAnswer<std::vector<HistoryEntry>>(ctx, *stream.backend, call, wire::ParseHistory,
-                                                  PrintHistory);
+    return PrintAnswer<std::vector<HistoryEntry>>(ctx, *stream.backend, call, PrintHistory);
   }
   if (as_of) call.query.emplace_back("as_of", *as_of);
   const StreamKind kind = stream.kind;
-  return PrintAnswer<PropertyRecord>(ctx, *stream.backend, call, wire::ParseProperty,
-                                     [kind](const PropertyRecord& p) { PrintProperty(p, kind); });
+  return PrintAnswer<PropertyRecord>(ctx, *stream.backend, call, [kind](const PropertyRecord& p) { PrintProperty(p, kind); });
 }
 
 // Opens the backend for a log listing and resolves TENANT.
@@ -197,8 +195,7 @@ int Imports(Context& ctx) {
   if (auto failed = AddStreamFilter(ctx, *backend, call.tenant, StreamKind::kSource, &call)) {
     return *failed;
   }
-  return PrintAnswer<std::vector<ImportLogEntry>>(ctx, *backend, call, wire::ParseImportLogList,
-                                                  PrintImports);
+  return PrintAnswer<std::vector<ImportLogEntry>>(ctx, *backend, call, PrintImports);
 }
 
 int SyncLogs(Context& ctx) {
@@ -210,8 +207,7 @@ int SyncLogs(Context& ctx) {
   for (StreamKind kind : {StreamKind::kSource, StreamKind::kTarget}) {
     if (auto failed = AddStreamFilter(ctx, *backend, call.tenant, kind, &call)) return *failed;
   }
-  return PrintAnswer<std::vector<SyncLogEntry>>(ctx, *backend, call, wire::ParseSyncLogList,
-                                                PrintSyncLogs);
+  return PrintAnswer<std::vector<SyncLogEntry>>(ctx, *backend, call, PrintSyncLogs);
 }
 
 const FlagSpec kAsOfFlag{"as-of", "SEQ|TIME",

@@ -19,12 +19,12 @@ StatusOr<std::string> BodyOf(StatusOr<HttpResponse> response) {
   return std::move(response->body);
 }
 
-template <typename T, typename ParseFn>
-StatusOr<Answer<T>> Decode(StatusOr<HttpResponse> response, ParseFn parse) {
+template <typename T>
+StatusOr<Answer<T>> Decode(StatusOr<HttpResponse> response) {
   auto body = BodyOf(std::move(response));
   if (!body.ok()) return body.status();
   Answer<T> answer;
-  SYNCMGR_RETURN_IF_ERROR(parse(*body, &answer.value));
+  SYNCMGR_RETURN_IF_ERROR(wire::Parse(*body, &answer.value));
   answer.json = std::move(*body);
   return answer;
 }
@@ -39,30 +39,29 @@ StatusOr<HttpResponse> Post(HttpClient& client, std::string_view path, const T& 
 }  // namespace
 
 StatusOr<Answer<TenantCreatedInfo>> RemoteBackend::CreateTenant(std::string_view name) {
-  return Decode<TenantCreatedInfo>(Post(client_, "/tenants", name, wire::WriteCreateTenant),
-                                   wire::ParseTenantCreated);
+  return Decode<TenantCreatedInfo>(Post(client_, "/tenants", name, wire::WriteCreateTenant));
 }
 
 StatusOr<Answer<std::vector<TenantInfo>>> RemoteBackend::ListTenants() {
-  return Decode<std::vector<TenantInfo>>(client_.Send("GET", "/tenants"), wire::ParseTenantList);
+  return Decode<std::vector<TenantInfo>>(client_.Send("GET", "/tenants"));
 }
 
 StatusOr<Answer<SourceInfo>> RemoteBackend::CreateSource(TenantId, const SourceSpec& spec) {
   auto answer = Post(client_, "/sources", spec, wire::WriteCreateSource);
-  return Decode<SourceInfo>(std::move(answer), wire::ParseSource);
+  return Decode<SourceInfo>(std::move(answer));
 }
 
 StatusOr<Answer<std::vector<SourceInfo>>> RemoteBackend::ListSources(TenantId) {
-  return Decode<std::vector<SourceInfo>>(client_.Send("GET", "/sources"), wire::ParseSourceList);
+  return Decode<std::vector<SourceInfo>>(client_.Send("GET", "/sources"));
 }
 
 StatusOr<Answer<TargetInfo>> RemoteBackend::CreateTarget(TenantId, const TargetSpec& spec) {
   auto answer = Post(client_, "/targets", spec, wire::WriteCreateTarget);
-  return Decode<TargetInfo>(std::move(answer), wire::ParseTarget);
+  return Decode<TargetInfo>(std::move(answer));
 }
 
 StatusOr<Answer<std::vector<TargetInfo>>> RemoteBackend::ListTargets(TenantId) {
-  return Decode<std::vector<TargetInfo>>(client_.Send("GET", "/targets"), wire::ParseTargetList);
+  return Decode<std::vector<TargetInfo>>(client_.Send("GET", "/targets"));
 }
 
 StatusOr<Answer<ImportResult>> RemoteBackend::Import(TenantId, uint32_t source_id,
@@ -84,8 +83,7 @@ StatusOr<Answer<ImportResult>> RemoteBackend::Import(TenantId, uint32_t source_i
     if (progress) progress(input->bytes_read(), input->size_hint(), chunk->empty());
     return Status::Ok();
   };
-  return Decode<ImportResult>(client_.SendStreamed("POST", target, content_type, next),
-                              wire::ParseImportResult);
+  return Decode<ImportResult>(client_.SendStreamed("POST", target, content_type, next));
 }
 
 StatusOr<Answer<SyncResult>> RemoteBackend::Sync(TenantId, uint32_t source_id, uint32_t target_id,
@@ -95,7 +93,7 @@ StatusOr<Answer<SyncResult>> RemoteBackend::Sync(TenantId, uint32_t source_id, u
   if (options.on_conflict == OnConflict::kOverwrite) query += "on_conflict=overwrite";
   if (options.dry_run) query += (query.empty() ? "" : "&") + std::string("dry_run=true");
   if (!query.empty()) target += "?" + query;
-  return Decode<SyncResult>(client_.Send("POST", target), wire::ParseSyncResult);
+  return Decode<SyncResult>(client_.Send("POST", target));
 }
 
 Status RemoteBackend::Call(const ApiCall& call, const AnswerPieceFn& on_body) {

@@ -79,12 +79,12 @@ Status ReadCatalogEntry(element e, const char* what, object* o, Id* id, std::str
   return Status::Ok();
 }
 
-Status ReadTenant(element e, TenantInfo* out) {
+Status Read(element e, TenantInfo* out) {
   object o;
   return ReadCatalogEntry(e, "a tenant", &o, &out->id, &out->name);
 }
 
-Status ReadSource(element e, SourceInfo* out) {
+Status Read(element e, SourceInfo* out) {
   object o;
   SYNCMGR_RETURN_IF_ERROR(ReadCatalogEntry(e, "a source", &o, &out->id, &out->name, &out->type));
   object config;
@@ -106,7 +106,7 @@ Status ReadSource(element e, SourceInfo* out) {
   return Status::Ok();
 }
 
-Status ReadTarget(element e, TargetInfo* out) {
+Status Read(element e, TargetInfo* out) {
   object o;
   SYNCMGR_RETURN_IF_ERROR(ReadCatalogEntry(e, "a target", &o, &out->id, &out->name, &out->type));
   element config;
@@ -118,29 +118,6 @@ Status ReadTarget(element e, TargetInfo* out) {
   GetCount(o, "live_count", &out->live_count);
   GetCount(o, "manual_count", &out->manual_count);
   return Status::Ok();
-}
-
-template <typename T, typename ReadFn>
-Status ReadList(std::string_view json, std::vector<T>* out, ReadFn read) {
-  simdjson::dom::parser parser;
-  element root;
-  SYNCMGR_RETURN_IF_ERROR(ParseDoc(&parser, json, &root));
-  array items;
-  if (root.get_array().get(items)) return Unexpected("expected a JSON array");
-  for (element item : items) {
-    T value;
-    SYNCMGR_RETURN_IF_ERROR(read(item, &value));
-    out->push_back(std::move(value));
-  }
-  return Status::Ok();
-}
-
-template <typename T, typename ReadFn>
-Status ReadOne(std::string_view json, T* out, ReadFn read) {
-  simdjson::dom::parser parser;
-  element root;
-  SYNCMGR_RETURN_IF_ERROR(ParseDoc(&parser, json, &root));
-  return read(root, out);
 }
 
 Code CodeFromName(std::string_view name) {
@@ -173,6 +150,26 @@ Code CodeFromHttpStatus(int status) {
   return Code::kInternal;
 }
 
+bool GetUint32(object o, const char* key, uint32_t* out) {
+  uint64_t v = 0;
+  if (!GetUint(o, key, &v) || v > std::numeric_limits<uint32_t>::max()) return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool GetMember(object o, const char* key, uint32_t* out) { return GetUint32(o, key, out); }
+bool GetMember(object o, const char* key, std::string* out) { return GetString(o, key, out); }
+
+// An object whose member `key` a value cannot do without; `what` names the
+// value in the error ("an API key").
+template <typename T>
+Status ReadObjectWith(element e, const char* what, const char* key, object* o, T* member) {
+  if (e.get_object().get(*o) || !GetMember(*o, key, member)) {
+    return Unexpected(std::string(what) + " without \"" + key + "\"");
+  }
+  return Status::Ok();
+}
+
 // The counts an import and a sync both report (ImportStats, SyncStats).
 template <typename Stats>
 void ReadChangeCounts(object stats, Stats* out) {
@@ -182,19 +179,30 @@ void ReadChangeCounts(object stats, Stats* out) {
   GetUint(stats, "removed", &out->removed);
 }
 
+void ReadStats(object stats, ImportStats* out) {
+  GetUint(stats, "received", &out->received);
+  ReadChangeCounts(stats, out);
+}
+
+void ReadStats(object stats, SyncStats* out) {
+  ReadChangeCounts(stats, out);
+  GetUint(stats, "conflicts", &out->conflicts);
+}
+
+// An operation's answer: an object with its "stats". `what` names it.
+Status ReadObjectWithStats(element e, const char* what, object* o, object* stats) {
+  if (e.get_object().get(*o) || (*o)["stats"].get_object().get(*stats)) {
+    return Unexpected(std::string("no ") + what + " \"stats\"");
+  }
+  return Status::Ok();
+}
+
 bool GetTime(object o, const char* key, int64_t* out) {
   std::string_view v;
   if (o[key].get_string().get(v) != simdjson::SUCCESS) return false;
   std::optional<int64_t> t = ParseRfc3339(v);
   if (!t) return false;
   *out = *t;
-  return true;
-}
-
-bool GetUint32(object o, const char* key, uint32_t* out) {
-  uint64_t v = 0;
-  if (!GetUint(o, key, &v) || v > std::numeric_limits<uint32_t>::max()) return false;
-  *out = static_cast<uint32_t>(v);
   return true;
 }
 
@@ -244,7 +252,7 @@ std::vector<SyncWarning> GetWarnings(object o) {
   return out;
 }
 
-Status ReadProperty(element e, PropertyRecord* out) {
+Status Read(element e, PropertyRecord* out) {
   object o;
   if (e.get_object().get(o) || !GetString(o, "external_id", &out->external_id)) {
     return Unexpected("a property without \"external_id\"");
@@ -267,11 +275,9 @@ CauseKind CauseFromName(std::string_view name) {
   return CauseKind::kNone;
 }
 
-Status ReadHistoryEntry(element e, HistoryEntry* out) {
+Status Read(element e, HistoryEntry* out) {
   object o;
-  if (e.get_object().get(o) || !GetUint32(o, "version", &out->version)) {
-    return Unexpected("a history entry without \"version\"");
-  }
+  SYNCMGR_RETURN_IF_ERROR(ReadObjectWith(e, "a history entry", "version", &o, &out->version));
   GetUint(o, "seq", &out->seq);
   GetTime(o, "time", &out->time_us);
   GetString(o, "hash", &out->hash);
@@ -288,115 +294,121 @@ Status ReadHistoryEntry(element e, HistoryEntry* out) {
   return Status::Ok();
 }
 
-Status ReadImportLog(element e, ImportLogEntry* out) {
+// What an import log entry and a sync log entry share: id, source_id, the
+// run's times and outcome, seq. `o` is left at the entry, for the rest.
+template <typename Entry>
+Status ReadLogEntry(element e, const char* what, object* o, Entry* out) {
+  SYNCMGR_RETURN_IF_ERROR(ReadObjectWithId(e, what, o, &out->id));
+  GetUint32(*o, "source_id", &out->source_id);
+  ReadRun(*o, out);
+  GetUint(*o, "seq", &out->seq);
+  return Status::Ok();
+}
+
+Status Read(element e, ImportLogEntry* out) {
   object o, stats;
-  SYNCMGR_RETURN_IF_ERROR(ReadObjectWithId(e, "an import", &o, &out->id));
-  GetUint32(o, "source_id", &out->source_id);
+  SYNCMGR_RETURN_IF_ERROR(ReadLogEntry(e, "an import", &o, out));
   GetString(o, "mode", &out->mode);
-  ReadRun(o, out);
-  if (o["stats"].get_object().get(stats) == simdjson::SUCCESS) {
-    GetUint(stats, "received", &out->stats.received);
-    ReadChangeCounts(stats, &out->stats);
-  }
-  GetUint(o, "seq", &out->seq);
+  if (o["stats"].get_object().get(stats) == simdjson::SUCCESS) ReadStats(stats, &out->stats);
   return Status::Ok();
 }
 
-Status ReadSyncLog(element e, SyncLogEntry* out) {
+Status Read(element e, SyncLogEntry* out) {
   object o, stats;
-  SYNCMGR_RETURN_IF_ERROR(ReadObjectWithId(e, "a sync run", &o, &out->id));
-  GetUint32(o, "source_id", &out->source_id);
+  SYNCMGR_RETURN_IF_ERROR(ReadLogEntry(e, "a sync run", &o, out));
   GetUint32(o, "target_id", &out->target_id);
-  ReadRun(o, out);
   GetString(o, "on_conflict", &out->on_conflict);
-  if (o["stats"].get_object().get(stats) == simdjson::SUCCESS) {
-    ReadChangeCounts(stats, &out->stats);
-    GetUint(stats, "conflicts", &out->stats.conflicts);
-  }
+  if (o["stats"].get_object().get(stats) == simdjson::SUCCESS) ReadStats(stats, &out->stats);
   out->warnings = GetWarnings(o);
-  GetUint(o, "seq", &out->seq);
   return Status::Ok();
 }
 
-Status ReadApiKey(element e, ApiKeyInfo* out) {
+Status Read(element e, ApiKeyInfo* out) {
   object o;
-  if (e.get_object().get(o) || !GetString(o, "prefix", &out->prefix)) {
-    return Unexpected("an API key without \"prefix\"");
-  }
+  SYNCMGR_RETURN_IF_ERROR(ReadObjectWith(e, "an API key", "prefix", &o, &out->prefix));
   GetUint32(o, "tenant_id", &out->tenant);
   GetBool(o, "revoked", &out->revoked);
   GetTime(o, out->revoked ? "revoked_at" : "created_at", &out->time_us);
   return Status::Ok();
 }
 
+// What comes with a new API key in clear: `base`'s shape plus "api_key".
+template <typename Base>
+Status ReadIssued(element e, Base* base, std::string* api_key, const char* what) {
+  SYNCMGR_RETURN_IF_ERROR(Read(e, base));
+  object o;
+  if (e.get_object().get(o) || !GetString(o, "api_key", api_key)) {
+    return Unexpected(std::string("no \"api_key\" in the new ") + what);
+  }
+  return Status::Ok();
+}
+
+Status Read(element e, TenantCreatedInfo* info) {
+  return ReadIssued(e, &info->tenant, &info->api_key, "tenant");
+}
+
+Status Read(element e, ApiKeyIssued* issued) {
+  return ReadIssued(e, &issued->info, &issued->api_key, "key");
+}
+
+Status Read(element e, ImportResult* r) {
+  object o, stats;
+  SYNCMGR_RETURN_IF_ERROR(ReadObjectWithStats(e, "import", &o, &stats));
+  SYNCMGR_RETURN_IF_ERROR(RequireUint(o, "import_id", &r->import_id));
+  GetUint(o, "seq", &r->seq);
+  ReadStats(stats, &r->stats);
+  return Status::Ok();
+}
+
+Status Read(element e, SyncResult* r) {
+  object o, stats;
+  SYNCMGR_RETURN_IF_ERROR(ReadObjectWithStats(e, "sync", &o, &stats));
+  GetUint(o, "sync_id", &r->sync_id);  // a dry run may answer null
+  GetUint(o, "seq", &r->seq);
+  ReadStats(stats, &r->stats);
+  r->warnings = GetWarnings(o);
+  return Status::Ok();
+}
+
+Status Read(element e, BackupInfo* info) {
+  object o;
+  if (e.get_object().get(o) == simdjson::SUCCESS) {
+    GetUint(o, "files", &info->files);
+    GetUint(o, "bytes", &info->bytes);
+    GetUint(o, "linked_files", &info->linked_files);
+  }
+  return Status::Ok();
+}
+
+// One value of the shape, or (std::vector) a JSON array of them, each read
+// by the Read overload for its type.
+template <typename T>
+Status ParseInto(std::string_view json, T* out) {
+  simdjson::dom::parser parser;
+  element root;
+  SYNCMGR_RETURN_IF_ERROR(ParseDoc(&parser, json, &root));
+  return Read(root, out);
+}
+
+template <typename T>
+Status ParseInto(std::string_view json, std::vector<T>* out) {
+  simdjson::dom::parser parser;
+  element root;
+  SYNCMGR_RETURN_IF_ERROR(ParseDoc(&parser, json, &root));
+  array items;
+  if (root.get_array().get(items)) return Unexpected("expected a JSON array");
+  for (element item : items) {
+    T value;
+    SYNCMGR_RETURN_IF_ERROR(Read(item, &value));
+    out->push_back(std::move(value));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-Status ParseTenantCreated(std::string_view json, TenantCreatedInfo* out) {
-  return ReadOne(json, out, [](element e, TenantCreatedInfo* info) {
-    SYNCMGR_RETURN_IF_ERROR(ReadTenant(e, &info->tenant));
-    object o;
-    if (e.get_object().get(o) || !GetString(o, "api_key", &info->api_key)) {
-      return Unexpected("no \"api_key\" in the new tenant");
-    }
-    return Status::Ok();
-  });
-}
-
-Status ParseTenantList(std::string_view json, std::vector<TenantInfo>* out) {
-  return ReadList(json, out, ReadTenant);
-}
-Status ParseSource(std::string_view json, SourceInfo* out) {
-  return ReadOne(json, out, ReadSource);
-}
-Status ParseSourceList(std::string_view json, std::vector<SourceInfo>* out) {
-  return ReadList(json, out, ReadSource);
-}
-Status ParseTarget(std::string_view json, TargetInfo* out) {
-  return ReadOne(json, out, ReadTarget);
-}
-Status ParseTargetList(std::string_view json, std::vector<TargetInfo>* out) {
-  return ReadList(json, out, ReadTarget);
-}
-
-Status ParseImportResult(std::string_view json, ImportResult* out) {
-  return ReadOne(json, out, [](element e, ImportResult* r) {
-    object o, stats;
-    if (e.get_object().get(o) || o["stats"].get_object().get(stats)) {
-      return Unexpected("no import \"stats\"");
-    }
-    SYNCMGR_RETURN_IF_ERROR(RequireUint(o, "import_id", &r->import_id));
-    GetUint(o, "seq", &r->seq);
-    GetUint(stats, "received", &r->stats.received);
-    ReadChangeCounts(stats, &r->stats);
-    return Status::Ok();
-  });
-}
-
-Status ParseSyncResult(std::string_view json, SyncResult* out) {
-  return ReadOne(json, out, [](element e, SyncResult* r) {
-    object o, stats;
-    if (e.get_object().get(o) || o["stats"].get_object().get(stats)) {
-      return Unexpected("no sync \"stats\"");
-    }
-    GetUint(o, "sync_id", &r->sync_id);  // a dry run may answer null
-    GetUint(o, "seq", &r->seq);
-    ReadChangeCounts(stats, &r->stats);
-    GetUint(stats, "conflicts", &r->stats.conflicts);
-    r->warnings = GetWarnings(o);
-    return Status::Ok();
-  });
-}
-
-Status ParseBackupInfo(std::string_view json, BackupInfo* out) {
-  return ReadOne(json, out, [](element e, BackupInfo* info) {
-    object o;
-    if (e.get_object().get(o) == simdjson::SUCCESS) {
-      GetUint(o, "files", &info->files);
-      GetUint(o, "bytes", &info->bytes);
-      GetUint(o, "linked_files", &info->linked_files);
-    }
-    return Status::Ok();
-  });
+Status Parse(std::string_view json, ParseOut out) {
+  return std::visit([json](auto* value) { return ParseInto(json, value); }, out);
 }
 
 Status ParseDeliveryStatus(std::string_view json, DeliveryStatus* out) {
@@ -414,35 +426,6 @@ Status ParseDeliveryStatus(std::string_view json, DeliveryStatus* out) {
   GetUint(o, "dead_letters", &out->dead_letters);
   GetString(o, "last_error", &out->last_error);
   return Status::Ok();
-}
-
-Status ParseProperty(std::string_view json, PropertyRecord* out) {
-  return ReadOne(json, out, ReadProperty);
-}
-Status ParseHistory(std::string_view json, std::vector<HistoryEntry>* out) {
-  return ReadList(json, out, ReadHistoryEntry);
-}
-Status ParseImportLogList(std::string_view json, std::vector<ImportLogEntry>* out) {
-  return ReadList(json, out, ReadImportLog);
-}
-Status ParseSyncLogList(std::string_view json, std::vector<SyncLogEntry>* out) {
-  return ReadList(json, out, ReadSyncLog);
-}
-Status ParseApiKey(std::string_view json, ApiKeyInfo* out) {
-  return ReadOne(json, out, ReadApiKey);
-}
-Status ParseApiKeyList(std::string_view json, std::vector<ApiKeyInfo>* out) {
-  return ReadList(json, out, ReadApiKey);
-}
-Status ParseApiKeyIssued(std::string_view json, ApiKeyIssued* out) {
-  return ReadOne(json, out, [](element e, ApiKeyIssued* issued) {
-    SYNCMGR_RETURN_IF_ERROR(ReadApiKey(e, &issued->info));
-    object o;
-    if (e.get_object().get(o) || !GetString(o, "api_key", &issued->api_key)) {
-      return Unexpected("no \"api_key\" in the new key");
-    }
-    return Status::Ok();
-  });
 }
 
 Status ParseFeedPage(std::string_view json, std::vector<RawFeedEvent>* events,

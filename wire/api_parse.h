@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "engine/engine.h"
@@ -18,33 +19,26 @@
 
 namespace syncmgr::wire {
 
-Status ParseTenantCreated(std::string_view json, TenantCreatedInfo* out);
-Status ParseTenantList(std::string_view json, std::vector<TenantInfo>* out);
-Status ParseSource(std::string_view json, SourceInfo* out);
-Status ParseSourceList(std::string_view json, std::vector<SourceInfo>* out);
-// out->config_json is the answer's "config", minified. A config the server
-// marks "config_unreadable" is read as "null" (not an object), so that
-// RedactConfig shows it as the server did.
-Status ParseTarget(std::string_view json, TargetInfo* out);
-Status ParseTargetList(std::string_view json, std::vector<TargetInfo>* out);
-Status ParseImportResult(std::string_view json, ImportResult* out);
-Status ParseSyncResult(std::string_view json, SyncResult* out);
-// Internal when `json` is not JSON; every member is optional (out->path is
-// left as it is: the answer's "out" is the path the caller asked for).
-Status ParseBackupInfo(std::string_view json, BackupInfo* out);
+// The answers the command line reads, by the type of `out`: one JSON value
+// of the shape, or (a std::vector) a JSON array of them.
+// - TargetInfo: config_json is the answer's "config", minified; a config the
+//   server marks "config_unreadable" is read as "null" (not an object), so
+//   that RedactConfig shows it as the server did.
+// - BackupInfo: every member is optional (out->path is left as it is: the
+//   answer's "out" is the path the caller asked for).
+// - The read answers (SPEC §4 "Reading state", the logs, the keys), for the
+//   text output: "data" is read back minified, for showing, not for hashing
+//   (the --json output is the answer's own bytes).
+using ParseOut =
+    std::variant<TenantCreatedInfo*, std::vector<TenantInfo>*, SourceInfo*,
+                 std::vector<SourceInfo>*, TargetInfo*, std::vector<TargetInfo>*, ImportResult*,
+                 SyncResult*, BackupInfo*, PropertyRecord*, std::vector<HistoryEntry>*,
+                 std::vector<ImportLogEntry>*, std::vector<SyncLogEntry>*, ApiKeyInfo*,
+                 std::vector<ApiKeyInfo>*, ApiKeyIssued*>;
+Status Parse(std::string_view json, ParseOut out);
+
 // Internal when `json` is not JSON or has no "state".
 Status ParseDeliveryStatus(std::string_view json, DeliveryStatus* out);
-
-// The read answers (SPEC §4 "Reading state", the logs, the keys), for the
-// command line's text output. "data" is read back minified: for showing, not
-// for hashing (the --json output is the answer's own bytes).
-Status ParseProperty(std::string_view json, PropertyRecord* out);
-Status ParseHistory(std::string_view json, std::vector<HistoryEntry>* out);
-Status ParseImportLogList(std::string_view json, std::vector<ImportLogEntry>* out);
-Status ParseSyncLogList(std::string_view json, std::vector<SyncLogEntry>* out);
-Status ParseApiKey(std::string_view json, ApiKeyInfo* out);
-Status ParseApiKeyList(std::string_view json, std::vector<ApiKeyInfo>* out);
-Status ParseApiKeyIssued(std::string_view json, ApiKeyIssued* out);
 
 // One event of a GET /feed page: its seq and its JSON exactly as the page
 // holds it (the bytes of WriteFeedEvent, so NDJSON made of them is the feed).

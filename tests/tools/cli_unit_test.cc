@@ -328,7 +328,7 @@ TEST(CliApiJson, RoundTripsAnswers) {
                     .created_at_us = 0,
                     .live_count = 7};
   SourceInfo back;
-  ASSERT_TRUE(wire::ParseSource(wire::ToJson(source, wire::WriteSource), &back).ok());
+  ASSERT_TRUE(wire::Parse(wire::ToJson(source, wire::WriteSource), &back).ok());
   EXPECT_EQ(back.id, 2u);
   EXPECT_EQ(back.live_count, std::optional<uint64_t>(7));
   EXPECT_EQ(back.ignore_fields, std::vector<std::string>{"a"});
@@ -341,14 +341,14 @@ TEST(CliApiJson, RoundTripsAnswers) {
   SyncResult sync_back;
   const std::string sync_json = wire::ToJson(
       sync, [](wire::JsonWriter& w, const SyncResult& r) { wire::WriteSyncResult(w, r, false); });
-  ASSERT_TRUE(wire::ParseSyncResult(sync_json, &sync_back).ok());
+  ASSERT_TRUE(wire::Parse(sync_json, &sync_back).ok());
   EXPECT_EQ(sync_back.stats.conflicts, 5u);
   ASSERT_EQ(sync_back.warnings.size(), 1u);
   EXPECT_EQ(sync_back.warnings[0].message, "kept");
 
   ImportResult imp{.import_id = 3, .seq = 7, .stats = {5, 4, 3, 2, 1}};
   ImportResult imp_back;
-  ASSERT_TRUE(wire::ParseImportResult(wire::ToJson(imp, wire::WriteImportResult), &imp_back).ok());
+  ASSERT_TRUE(wire::Parse(wire::ToJson(imp, wire::WriteImportResult), &imp_back).ok());
   EXPECT_EQ(imp_back.stats.received, 5u);
   EXPECT_EQ(imp_back.import_id, 3u);
 }
@@ -364,7 +364,7 @@ TEST(CliApiJson, RoundTripsReadAnswers) {
                    .manually_modified = true,
                    .removed = false};
   PropertyRecord back;
-  ASSERT_TRUE(wire::ParseProperty(wire::ToJson(p, [](wire::JsonWriter& w, const PropertyRecord& r) {
+  ASSERT_TRUE(wire::Parse(wire::ToJson(p, [](wire::JsonWriter& w, const PropertyRecord& r) {
                                     wire::WriteProperty(w, r, StreamKind::kTarget);
                                   }),
                                   &back)
@@ -386,7 +386,7 @@ TEST(CliApiJson, RoundTripsReadAnswers) {
                  .cause = CauseKind::kSync,
                  .cause_id = 4};
   std::vector<HistoryEntry> history;
-  ASSERT_TRUE(wire::ParseHistory(wire::ToJsonArray(std::vector<HistoryEntry>{h},
+  ASSERT_TRUE(wire::Parse(wire::ToJsonArray(std::vector<HistoryEntry>{h},
                                                    wire::WriteHistoryEntry),
                                  &history)
                   .ok());
@@ -402,13 +402,13 @@ TEST(CliApiJson, RoundTripsReadAnswers) {
                       .api_key = "smk_0123abcd..."};
   ApiKeyIssued issued_back;
   ASSERT_TRUE(
-      wire::ParseApiKeyIssued(wire::ToJson(issued, wire::WriteApiKeyIssued), &issued_back).ok());
+      wire::Parse(wire::ToJson(issued, wire::WriteApiKeyIssued), &issued_back).ok());
   EXPECT_EQ(issued_back.api_key, issued.api_key);
   EXPECT_EQ(issued_back.info.prefix, "smk_0123abcd");
   EXPECT_EQ(issued_back.info.tenant, 7u);
   ApiKeyInfo revoked{.prefix = "smk_0123abcd", .tenant = 7, .revoked = true, .time_us = 2'000'000};
   ApiKeyInfo revoked_back;
-  ASSERT_TRUE(wire::ParseApiKey(wire::ToJson(revoked, wire::WriteApiKey), &revoked_back).ok());
+  ASSERT_TRUE(wire::Parse(wire::ToJson(revoked, wire::WriteApiKey), &revoked_back).ok());
   EXPECT_TRUE(revoked_back.revoked);
   EXPECT_EQ(revoked_back.time_us, 2'000'000);
 }
