@@ -1,7 +1,6 @@
 #include "wire/feed_json.h"
 
 #include <array>
-#include <utility>
 #include <variant>
 
 #include "wire/api_render.h"
@@ -9,29 +8,17 @@
 namespace syncmgr::wire {
 namespace {
 
-constexpr std::array<std::pair<EventType, std::string_view>, kNumEventTypes> kTypeNames{{
-    {EventType::kPropertyCreated, "property.created"},
-    {EventType::kPropertyUpdated, "property.updated"},
-    {EventType::kPropertyRemoved, "property.removed"},
-    {EventType::kPropertyManualEdit, "property.manual_edit"},
-    {EventType::kImportCompleted, "import.completed"},
-    {EventType::kSyncCompleted, "sync.completed"},
-    {EventType::kTenantCreated, "tenant.created"},
-    {EventType::kApiKeyCreated, "api_key.created"},
-    {EventType::kApiKeyRevoked, "api_key.revoked"},
-    {EventType::kSourceCreated, "source.created"},
-    {EventType::kTargetCreated, "target.created"},
-    {EventType::kFeedTokenCreated, "feed_token.created"},
-    {EventType::kUnknown, "unknown"},
-}};
-
-constexpr bool OneNamePerTypeInOrder() {
-  for (int i = 0; i < kNumEventTypes; ++i) {
-    if (static_cast<int>(kTypeNames[i].first) != i || kTypeNames[i].second.empty()) return false;
-  }
-  return true;
-}
-static_assert(OneNamePerTypeInOrder(), "kTypeNames: one name per EventType, in value order");
+// The feed's name of each EventType, indexed by its value.
+constexpr std::array<std::string_view, kNumEventTypes> kTypeNames{
+    "property.created", "property.updated", "property.removed", "property.manual_edit",
+    "import.completed", "sync.completed",   "tenant.created",   "api_key.created",
+    "api_key.revoked",  "source.created",   "target.created",   "feed_token.created",
+    "unknown"};
+static_assert(kTypeNames[static_cast<int>(EventType::kPropertyCreated)] == "property.created" &&
+                  kTypeNames[static_cast<int>(EventType::kFeedTokenCreated)] ==
+                      "feed_token.created" &&
+                  kTypeNames[static_cast<int>(EventType::kUnknown)] == "unknown",
+              "kTypeNames: in EventType's value order");
 
 bool IsProperty(EventType type) {
   return type == EventType::kPropertyCreated || type == EventType::kPropertyUpdated ||
@@ -58,16 +45,14 @@ void WriteCatalogData(JsonWriter& w, const CatalogRecord& record) {
 }  // namespace
 
 std::string_view EventTypeName(EventType type) {
-  for (const auto& [t, name] : kTypeNames) {
-    if (t == type) return name;
-  }
-  return "unknown";
+  auto i = static_cast<size_t>(type);
+  return i < kTypeNames.size() ? kTypeNames[i] : "unknown";
 }
 
 bool ParseEventType(std::string_view name, EventType* out) {
-  for (const auto& [t, n] : kTypeNames) {
-    if (n == name) {
-      *out = t;
+  for (size_t i = 0; i < kTypeNames.size(); ++i) {
+    if (kTypeNames[i] == name) {
+      *out = static_cast<EventType>(i);
       return true;
     }
   }
@@ -76,7 +61,7 @@ bool ParseEventType(std::string_view name, EventType* out) {
 
 std::string EventTypeNames() {
   std::string out;
-  for (const auto& [t, name] : kTypeNames) {
+  for (std::string_view name : kTypeNames) {
     if (!out.empty()) out += ", ";
     out += name;
   }
