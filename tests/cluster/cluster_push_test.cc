@@ -28,14 +28,11 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kRetryFor = 60s;  // >= 10 lease TTLs
 
-class ClusterPushTest : public ::testing::Test {
+class ClusterPushTest : public PgDatabaseTest {
  protected:
   void SetUp() override {
-    SharedPg shared = SharedPgCluster();
-    if (!shared.available) GTEST_SKIP() << shared.message;
-    ASSERT_NE(shared.cluster, nullptr) << "PostgreSQL did not start: " << shared.message;
-    pg_ = shared.cluster;
-    db_ = pg_->NewDatabase();
+    PgDatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     // Every row change the sink makes, logged by a trigger: a change
     // applied twice shows as a duplicate (external_id, seq).
     std::string error;
@@ -122,8 +119,6 @@ class ClusterPushTest : public ::testing::Test {
                        " WHERE op <> 'D' GROUP BY 1, 2, 3 HAVING count(*) > 1) d");
   }
 
-  PgCluster* pg_ = nullptr;
-  std::string db_;
   SyncmgrCluster c_{SYNCMGR_BIN};
   uint32_t tenant_ = 0;
   std::string key_;

@@ -43,13 +43,7 @@ class PushFtpTest : public ::testing::Test {
   }
 
   std::unique_ptr<delivery::Sink> Make(const std::string& config) {
-    delivery::SinkEnv env;
-    env.allow_private = true;  // the server is on loopback
-    Status st = delivery::ValidateFtpConfig(config, env);
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    auto sink = delivery::MakeFtpSink(config, env);
-    EXPECT_TRUE(sink.ok()) << sink.status().ToString();
-    return sink.ok() ? std::move(sink).value() : nullptr;
+    return MakeLoopbackSink("ftp", config);
   }
 
   FtpServer ftp_;
@@ -209,13 +203,10 @@ TEST(PushFtpConfigTest, BadConfigsAreRefused) {
 // ---- End to end: the real server, its delivery engine and routes ----------------
 
 TEST_F(PushFtpTest, EndToEndTheFilesOnTheServerFoldToTheTarget) {
-  TestServerOptions options;
-  options.server.allow_private_push = true;
-  options.server.delivery_backoff_base_ms = 20;
+  TestServerOptions options = LoopbackPushOptions();
   options.server.delivery_backoff_cap_ms = 200;
-  TestServer server(options);
-  auto tenant = server.CreateTenant("acme");
-  HttpClient c = server.Client(tenant.api_key);
+  ServerWithTenant s(options);
+  auto& [server, tenant, c] = s;
   std::string config = Config("out/");
   config.insert(config.size() - 1, R"(,"batch_size":10)");
   auto [source, target] = CreatePushPair(c, "ftp", config);

@@ -34,16 +34,8 @@ namespace {
 
 using delivery::SendResult;
 
-class PushPostgresTest : public ::testing::Test {
+class PushPostgresTest : public PgDatabaseTest {
  protected:
-  void SetUp() override {
-    SharedPg shared = SharedPgCluster();
-    if (!shared.available) GTEST_SKIP() << shared.message;
-    ASSERT_NE(shared.cluster, nullptr) << "PostgreSQL did not start: " << shared.message;
-    pg_ = shared.cluster;
-    db_ = pg_->NewDatabase();
-  }
-
   std::string Config(const std::string& table = "") const {
     std::string out = "{";
     out += R"("dsn":)";
@@ -54,13 +46,7 @@ class PushPostgresTest : public ::testing::Test {
   }
 
   std::unique_ptr<delivery::Sink> Make(const std::string& config) {
-    delivery::SinkEnv env;
-    env.allow_private = true;  // the cluster is on loopback
-    Status st = delivery::ValidatePostgresConfig(config, env);
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    auto sink = delivery::MakePostgresSink(config, env);
-    EXPECT_TRUE(sink.ok()) << sink.status().ToString();
-    return sink.ok() ? std::move(sink).value() : nullptr;
+    return MakeLoopbackSink("postgres", config);
   }
 
   void SendOk(delivery::Sink& sink, const delivery::Batch& b) {
@@ -128,8 +114,6 @@ class PushPostgresTest : public ::testing::Test {
         << error;
   }
 
-  PgCluster* pg_ = nullptr;
-  std::string db_;
 };
 
 TEST_F(PushPostgresTest, TableEqualsTheTargetAfterARandomWorkload) {
@@ -603,12 +587,8 @@ TEST_F(PushPostgresTest, BadConfigsAnswer400AndCreateNothing) {
 // delivery has passed the old cursor, the table's cursor rules again.
 TEST_F(PushPostgresTest, RedeliverWinsOverTheReceiversCursorAcrossARestart) {
   CreateLoggedTable("listings");
-  TestServerOptions options;
-  options.server.allow_private_push = true;
-  options.server.delivery_backoff_base_ms = 20;
-  TestServer server(options);
-  auto tenant = server.CreateTenant("acme");
-  HttpClient c = server.Client(tenant.api_key);
+  ServerWithTenant s(LoopbackPushOptions());
+  auto& [server, tenant, c] = s;
   std::string config = Config("listings");
   config.insert(config.size() - 1, R"(,"batch_size":10)");
   auto [source, target] = CreatePushPair(c, "postgres", config);

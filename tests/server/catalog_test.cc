@@ -6,14 +6,7 @@
 namespace syncmgr::testing {
 namespace {
 
-class CatalogApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    client_ = std::make_unique<HttpClient>(server_.Client(server_.CreateTenant("Acme").api_key));
-  }
-  TestServer server_;
-  std::unique_ptr<HttpClient> client_;
-};
+class CatalogApiTest : public TenantApiTest {};
 
 TEST_F(CatalogApiTest, Sources) {
   HttpResponse r =

@@ -11,16 +11,10 @@
 namespace syncmgr::testing {
 namespace {
 
-class CountsApiTest : public ::testing::Test {
+class CountsApiTest : public TenantApiTest {
  protected:
-  CountsApiTest() : server_(Options()) {}
-  static TestServerOptions Options() {
-    TestServerOptions o;
-    o.server.stream_chunk_bytes = 2048;  // lists span many pieces
-    return o;
-  }
+  CountsApiTest() : TenantApiTest(SmallStreamChunks(2048)) {}  // lists span many pieces
   void SetUp() override {
-    client_ = std::make_unique<HttpClient>(server_.Client(server_.CreateTenant("Acme").api_key));
     HttpResponse s = client_->Post("/sources", R"({"name":"portal","config":{"max_removal_ratio":1}})");
     ASSERT_EQ(s.status, 201) << s.body;
     // A new source and target carry their counts: zero.
@@ -72,9 +66,6 @@ class CountsApiTest : public ::testing::Test {
     }
     return ExternalIds(r);
   }
-
-  TestServer server_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 using V = std::vector<std::string>;

@@ -16,11 +16,10 @@ TestServerOptions SmallLimits() {
   return o;
 }
 
-class ImportApiTest : public ::testing::Test {
+class ImportApiTest : public TenantApiTest {
  protected:
-  ImportApiTest() : server_(SmallLimits()) {}
+  ImportApiTest() : TenantApiTest(SmallLimits()) {}
   void SetUp() override {
-    client_ = std::make_unique<HttpClient>(server_.Client(server_.CreateTenant("Acme").api_key));
     ASSERT_EQ(client_->Post("/sources", R"({"name":"portal"})").status, 201);
   }
   // What must not change when an import is refused.
@@ -30,9 +29,6 @@ class ImportApiTest : public ::testing::Test {
   HttpResponse Ndjson(const std::string& body, const std::string& query = "") {
     return client_->Post("/sources/1/import" + query, body, "application/x-ndjson");
   }
-
-  TestServer server_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 TEST_F(ImportApiTest, JsonFormsAndStats) {

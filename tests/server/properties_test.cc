@@ -7,16 +7,10 @@
 namespace syncmgr::testing {
 namespace {
 
-class PropertiesApiTest : public ::testing::Test {
+class PropertiesApiTest : public TenantApiTest {
  protected:
-  PropertiesApiTest() : server_(Options()) {}
-  static TestServerOptions Options() {
-    TestServerOptions o;
-    o.server.stream_chunk_bytes = 4096;  // lists span many pieces
-    return o;
-  }
+  PropertiesApiTest() : TenantApiTest(SmallStreamChunks(4096)) {}  // lists span many pieces
   void SetUp() override {
-    client_ = std::make_unique<HttpClient>(server_.Client(server_.CreateTenant("Acme").api_key));
     ASSERT_EQ(client_->Post("/sources", R"({"name":"portal"})").status, 201);
     ASSERT_EQ(client_->Post("/targets", R"({"name":"site"})").status, 201);
   }
@@ -25,8 +19,6 @@ class PropertiesApiTest : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return uint64_t(ParseJson(r.body)["seq"]);
   }
-  TestServer server_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 TEST_F(PropertiesApiTest, ListIsOrderedAndStreamed) {

@@ -273,4 +273,12 @@ SharedPg SharedPgCluster() {
   return shared;
 }
 
+void PgDatabaseTest::SetUp() {
+  SharedPg shared = SharedPgCluster();
+  if (!shared.available) GTEST_SKIP() << shared.message;
+  ASSERT_NE(shared.cluster, nullptr) << "PostgreSQL did not start: " << shared.message;
+  pg_ = shared.cluster;
+  db_ = pg_->NewDatabase();
+}
+
 }  // namespace syncmgr::testing

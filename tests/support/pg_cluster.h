@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 namespace syncmgr::testing {
 
 class PgCluster {
@@ -87,5 +89,17 @@ struct SharedPg {
   std::string message;  // why not
 };
 SharedPg SharedPgCluster();
+
+// A fixture with an empty database of its own in the shared cluster: the
+// test is skipped when PostgreSQL is not installed and fails when it did
+// not start. A subclass's SetUp calls this one first and returns when
+// IsSkipped() or HasFatalFailure().
+class PgDatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  PgCluster* pg_ = nullptr;
+  std::string db_;
+};
 
 }  // namespace syncmgr::testing

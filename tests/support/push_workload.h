@@ -16,14 +16,31 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "delivery/sink.h"
 #include "engine/engine.h"
 #include "tests/support/http_client.h"
+#include "tests/support/test_server.h"
 
 namespace syncmgr::testing {
+
+// The sink a target of `type` ("postgres", "ftp", ...) with `config` gets
+// when its receiver is on loopback (private addresses allowed); null, with a
+// test failure, when the config is refused.
+inline std::unique_ptr<delivery::Sink> MakeLoopbackSink(std::string_view type,
+                                                        const std::string& config) {
+  delivery::SinkEnv env;
+  env.allow_private = true;
+  Status st = delivery::ValidateConfig(type, config, env);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  if (!st.ok()) return nullptr;
+  auto sink = delivery::MakeSink(type, config, env);
+  EXPECT_TRUE(sink.ok()) << sink.status().ToString();
+  return sink.ok() ? std::move(sink).value() : nullptr;
+}
 
 // A directory under the system temp dir, removed with its contents at scope exit.
 class PushTempDir {
@@ -379,6 +396,27 @@ inline std::string WaitDelivered(HttpClient& c, uint32_t target,
   ADD_FAILURE() << "delivery did not finish within " << timeout.count() << " s: " << last;
   return last;
 }
+
+// Options of a server that pushes to receivers on loopback (private
+// addresses allowed) and retries after 20 ms.
+inline TestServerOptions LoopbackPushOptions() {
+  TestServerOptions o;
+  o.server.allow_private_push = true;
+  o.server.delivery_backoff_base_ms = 20;
+  return o;
+}
+
+// A server of `options` with one tenant ("acme") and a client holding its key.
+struct ServerWithTenant {
+  explicit ServerWithTenant(TestServerOptions options = {})
+      : server(std::move(options)),
+        tenant(server.CreateTenant("acme")),
+        client(server.Client(tenant.api_key)) {}
+
+  TestServer server;
+  TestServer::Tenant tenant;
+  HttpClient client;
+};
 
 // Creates a source (max_removal_ratio 1) and a target of `type` with
 // `config`; returns {source, target}, or {0, 0} after a failure.

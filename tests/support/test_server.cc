@@ -144,4 +144,10 @@ std::vector<std::string> TestServer::LogLines(size_t at_least) const {
   }
 }
 
+TestServerOptions SmallStreamChunks(size_t bytes) {
+  TestServerOptions o;
+  o.server.stream_chunk_bytes = bytes;
+  return o;
+}
+
 }  // namespace syncmgr::testing

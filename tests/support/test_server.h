@@ -13,6 +13,7 @@
 // used from other threads (one client per thread).
 #pragma once
 
+#include <gtest/gtest.h>
 #include <simdjson.h>
 
 #include <cstdint>
@@ -125,6 +126,22 @@ class TestServer {
     std::vector<std::string> lines;
   };
   std::shared_ptr<LogBuffer> log_ = std::make_shared<LogBuffer>();
+};
+
+// Options whose streamed answers (lists, imports read in pieces) come in
+// pieces of `bytes`, so that a test of a few rows spans many.
+TestServerOptions SmallStreamChunks(size_t bytes);
+
+// The fixture of most API tests: a server with one tenant, "Acme", and a
+// client holding its key.
+class TenantApiTest : public ::testing::Test {
+ protected:
+  explicit TenantApiTest(TestServerOptions options = {})
+      : server_(std::move(options)),
+        client_(std::make_unique<HttpClient>(server_.Client(server_.CreateTenant("Acme").api_key))) {}
+
+  TestServer server_;
+  std::unique_ptr<HttpClient> client_;
 };
 
 }  // namespace syncmgr::testing
