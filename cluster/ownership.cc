@@ -296,42 +296,39 @@ Status CheckWriter(TenantId tenant, bool held, bool ready, uint64_t head, std::s
 
 }  // namespace
 
-Status Ownership::OnWriteAhead(const LogRecords& part) {
-  Tenant& t = Get(part.tenant);
+Status Ownership::AddToOp(Tenant& t, const LogRecords& records, uint64_t* head,
+                          uint64_t* fence) {
   {
     MutexLock lock(&t.mu);
-    Status s = CheckWriter(part.tenant, t.held, t.ready && !t.foreign_fence, t.head, part.cursor);
+    Status s =
+        CheckWriter(records.tenant, t.held, t.ready && !t.foreign_fence, t.head, records.cursor);
     if (!s.ok()) return s;
+    *head = t.head;
+    *fence = t.fence;
   }
   Op& op = t.op;
-  if (op.builder == nullptr || op.first_seq != part.first_seq) {
+  if (op.builder == nullptr || op.first_seq != records.first_seq) {
     op = Op{};
     op.op_id = next_op_.fetch_add(1) + 1;
-    op.first_seq = part.first_seq;
+    op.first_seq = records.first_seq;
     op.builder = std::make_unique<CommitBuilder>(options_.chunk_bytes);
   }
-  for (std::string_view r : part.records) op.builder->Add(r);
-  return PublishChunks(part.tenant, op);
+  for (std::string_view r : records.records) op.builder->Add(r);
+  return Status::Ok();
+}
+
+Status Ownership::OnWriteAhead(const LogRecords& part) {
+  Tenant& t = Get(part.tenant);
+  uint64_t head = 0, fence = 0;
+  SYNCMGR_RETURN_IF_ERROR(AddToOp(t, part, &head, &fence));
+  return PublishChunks(part.tenant, t.op);
 }
 
 StatusOr<std::string> Ownership::OnCommit(const LogRecords& rest) {
   Tenant& t = Get(rest.tenant);
   uint64_t head = 0, fence = 0;
-  {
-    MutexLock lock(&t.mu);
-    Status s = CheckWriter(rest.tenant, t.held, t.ready && !t.foreign_fence, t.head, rest.cursor);
-    if (!s.ok()) return s;
-    head = t.head;
-    fence = t.fence;
-  }
+  SYNCMGR_RETURN_IF_ERROR(AddToOp(t, rest, &head, &fence));
   Op& op = t.op;
-  if (op.builder == nullptr || op.first_seq != rest.first_seq) {
-    op = Op{};
-    op.op_id = next_op_.fetch_add(1) + 1;
-    op.first_seq = rest.first_seq;
-    op.builder = std::make_unique<CommitBuilder>(options_.chunk_bytes);
-  }
-  for (std::string_view r : rest.records) op.builder->Add(r);
   op.builder->Seal();
   SYNCMGR_RETURN_IF_ERROR(PublishChunks(rest.tenant, op));
   CommitMessage c;

@@ -150,6 +150,11 @@ class Ownership : public CommitHook {
   // Forgets the lease; says whether the listener must hear of it (for
   // calling outside the locks).
   bool DropLease(Tenant& t) REQUIRES(t.lease_mu);
+  // Checks that this node may write the tenant, then adds `records` to the
+  // operation in progress (starting it when they begin a new one); `head`
+  // and `fence` are the tenant's at the check.
+  Status AddToOp(Tenant& t, const LogRecords& records, uint64_t* head, uint64_t* fence)
+      EXCLUDES(t.mu);
   Status PublishChunks(TenantId tenant, Op& op);
   void MaintenanceLoop() EXCLUDES(mu_);
   void RenewAll() EXCLUDES(mu_);
