@@ -24,7 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kRetryFor = 60s;  // >= 10 lease TTLs
 
 std::string Items(int from, int to, const std::string& tag, size_t pad = 0) {
   std::string body = "[";
@@ -34,17 +33,6 @@ std::string Items(int from, int to, const std::string& tag, size_t pad = 0) {
             std::string(pad, 'z') + R"("})";
   }
   return body + "]";
-}
-
-HttpResponse RetryPost(HttpClient& c, const std::string& target, const std::string& body) {
-  const auto deadline = Clock::now() + kRetryFor;
-  HttpResponse r;
-  do {
-    r = c.Post(target, body);
-    if (r.status != 503 && r.status != 0) return r;
-    std::this_thread::sleep_for(100ms);
-  } while (Clock::now() < deadline);
-  return r;
 }
 
 TEST(ClusterFailoverTest, AZombieOwnerIsFencedAndNothingItSendsAfterWakingCounts) {

@@ -73,14 +73,7 @@ class ClusterPushTest : public PgDatabaseTest {
   // owner yet after a kill) or the connection fails.
   HttpResponse RetryPost(int i, const std::string& target, const std::string& body) {
     HttpClient client = c_.Client(i, key_);
-    const auto deadline = Clock::now() + kRetryFor;
-    HttpResponse r;
-    do {
-      r = client.Post(target, body);
-      if (r.status != 503 && r.status != 0) return r;
-      std::this_thread::sleep_for(100ms);
-    } while (Clock::now() < deadline);
-    return r;
+    return testing::RetryPost(client, target, body, kRetryFor);
   }
 
   // The node that owns the tenant now, once some node does (bounded).

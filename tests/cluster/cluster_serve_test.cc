@@ -46,27 +46,6 @@ class ClusterServeTest : public ::testing::Test {
                          std::string(std::string_view(doc["api_key"]))};
   }
 
-  // Sends until an answer other than 503 comes, for at most kRetryFor (a
-  // node may be taking the tenant over).
-  static HttpResponse Retry(HttpClient& c, const HttpRequest& req) {
-    const auto deadline = Clock::now() + kRetryFor;
-    HttpResponse r;
-    do {
-      r = c.Request(req);
-      if (r.status != 503 && r.status != 0) return r;
-      std::this_thread::sleep_for(100ms);
-    } while (Clock::now() < deadline);
-    return r;
-  }
-  static HttpResponse RetryPost(HttpClient& c, const std::string& target, const std::string& body) {
-    HttpRequest req;
-    req.method = "POST";
-    req.target = target;
-    req.body = body;
-    req.headers = {{"Content-Type", "application/json"}};
-    return Retry(c, req);
-  }
-
   static uint64_t SeqOf(const HttpResponse& r) {
     JsonDoc doc = ParseJson(r.body);
     return uint64_t(doc["seq"]);
@@ -220,7 +199,7 @@ TEST_F(ClusterServeTest, AWriteToANonOwnerIsForwardedAndAnsweredAsSingleNodeAnsw
     req.chunk_bytes = step.chunk_bytes;
     if (!step.content_type.empty()) req.headers = {{"Content-Type", step.content_type}};
     HttpResponse want = ref.Request(req);
-    HttpResponse got = Retry(via, req);
+    HttpResponse got = RetryWhileUnavailable(via, req);
     ASSERT_NE(want.status, 0);
     EXPECT_EQ(got.status, want.status) << got.body << " / " << want.body;
     if (step.exact) {
@@ -259,7 +238,7 @@ TEST_F(ClusterServeTest, AdminWritesOnAnyNodeReachTheTenantsOwner) {
   HttpRequest revoke;
   revoke.method = "DELETE";
   revoke.target = "/keys/" + prefix;
-  HttpResponse revoked = Retry(admin1, revoke);
+  HttpResponse revoked = RetryWhileUnavailable(admin1, revoke);
   ASSERT_EQ(revoked.status, 200) << revoked.body;
   for (int node = 0; node < cluster_.size(); ++node) {
     const auto deadline = Clock::now() + kRetryFor;

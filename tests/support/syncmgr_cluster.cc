@@ -85,10 +85,15 @@ bool SyncmgrCluster::Start(const SyncmgrClusterOptions& options) {
   }
   // Started one after the other: the first creates the stream and buckets.
   for (int i = 0; i < size(); ++i) {
-    if (!Launch(i)) return false;
-    std::string why;
-    if (!WaitHealthy(i, &why)) return Fail(name(i) + " did not start: " + why);
+    if (!LaunchHealthy(i, "start")) return false;
   }
+  return true;
+}
+
+bool SyncmgrCluster::LaunchHealthy(int i, const char* what) {
+  if (!Launch(i)) return false;
+  std::string why;
+  if (!WaitHealthy(i, &why)) return Fail(name(i) + " did not " + what + ": " + why);
   return true;
 }
 
@@ -174,10 +179,7 @@ bool SyncmgrCluster::running(int i) {
 
 bool SyncmgrCluster::Restart(int i) {
   if (running(i)) Kill(i);
-  if (!Launch(i)) return false;
-  std::string why;
-  if (!WaitHealthy(i, &why)) return Fail(name(i) + " did not restart: " + why);
-  return true;
+  return LaunchHealthy(i, "restart");
 }
 
 int SyncmgrCluster::OwnerOf(uint32_t tenant) {
@@ -212,6 +214,28 @@ std::optional<double> SyncmgrCluster::Metric(int i, const std::string& series) {
     return std::stod(line.substr(space + 1));
   }
   return std::nullopt;
+}
+
+HttpResponse RetryWhileUnavailable(HttpClient& c, const HttpRequest& req,
+                                   std::chrono::milliseconds retry_for) {
+  const auto deadline = std::chrono::steady_clock::now() + retry_for;
+  HttpResponse r;
+  do {
+    r = c.Request(req);
+    if (r.status != 503 && r.status != 0) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return r;
+}
+
+HttpResponse RetryPost(HttpClient& c, const std::string& target, const std::string& body,
+                       std::chrono::milliseconds retry_for) {
+  HttpRequest req;
+  req.method = "POST";
+  req.target = target;
+  req.body = body;
+  req.headers = {{"Content-Type", "application/json"}};
+  return RetryWhileUnavailable(c, req, retry_for);
 }
 
 }  // namespace syncmgr::testing

@@ -100,6 +100,8 @@ class SyncmgrCluster {
     std::unique_ptr<BackgroundProcess> process;
   };
   bool Launch(int i);
+  // Launch, then WaitHealthy; a failure says the node did not `what`.
+  bool LaunchHealthy(int i, const char* what);
   bool WaitHealthy(int i, std::string* why);
   bool Fail(const std::string& what);
 
@@ -110,5 +112,14 @@ class SyncmgrCluster {
   std::vector<Node> nodes_;
   std::string error_;
 };
+
+// Sends `req` until an answer other than 503 (no owner yet: a node may be
+// taking the tenant over) or a failed connection comes, for at most
+// `retry_for` (at least 10 lease TTLs). Returns the last answer.
+HttpResponse RetryWhileUnavailable(HttpClient& c, const HttpRequest& req,
+                                   std::chrono::milliseconds retry_for = std::chrono::seconds(60));
+// The same for a POST of a JSON body.
+HttpResponse RetryPost(HttpClient& c, const std::string& target, const std::string& body,
+                       std::chrono::milliseconds retry_for = std::chrono::seconds(60));
 
 }  // namespace syncmgr::testing
