@@ -105,6 +105,7 @@ int Properties(Context& ctx) {
   if (auto failed = AddCountFlag(ctx, "limit", "limit", 1, &call)) return *failed;
   if (auto after = ctx.args().GetOptional("after")) call.query.emplace_back("after", *after);
   if (auto failed = AddCountFlag(ctx, "changed-since", "changed_since", 0, &call)) return *failed;
+  if (ctx.args().Has("manually-modified")) call.query.emplace_back("manually_modified", "true");
   StreamArgs stream;
   if (auto failed = OpenStream(ctx, 3, &stream)) return *failed;
   call.path = stream.Path() + "/properties";
@@ -231,7 +232,8 @@ void AddReadCommands(std::vector<Command>* out) {
         .flags = {kAsOfFlag,
                   {"limit", "N", "at most N properties"},
                   {"after", "EXTERNAL_ID", "only those after this external_id (paging)"},
-                  {"changed-since", "SEQ", "only those whose last change has a later seq"}},
+                  {"changed-since", "SEQ", "only those whose last change has a later seq"},
+                  {"manually-modified", "", "targets only: only the manually edited ones"}},
         .details = std::string(kStreamArgs) +
                    "Ordered by external_id; --json prints the API's JSON array.\n\n"
                    "Example:\n"

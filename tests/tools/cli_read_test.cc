@@ -225,6 +225,8 @@ TEST_F(CliReadLocalTest, BadInputIsAOneLineErrorAndWritesNothing) {
       {{"feed", "1", "--types", "property.bogus"}, "invalid_request: 'types'"},
       {{"feed", "1", "--since", "999999"}, "invalid_request: the position 999999"},
       {{"feed", "1", "--source", "7"}, "not_found: "},
+      {{"properties", "1", "source", "1", "--manually-modified"},
+       "invalid_request: 'manually_modified' applies to targets only"},
       {{"key", "list", "9"}, "not_found: "},
   };
   for (const auto& [args, message] : refused) {
@@ -301,6 +303,7 @@ TEST_F(CliReadRemoteTest, EveryReadAnswersAsOnTheDataDirectory) {
       {"properties", "source", "1", "--as-of", first_time},
       {"properties", "target", "1", "--limit", "2", "--after", "a"},
       {"properties", "source", "1", "--changed-since", first_seq_},
+      {"properties", "target", "1", "--manually-modified"},
       {"property", "target", "1", "b"},
       {"property", "source", "1", "a", "--as-of", first_seq_},
       {"property", "target", "1", "b", "--history"},
@@ -328,6 +331,10 @@ TEST_F(CliReadRemoteTest, EveryReadAnswersAsOnTheDataDirectory) {
   }
   ProcessResult list = Remote(key_, {"properties", "source", "1"});
   EXPECT_EQ(Lines(list.out).size(), 3000u + 4u + 1u);
+  // Only b was edited by hand.
+  ProcessResult manual = Remote(key_, {"properties", "target", "1", "--manually-modified"});
+  ASSERT_EQ(Lines(manual.out).size(), 2u) << manual.out;
+  EXPECT_TRUE(Lines(manual.out)[1].starts_with("b ")) << manual.out;
 
   // The feed's lines are the API's events: joined, they are its JSON page.
   // (From just before the sync: a page scans a bounded part of the log.)
