@@ -184,8 +184,17 @@ Status WriteOp::FlushLogChunk(bool tell_hook) {
     hook_called_ = true;
     SYNCMGR_RETURN_IF_ERROR(h->OnWriteAhead(PendingRecords()));
   }
-  // Not synced: the commit's synced write syncs the WAL up to it.
-  Status s = engine_->store().Write(&log_batch_, /*sync=*/false);
+  Status s;
+  if (BulkIngester* bulk = BulkFor(log_batch_.GetDataSize())) {
+    // One table file of consecutive log keys above everything the tenant
+    // has: it goes to the bottom level, never to be compacted again. As
+    // invisible as the WAL path's records (readers stop at last_seq), and
+    // dropped the same way on abort or at open.
+    s = bulk->Ingest({&log_batch_}).status();
+  } else {
+    // Not synced: the commit's synced write syncs the WAL up to it.
+    s = engine_->store().Write(&log_batch_, /*sync=*/false);
+  }
   flushed_ahead_ = true;  // even on failure some of it may be there
   log_batch_.Clear();
   if (!s.ok()) engine_->NoteWriteFailed();
@@ -265,7 +274,12 @@ StatusOr<uint64_t> WriteOp::Commit() {
   }
   if (has_cursor) view_batch_.Put(store.cf(Cf::kMeta), keys::ClusterCursor(tenant_), cursor);
   Status written;
-  if (flushed_ahead_ || log_batch_.GetDataSize() >= engine_->options().write_chunk_bytes / 4) {
+  BulkIngester* bulk = BulkFor(log_batch_.GetDataSize() + view_batch_.GetDataSize());
+  if (bulk != nullptr && !BulkIngester::CanIngest({&log_batch_, &view_batch_})) bulk = nullptr;
+  if (bulk != nullptr) {
+    SYNCMGR_RETURN_IF_ERROR(IngestCommit(bulk));
+  } else if (flushed_ahead_ ||
+             log_batch_.GetDataSize() >= engine_->options().write_chunk_bytes / 4) {
     // Written-ahead records are invisible: a failure here leaves nothing.
     // (The hook had these records with OnCommit.)
     if (log_batch_.Count() > 0) SYNCMGR_RETURN_IF_ERROR(FlushLogChunk(/*tell_hook=*/false));
@@ -285,7 +299,9 @@ StatusOr<uint64_t> WriteOp::Commit() {
     engine_->NoteWriteFailed();
     return OutcomeUnknown(written, "writing its commit to the write-ahead log");
   }
-  uint64_t ticket = engine_->NoteWritten();
+  // An ingested commit is durable already (IngestCommit).
+  const bool await_wal = engine_->options().sync_writes && bulk == nullptr;
+  uint64_t ticket = await_wal ? engine_->NoteWritten() : 0;
   done_ = true;
   slot_->views = std::move(views_);
   if (has_cursor) slot_->cursor = std::move(cursor);
@@ -297,7 +313,7 @@ StatusOr<uint64_t> WriteOp::Commit() {
   // views and its own commit can only become durable after this one.
   locked_ = false;
   slot_->write_mu.Unlock();
-  if (engine_->options().sync_writes) {
+  if (await_wal) {
     // On failure the operation is in the memtable (readers of the state
     // view may see it) but not known to be on disk.
     Status durable = engine_->AwaitDurable(ticket);
@@ -310,6 +326,30 @@ StatusOr<uint64_t> WriteOp::Commit() {
   }
   engine_->NotifyCommit(tenant_, last);
   return last;
+}
+
+BulkIngester* WriteOp::BulkFor(uint64_t bytes) const {
+  BulkIngester* bulk = engine_->bulk();
+  return bulk != nullptr && bytes >= engine_->options().bulk_ingest_min_bytes ? bulk : nullptr;
+}
+
+Status WriteOp::IngestCommit(BulkIngester* bulk) {
+  // Ingested files are durable on their own, apart from the WAL: an
+  // earlier write still unsynced in the WAL (this tenant's previous
+  // operation, waiting for its group sync; this operation's chunks written
+  // ahead through the WAL) could be lost in a crash that this commit
+  // survives — a gap in the log under a later commit record. So the WAL is
+  // synced first. A failure here has written nothing of the commit.
+  SYNCMGR_RETURN_IF_ERROR(engine_->AwaitDurable(engine_->NoteWritten()));
+  // A large operation may write far more than it had when it started.
+  SYNCMGR_RETURN_IF_ERROR(engine_->disk_guard().Check());
+  bool ingesting = false;
+  StatusOr<int> files = bulk->Ingest({&log_batch_, &view_batch_}, &ingesting);
+  if (files.ok() || !ingesting) return files.status();
+  // As with a failed WAL write: RocksDB stops writes after a failed MANIFEST
+  // write, and the edit may have reached the disk.
+  engine_->NoteWriteFailed();
+  return OutcomeUnknown(files.status(), "adding its table files to the database");
 }
 
 // ---- EngineImpl --------------------------------------------------------------
@@ -331,6 +371,11 @@ Status EngineImpl::Open() {
     rocksdb::WriteBatch views;
     SYNCMGR_RETURN_IF_ERROR(AddCountViews(*store_, &views));
     SYNCMGR_RETURN_IF_ERROR(store_->CommitUpgrade(&views));
+  }
+  if (!options_.read_only) {
+    // Prepared even when off: an earlier run's leftovers go either way.
+    bulk_ = std::make_unique<BulkIngester>(store_.get(), options_.path, options_.env);
+    SYNCMGR_RETURN_IF_ERROR(bulk_->Prepare());
   }
   return LoadTenants();
 }

@@ -13,6 +13,10 @@
 //      writes them ahead, unsynced, with seqs above the committed last_seq:
 //      invisible to readers, discarded on abort and by recovery at open;
 //   5. install the operation's TenantViews and publish the new last_seq.
+// Above EngineOptions::bulk_ingest_min_bytes a chunk written ahead, and the
+// commit, go as table files through one IngestExternalFiles instead
+// (engine/bulk_ingest.h): the commit first syncs the WAL, so nothing
+// written before it can be lost while it survives.
 #pragma once
 
 #include <rocksdb/write_batch.h>
@@ -26,6 +30,7 @@
 #include <string>
 #include <utility>
 
+#include "engine/bulk_ingest.h"
 #include "engine/cluster_hooks.h"
 #include "engine/disk_guard.h"
 #include "engine/engine.h"
@@ -116,6 +121,13 @@ class SCOPED_CAPABILITY WriteOp {
   // Writes log_batch_ ahead; first hands it to the hook's OnWriteAhead
   // when `tell_hook`.
   Status FlushLogChunk(bool tell_hook = true);
+  // The bulk ingester if `bytes` reach EngineOptions::bulk_ingest_min_bytes
+  // (and it is on), else nullptr.
+  BulkIngester* BulkFor(uint64_t bytes) const;
+  // Commit's bulk path: syncs the WAL (every earlier write of any operation
+  // becomes durable first), then ingests log_batch_ and view_batch_ as one
+  // atomic, synced ingestion. OK: durable and applied.
+  Status IngestCommit(BulkIngester* bulk);
   // The engine's commit hook unless this operation folds the log of record.
   CommitHook* hook() const;
   // The records in log_batch_, ending at `last_seq`, for the hook.
@@ -161,6 +173,9 @@ class EngineImpl {
   // Across restarts and per tenant, WriteOp adds the log's own bound.
   int64_t Now();
   Store& store() { return *store_; }
+  // Bulk ingestion; nullptr on a read-only engine or when
+  // EngineOptions::bulk_ingest_min_bytes is 0.
+  BulkIngester* bulk() { return options_.bulk_ingest_min_bytes > 0 ? bulk_.get() : nullptr; }
   // Free-space reserve; every write checks it first (SlotForWrite).
   DiskGuard& disk_guard() { return disk_guard_; }
 
@@ -230,6 +245,7 @@ class EngineImpl {
   std::atomic<int64_t> clock_high_{0};  // the largest value Now() returned
   DiskGuard disk_guard_{options_.path, options_.min_free_bytes};
   std::unique_ptr<Store> store_;
+  std::unique_ptr<BulkIngester> bulk_;  // read-write engines only
 
   Mutex tenants_mu_;
   std::map<TenantId, std::unique_ptr<TenantSlot>> tenants_ GUARDED_BY(tenants_mu_);

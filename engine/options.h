@@ -37,6 +37,16 @@ struct EngineOptions {
   // ahead as uncommitted log records (invisible until the commit record).
   // Default: 64 MiB.
   uint64_t write_chunk_bytes = 64ull << 20;
+  // Bulk ingestion (docs/architecture.md, "Bulk ingestion"): a write-ahead
+  // chunk of at least this many bytes, and a commit whose records (views
+  // and remaining log records) reach it, are written as sorted table files
+  // and added to RocksDB with one atomic IngestExternalFiles, not through
+  // the WAL and the memtables. Same keys and values, same guarantees; it
+  // saves the memtable inserts, the flush and most compactions of a large
+  // import or a first sync, and costs a WAL sync and a flush of any memtable
+  // whose keys the files overlap, so small operations keep the WAL path.
+  // 0: never. Unit: bytes. Default: 16 MiB.
+  uint64_t bulk_ingest_min_bytes = 16ull << 20;
   // Open read-only (for tools that inspect a live directory's checkpoint).
   bool read_only = false;
   // A read-write open upgrades a directory of an older on-disk format to
