@@ -1,0 +1,368 @@
+// Bulk ingestion (EngineOptions::bulk_ingest_min_bytes, engine/bulk_ingest.h):
+//   * where the files land: a large import's log chunks at the bottom level
+//     of the log family, its views as table files, staging emptied;
+//   * the last write of a key wins when a batch writes it twice;
+//   * a power cut at every file op of a bulk import and its first sync
+//     (forked children through FaultFs) leaves each operation wholly there
+//     or wholly absent, the acknowledged ones there, views == fold(log), and
+//     no staging file behind after the next open;
+//   * a failure (EIO) at every file op of the same work, in process: the
+//     same checks after a restart.
+// CI takes every 8th op of each (the kinds of step repeat per file);
+// SYNCMGR_BULK_STRIDE=1 takes every one.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/metadata.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "engine/bulk_ingest.h"
+#include "engine/store.h"
+#include "tests/engine/engine_fixture.h"
+#include "tests/support/fault_fs.h"
+
+namespace syncmgr::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kItems = 120;
+constexpr auto kChildTimeout = std::chrono::seconds(60);
+
+uint64_t Stride() {
+  const char* env = std::getenv("SYNCMGR_BULK_STRIDE");
+  int n = env != nullptr ? std::atoi(env) : 0;
+  return n > 0 ? static_cast<uint64_t>(n) : 8;
+}
+
+std::string ItemId(int i) { return "it-" + std::to_string(1000 + i); }
+
+// ~400 bytes per item: with the options below the import writes several
+// chunks ahead and both the import and the sync commit by ingestion.
+std::string Body(int items, const std::string& tag) {
+  std::string body = "[";
+  for (int i = 0; i < items; ++i) {
+    body += (i ? "," : "") + std::string("{\"external_id\":\"") + ItemId(i) + "\",\"tag\":\"" +
+            tag + "\",\"pad\":\"" + std::string(300 + (i % 7) * 10, 'x') + "\"}";
+  }
+  return body + "]";
+}
+
+EngineOptions BulkOptions(const std::string& path, rocksdb::Env* env = nullptr) {
+  EngineOptions o;
+  o.path = path;
+  o.env = env;
+  o.write_chunk_bytes = 12 << 10;
+  o.import_buffer_bytes = 8 << 10;
+  o.bulk_ingest_min_bytes = 4 << 10;
+  return o;
+}
+
+// Items of the stream present, after checking each is all-or-nothing.
+int Present(Engine& e, StreamRef s) {
+  int n = 0;
+  for (int i = 0; i < kItems; ++i) n += e.GetProperty(1, s, ItemId(i), {}).ok() ? 1 : 0;
+  return n;
+}
+
+std::vector<std::string> StagingFiles(const std::string& path) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& f : fs::directory_iterator(BulkIngester::StagingDir(path), ec)) {
+    out.push_back(f.path().filename().string());
+  }
+  return out;
+}
+
+TEST(BulkIngestTest, LogChunksLandAtTheBottomLevelAndViewsAsTableFiles) {
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  SeedCatalog(path, "bulk");
+  if (HasFatalFailure()) return;
+  {
+    auto e = Engine::Open(BulkOptions(path));
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    auto r = (*e)->Import(1, 1, ImportOptions(), Body(kItems, "a"));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto s = (*e)->Sync(1, 1, 1, SyncOptions());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(Present(**e, Src(1)), kItems);
+    EXPECT_EQ(Present(**e, Tgt(1)), kItems);
+    std::vector<std::string> diffs;
+    Status v = (*e)->VerifyViews(&diffs);
+    EXPECT_TRUE(v.ok()) << v.ToString() << (diffs.empty() ? "" : "\n" + diffs[0]);
+  }
+  EXPECT_TRUE(StagingFiles(path).empty());
+  // What RocksDB holds, read without the engine (nothing is flushed by a
+  // read-only open: table files are what the ingestions added).
+  StoreOptions so;
+  so.path = path;
+  so.read_only = true;
+  auto store = Store::Open(so);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  rocksdb::ColumnFamilyMetaData log;
+  (*store)->db()->GetColumnFamilyMetaData((*store)->cf(Cf::kLog), &log);
+  ASSERT_FALSE(log.levels.empty());
+  const int bottom = static_cast<int>(log.levels.size()) - 1;
+  uint64_t bottom_entries = 0, other_entries = 0;
+  std::string where;
+  for (const auto& level : log.levels) {
+    for (const auto& f : level.files) {
+      (level.level == bottom ? bottom_entries : other_entries) += f.num_entries;
+      where += "L" + std::to_string(level.level) + " " + f.name + " seqno " +
+               std::to_string(f.smallest_seqno) + ".." + std::to_string(f.largest_seqno) + " " +
+               std::to_string(f.num_entries) + " entries\n";
+    }
+  }
+  // Seen: the seed's few catalog records in one flushed L0 file, then every
+  // record of the import and of the sync (chunks ahead and the commits'
+  // rests) in files at the bottom level with seqno 0: each ingested file
+  // overlapped neither the memtable nor another file.
+  EXPECT_GE(bottom_entries, 2u * kItems) << where;
+  EXPECT_LE(other_entries, 4u) << "log records above the bottom level:\n" << where;
+  for (Cf cf : {Cf::kState, Cf::kHistory, Cf::kStream}) {
+    rocksdb::ColumnFamilyMetaData m;
+    (*store)->db()->GetColumnFamilyMetaData((*store)->cf(cf), &m);
+    EXPECT_GE(m.file_count, 1u) << CfName(cf) << ": the commit's views were not ingested";
+  }
+}
+
+TEST(BulkIngestTest, OffWritesNoTableFiles) {
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  SeedCatalog(path, "bulk");
+  if (HasFatalFailure()) return;
+  {
+    EngineOptions o = BulkOptions(path);
+    o.bulk_ingest_min_bytes = 0;
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    ASSERT_TRUE((*e)->Import(1, 1, ImportOptions(), Body(kItems, "a")).ok());
+  }
+  StoreOptions so;
+  so.path = path;
+  so.read_only = true;
+  auto store = Store::Open(so);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  rocksdb::ColumnFamilyMetaData m;
+  (*store)->db()->GetColumnFamilyMetaData((*store)->cf(Cf::kState), &m);
+  EXPECT_EQ(m.file_count, 0u);  // all in the WAL / memtable
+}
+
+TEST(BulkIngestTest, ALaterImportOfTheSameKeysWinsAndLeftoversGoAtOpen) {
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  SeedCatalog(path, "bulk");
+  if (HasFatalFailure()) return;
+  {
+    auto e = Engine::Open(BulkOptions(path));
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    ASSERT_TRUE((*e)->Import(1, 1, ImportOptions(), Body(kItems, "a")).ok());
+    ASSERT_TRUE((*e)->Import(1, 1, ImportOptions(), Body(kItems, "b")).ok());
+    auto p = (*e)->GetProperty(1, Src(1), ItemId(7), {});
+    ASSERT_TRUE(p.ok());
+    EXPECT_NE(p->data.find("\"b\""), std::string::npos) << p->data;
+  }
+  // A file a crash left between building and ingesting.
+  {
+    std::FILE* f = std::fopen((BulkIngester::StagingDir(path) + "/99.sst").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("half a table file", f);
+    std::fclose(f);
+  }
+  auto e = Engine::Open(BulkOptions(path));
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE(StagingFiles(path).empty());
+  auto p = (*e)->GetProperty(1, Src(1), ItemId(7), {});
+  ASSERT_TRUE(p.ok());
+  EXPECT_NE(p->data.find("\"b\""), std::string::npos) << p->data;
+  std::vector<std::string> diffs;
+  Status v = (*e)->VerifyViews(&diffs);
+  EXPECT_TRUE(v.ok()) << v.ToString() << (diffs.empty() ? "" : "\n" + diffs[0]);
+}
+
+// ---- a power cut or a failure at every step -------------------------------
+
+void Say(int fd, const std::string& line) {
+  std::string l = line + "\n";
+  if (write(fd, l.data(), l.size()) < 0) _exit(5);
+}
+
+// Child: opens through FaultFs (cut at `cut_at`, 0: none), imports, syncs.
+// Reports "open OPS", "ack import", "ack sync", "end OPS".
+[[noreturn]] void Child(const std::string& path, uint64_t cut_at, FaultFs::CutMode mode, int fd) {
+  auto ffs = std::make_shared<FaultFs>();
+  std::unique_ptr<rocksdb::Env> env = FaultFs::NewEnv(ffs);
+  ffs->CutPowerAt(cut_at, mode, cut_at);
+  auto e = Engine::Open(BulkOptions(path, env.get()));
+  if (!e.ok()) _exit(3);
+  Say(fd, "open " + std::to_string(ffs->ops()));
+  if (!(*e)->Import(1, 1, ImportOptions(), Body(kItems, "a")).ok()) _exit(4);
+  Say(fd, "ack import");
+  if (!(*e)->Sync(1, 1, 1, SyncOptions()).ok()) _exit(4);
+  Say(fd, "ack sync");
+  Say(fd, "end " + std::to_string(ffs->ops()));
+  _exit(0);
+}
+
+struct Report {
+  int exit_code = -1;
+  uint64_t open_ops = 0, end_ops = 0;
+  bool import_acked = false, sync_acked = false;
+};
+
+Report RunChild(const std::string& path, uint64_t cut_at, FaultFs::CutMode mode) {
+  Report rep;
+  int fds[2];
+  if (pipe(fds) != 0) return rep;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    Child(path, cut_at, mode, fds[1]);
+  }
+  close(fds[1]);
+  std::string buf;
+  char chunk[1024];
+  const auto deadline = std::chrono::steady_clock::now() + kChildTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fds[0], POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = read(fds[0], chunk, sizeof(chunk));
+    if (n <= 0) break;
+    buf.append(chunk, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  if (std::chrono::steady_clock::now() >= deadline) kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  rep.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  unsigned long long a = 0;
+  for (size_t pos = 0, nl; (nl = buf.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+    std::string line = buf.substr(pos, nl - pos);
+    if (line == "ack import") rep.import_acked = true;
+    if (line == "ack sync") rep.sync_acked = true;
+    if (std::sscanf(line.c_str(), "open %llu", &a) == 1) rep.open_ops = a;
+    if (std::sscanf(line.c_str(), "end %llu", &a) == 1) rep.end_ops = a;
+  }
+  return rep;
+}
+
+// RocksDB 7.8 (and later, as of this writing): when the MANIFEST write of an
+// IngestExternalFiles fails after its record reached the file (an append
+// whose sync fails), the ingestion deletes its files although the record
+// names them, and the error is fatal (no Resume): the next open refuses the
+// directory, naming a missing table file. docs/reliability.md, "Bulk
+// ingestion", says what that means and how to recover.
+bool MissingIngestedFile(const Status& s) {
+  return s.message().find("No such file or directory") != std::string::npos &&
+         s.message().find("MANIFEST") != std::string::npos;
+}
+
+// Old or new, never a mix; acknowledged means there; views == fold(log);
+// no staging file after the open. False if the directory does not open
+// because of MissingIngestedFile (only allowed where the caller says so).
+bool CheckOldOrNew(const std::string& path, bool import_acked, bool sync_acked,
+                   const std::string& where, bool allow_missing_file = false) {
+  auto e = Engine::Open(BulkOptions(path));
+  if (!e.ok() && allow_missing_file && MissingIngestedFile(e.status())) return false;
+  EXPECT_TRUE(e.ok()) << where << ": " << e.status().ToString();
+  if (!e.ok()) return false;
+  EXPECT_TRUE(StagingFiles(path).empty()) << where;
+  const int src = Present(**e, Src(1)), tgt = Present(**e, Tgt(1));
+  EXPECT_TRUE(src == 0 || src == kItems) << where << ": import partial " << src;
+  EXPECT_TRUE(tgt == 0 || tgt == kItems) << where << ": sync partial " << tgt;
+  EXPECT_TRUE(!import_acked || src == kItems) << where << ": acknowledged import lost";
+  EXPECT_TRUE(!sync_acked || tgt == kItems) << where << ": acknowledged sync lost";
+  EXPECT_TRUE(tgt == 0 || src == kItems) << where << ": a sync of an import that is not there";
+  std::vector<std::string> diffs;
+  Status v = (*e)->VerifyViews(&diffs);
+  EXPECT_TRUE(v.ok()) << where << ": " << v.ToString() << (diffs.empty() ? "" : "\n" + diffs[0]);
+  return true;
+}
+
+TEST(BulkIngestCrashTest, PowerCutAtEveryFileOpOfABulkImportAndSync) {
+  if (fs::is_directory("/dev/shm")) setenv("TMPDIR", "/dev/shm", 1);
+  TempDir dir;
+  const std::string seeded = dir.sub("seeded");
+  SeedCatalog(seeded, "bulk");
+  if (HasFatalFailure()) return;
+  auto fresh = [&](const std::string& name) {
+    std::string p = dir.sub(name);
+    fs::remove_all(p);
+    fs::copy(seeded, p, fs::copy_options::recursive);
+    return p;
+  };
+  // An uncut run learns the ops of the open and of the work.
+  Report whole = RunChild(fresh("learn"), 0, FaultFs::CutMode::kDropUnsynced);
+  ASSERT_EQ(whole.exit_code, 0);
+  ASSERT_GT(whole.end_ops, whole.open_ops);
+  int cuts = 0;
+  for (uint64_t op = whole.open_ops + 1; op <= whole.end_ops; op += Stride()) {
+    const std::string path = fresh("cut");
+    auto mode = op % 2 == 0 ? FaultFs::CutMode::kDropUnsynced : FaultFs::CutMode::kKeepUnsyncedPrefix;
+    Report rep = RunChild(path, op, mode);
+    ASSERT_EQ(rep.exit_code, FaultFs::kPowerCutExitCode) << "op " << op;
+    ++cuts;
+    CheckOldOrNew(path, rep.import_acked, rep.sync_acked, "cut at op " + std::to_string(op));
+    if (HasFailure()) return;
+  }
+  std::printf("bulk power cuts: %d (ops %llu..%llu, every %llu)\n", cuts,
+              static_cast<unsigned long long>(whole.open_ops + 1),
+              static_cast<unsigned long long>(whole.end_ops),
+              static_cast<unsigned long long>(Stride()));
+}
+
+TEST(BulkIngestCrashTest, IoErrorAtEveryFileOpOfABulkImportAndSync) {
+  if (fs::is_directory("/dev/shm")) setenv("TMPDIR", "/dev/shm", 1);
+  TempDir dir;
+  const std::string seeded = dir.sub("seeded");
+  SeedCatalog(seeded, "bulk");
+  if (HasFatalFailure()) return;
+  uint64_t open_ops = 0, end_ops = 0;
+  std::string missing_file_points;
+  for (uint64_t fail_at = 0;; fail_at += fail_at == 0 ? 1 : Stride()) {
+    const std::string path = dir.sub("fail");
+    fs::remove_all(path);
+    fs::copy(seeded, path, fs::copy_options::recursive);
+    bool import_ok = false, sync_ok = false;
+    {
+      auto ffs = std::make_shared<FaultFs>();
+      std::unique_ptr<rocksdb::Env> env = FaultFs::NewEnv(ffs);
+      auto e = Engine::Open(BulkOptions(path, env.get()));
+      ASSERT_TRUE(e.ok()) << e.status().ToString();
+      if (fail_at == 0) open_ops = ffs->ops();
+      if (fail_at > 0) ffs->FailFrom(open_ops + fail_at, rocksdb::IOStatus::IOError("injected"));
+      import_ok = (*e)->Import(1, 1, ImportOptions(), Body(kItems, "a")).ok();
+      sync_ok = import_ok && (*e)->Sync(1, 1, 1, SyncOptions()).ok();
+      if (fail_at == 0) {
+        ASSERT_TRUE(sync_ok);
+        end_ops = ffs->ops();
+      }
+      ffs->Heal();
+    }
+    const std::string where = "EIO from op " + std::to_string(open_ops + fail_at);
+    if (!CheckOldOrNew(path, import_ok, sync_ok, where, /*allow_missing_file=*/true) &&
+        !HasFailure()) {
+      // Only an operation that was not acknowledged may meet it.
+      EXPECT_FALSE(sync_ok) << where;
+      missing_file_points += where + " ";
+    }
+    if (HasFailure()) return;
+    if (open_ops + fail_at >= end_ops) break;
+  }
+  std::printf("bulk I/O errors: ops %llu..%llu, every %llu; the directory did not open at: %s\n",
+              static_cast<unsigned long long>(open_ops + 1),
+              static_cast<unsigned long long>(end_ops), static_cast<unsigned long long>(Stride()),
+              missing_file_points.empty() ? "none" : missing_file_points.c_str());
+}
+
+}  // namespace
+}  // namespace syncmgr::testing
