@@ -37,6 +37,15 @@ int Serve(Context& ctx) {
   config.cors_origins = ctx.args().GetAll("cors-origin");
   config.allow_private_push = ctx.args().Has("allow-private-push");
   config.file_push_root = ctx.args().Get("file-push-root", "");
+  if (auto v = ctx.args().GetOptional("bulk-ingest-min-bytes")) {
+    uint64_t bytes = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), bytes);
+    if (v->empty() || ec != std::errc() || end != v->data() + v->size()) {
+      return ctx.UsageFail("--bulk-ingest-min-bytes must be a number of bytes (0: never), got '" +
+                           *v + "'");
+    }
+    config.engine.bulk_ingest_min_bytes = bytes;
+  }
   if (ctx.args().Has("cluster")) {
     cluster::NodeOptions node;
     node.servers = {ctx.args().Get("cluster")};
@@ -85,6 +94,8 @@ void AddServeCommands(std::vector<Command>* out) {
                   {"allow-private-push", "", "allow push targets on loopback / private addresses"},
                   {"file-push-root", "DIR",
                    "allow file push targets, each tenant's under DIR/<tenant id>/"},
+                  {"bulk-ingest-min-bytes", "BYTES",
+                   "write operations this large as table files (default: 16777216; 0: never)"},
                   {"cluster", "URLS", "cluster mode: the NATS servers, nats://h1:4222,nats://h2:4222,..."},
                   {"node", "NAME", "cluster mode: this node's name, unique in the cluster"},
                   {"advertise", "URL", "cluster mode: http://HOST:PORT where other nodes reach this one"},

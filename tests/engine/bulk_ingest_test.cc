@@ -226,7 +226,15 @@ Report RunChild(const std::string& path, uint64_t cut_at, FaultFs::CutMode mode)
   pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
-    Child(path, cut_at, mode, fds[1]);
+    // A fresh process image, as power_loss_test.cc's children (why: there).
+    std::string spec = path + "\n" + std::to_string(cut_at) + " " +
+                       std::to_string(mode == FaultFs::CutMode::kDropUnsynced ? 0 : 1) + " " +
+                       std::to_string(fds[1]);
+    setenv("SYNCMGR_BULK_CHILD", spec.c_str(), 1);
+    char filter[] = "--gtest_filter=BulkIngestCrashTest.PowerCut*";
+    char* argv[] = {const_cast<char*>("/proc/self/exe"), filter, nullptr};
+    execv("/proc/self/exe", argv);
+    _exit(6);
   }
   close(fds[1]);
   std::string buf;
@@ -289,6 +297,18 @@ bool CheckOldOrNew(const std::string& path, bool import_acked, bool sync_acked,
 }
 
 TEST(BulkIngestCrashTest, PowerCutAtEveryFileOpOfABulkImportAndSync) {
+  if (const char* spec = std::getenv("SYNCMGR_BULK_CHILD")) {  // a child of RunChild
+    std::string s(spec);
+    size_t nl = s.find('\n');
+    unsigned long long cut_at = 0;
+    int mode = 0, fd = -1;
+    if (nl == std::string::npos ||
+        std::sscanf(s.c_str() + nl + 1, "%llu %d %d", &cut_at, &mode, &fd) != 3) {
+      _exit(7);
+    }
+    Child(s.substr(0, nl), cut_at,
+          mode == 0 ? FaultFs::CutMode::kDropUnsynced : FaultFs::CutMode::kKeepUnsyncedPrefix, fd);
+  }
   if (fs::is_directory("/dev/shm")) setenv("TMPDIR", "/dev/shm", 1);
   TempDir dir;
   const std::string seeded = dir.sub("seeded");

@@ -71,6 +71,9 @@ void Say(int fd, const std::string& line) {
   o.path = path;
   o.env = env.get();
   o.write_chunk_bytes = 16 << 10;  // imports write ahead before they commit
+  // The larger operations write ahead and commit by bulk ingestion, the
+  // smaller ones through the WAL: cuts land in both paths.
+  o.bulk_ingest_min_bytes = 12 << 10;
   o.import_buffer_bytes = 8 << 10;
   auto e = Engine::Open(o);
   if (!e.ok()) {
@@ -122,7 +125,18 @@ ChildReport RunChild(const std::string& path, int first_op, uint64_t cut_at, Fau
   pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
-    ChildMain(path, first_op, cut_at, mode, seed, fds[1]);
+    // A fresh process image: fork() copies no thread, and RocksDB's default
+    // Env keeps its background thread pool (started by the parent's engines)
+    // in a state a forked child cannot use — no flush would ever run there.
+    // The test program runs ChildMain when it finds SYNCMGR_POWER_CHILD.
+    std::string spec = path + "\n" + std::to_string(first_op) + " " + std::to_string(cut_at) +
+                       " " + std::to_string(mode == FaultFs::CutMode::kDropUnsynced ? 0 : 1) +
+                       " " + std::to_string(seed) + " " + std::to_string(fds[1]);
+    setenv("SYNCMGR_POWER_CHILD", spec.c_str(), 1);
+    char filter[] = "--gtest_filter=PowerLossTest.*";
+    char* argv[] = {const_cast<char*>("/proc/self/exe"), filter, nullptr};
+    execv("/proc/self/exe", argv);
+    _exit(6);
   }
   close(fds[1]);
   std::string buf;
@@ -220,7 +234,25 @@ uint64_t Seed() {
   return env != nullptr ? std::strtoull(env, nullptr, 10) : 20261125;
 }
 
+// In a child started by RunChild: runs ChildMain and never returns.
+void MaybeRunAsChild() {
+  const char* spec = std::getenv("SYNCMGR_POWER_CHILD");
+  if (spec == nullptr) return;
+  std::string s(spec);
+  size_t nl = s.find('\n');
+  int first_op = 0, mode = 0, fd = -1;
+  unsigned long long cut_at = 0, seed = 0;
+  if (nl == std::string::npos || std::sscanf(s.c_str() + nl + 1, "%d %llu %d %llu %d", &first_op,
+                                             &cut_at, &mode, &seed, &fd) != 5) {
+    _exit(7);
+  }
+  ChildMain(s.substr(0, nl), first_op, cut_at,
+            mode == 0 ? FaultFs::CutMode::kDropUnsynced : FaultFs::CutMode::kKeepUnsyncedPrefix,
+            seed, fd);
+}
+
 TEST(PowerLossTest, CutsAtRandomFileOpsLoseNothingAcknowledgedAndNothingIsPartial) {
+  MaybeRunAsChild();
   // FaultFs decides what is durable, so the medium underneath need not be:
   // a RAM file system, when there is one, keeps the real fsyncs cheap.
   if (std::filesystem::is_directory("/dev/shm")) setenv("TMPDIR", "/dev/shm", 1);

@@ -3,6 +3,7 @@
 //
 //   kill_loop [--cycles N] [--seed S] [--bin PATH] [--clients K]
 //             [--min-ms A] [--max-ms B] [--keep DIR] [--verify-every V]
+//             [--bulk-min-bytes N]
 //
 // Each cycle starts `syncmgr serve` on a loopback port over one data
 // directory, lets K client threads drive imports (JSON upsert and full,
@@ -20,6 +21,8 @@
 //     log, so its cost grows with every cycle; --verify-every V runs it after
 //     every V-th cycle and always after the last (default 1: every cycle).
 //     The durability and atomicity checks run after every cycle regardless.
+// The server runs with --bulk-ingest-min-bytes N (default 16 KiB): the
+// larger operations commit by bulk ingestion, so kills land in both paths.
 // Every wait is bounded. Exit status 0 when every check of every cycle
 // passed; the last line reports cycles, acknowledged writes and losses.
 #include <fcntl.h>
@@ -78,6 +81,10 @@ struct Config {
   int max_ms = 1500;
   std::string keep;  // non-empty: use this directory and keep it
   int verify_every = 1;  // views = fold(log) after every V-th cycle and the last
+  // The server's --bulk-ingest-min-bytes: low, so that the larger imports
+  // and syncs commit by bulk ingestion and the smaller ones through the WAL,
+  // and kills land in both paths.
+  uint64_t bulk_min_bytes = 16 << 10;
 };
 
 enum class OpKind { kImport, kSync, kEdit };
@@ -124,7 +131,8 @@ std::optional<ServerProcess> StartServer(const Config& cfg, const std::string& d
   posix_spawn_file_actions_addclose(&fa, out[0]);
   posix_spawn_file_actions_addopen(&fa, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
                                    0644);
-  std::vector<std::string> args = {cfg.bin, "serve", "--db", db, "--port", "0"};
+  std::vector<std::string> args = {cfg.bin, "serve", "--db", db, "--port", "0",
+                                   "--bulk-ingest-min-bytes", std::to_string(cfg.bulk_min_bytes)};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -587,10 +595,12 @@ int main(int argc, char** argv) {
       cfg.keep = next();
     } else if (a == "--verify-every") {
       cfg.verify_every = std::stoi(next());
+    } else if (a == "--bulk-min-bytes") {
+      cfg.bulk_min_bytes = std::stoull(next());
     } else {
       std::fprintf(stderr,
                    "usage: kill_loop [--cycles N] [--seed S] [--bin PATH] [--clients K] "
-                   "[--min-ms A] [--max-ms B] [--keep DIR] [--verify-every V]\n");
+                   "[--min-ms A] [--max-ms B] [--keep DIR] [--verify-every V] [--bulk-min-bytes N]\n");
       return 2;
     }
   }
