@@ -87,18 +87,13 @@ rocksdb::ColumnFamilyHandle* HandleOf(const Store& store, uint32_t cf_id) {
 }  // namespace
 
 BulkIngester::BulkIngester(Store* store, const std::string& db_path, rocksdb::Env* env)
-    : store_(store), dir_(StagingDir(db_path)), env_(env != nullptr ? env : rocksdb::Env::Default()) {}
-
-std::string BulkIngester::StagingDir(const std::string& db_path) {
-  return db_path + "/bulk-staging";
-}
+    : store_(store), dir_(db_path), env_(env != nullptr ? env : rocksdb::Env::Default()) {}
 
 Status BulkIngester::Prepare() {
-  SYNCMGR_RETURN_IF_ERROR(FromRocks(env_->CreateDirIfMissing(dir_), "create " + dir_));
   std::vector<std::string> children;
   SYNCMGR_RETURN_IF_ERROR(FromRocks(env_->GetChildren(dir_, &children), "list " + dir_));
   for (const std::string& name : children) {
-    if (name == "." || name == "..") continue;
+    if (!name.starts_with(kStagingPrefix)) continue;
     // Built but never ingested (a crash, or a failure whose cleanup failed):
     // RocksDB never referenced it.
     SYNCMGR_RETURN_IF_ERROR(
@@ -135,7 +130,8 @@ StatusOr<int> BulkIngester::Ingest(std::initializer_list<const rocksdb::WriteBat
     // the file is what a compaction into that family would write.
     const rocksdb::Options options = db->GetOptions(cf);
     const std::string path =
-        fmt::format("{}/{}.sst", dir_, next_file_.fetch_add(1, std::memory_order_relaxed));
+        fmt::format("{}/{}{}.sst", dir_, kStagingPrefix,
+                    next_file_.fetch_add(1, std::memory_order_relaxed));
     files.push_back(path);
     // Kept in the page cache: a sync reads the state it just imported.
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options, cf,

@@ -4,8 +4,11 @@
 // engine/.
 //
 // A BulkIngester turns write batches into one SST file per column family
-// (RocksDB's SstFileWriter, with each family's own options), built in the
-// staging directory inside the data directory, and adds them with ONE
+// (RocksDB's SstFileWriter, with each family's own options), staged in the
+// data directory itself under names RocksDB does not parse (and so neither
+// uses nor deletes): DIR/bulk-staging-N.sst. Not a subdirectory: tools and
+// tests take the data directory for a flat list of files, and a hard link
+// needs the same file system anyway. It adds them with ONE
 // DB::IngestExternalFiles call: all families or none, one MANIFEST edit.
 // RocksDB 7.8 syncs each file as SstFileWriter finishes it, again after it
 // hard-links it into the directory (move_files), then the directory, then
@@ -26,6 +29,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include "engine/status.h"
 #include "engine/store.h"
@@ -38,14 +42,14 @@ namespace syncmgr {
 
 class BulkIngester {
  public:
-  // Files are staged in `db_path`/bulk-staging, through `env` (nullptr:
+  // Files are staged in `db_path`, through `env` (nullptr:
   // rocksdb::Env::Default()). `store` must outlive the ingester.
   BulkIngester(Store* store, const std::string& db_path, rocksdb::Env* env);
 
-  // The staging directory of `db_path`.
-  static std::string StagingDir(const std::string& db_path);
-  // Creates the staging directory and deletes what a crash left in it.
-  // Call at a read-write open, before any ingestion.
+  // The name prefix of staged files in a data directory.
+  static constexpr std::string_view kStagingPrefix = "bulk-staging-";
+  // Deletes the staged files a crash left. Call at a read-write open,
+  // before any ingestion.
   Status Prepare();
 
   // True if every record of `batches` is a put or a point delete: the
