@@ -11,11 +11,9 @@
 // CI takes every 8th op of each (the kinds of step repeat per file);
 // SYNCMGR_BULK_STRIDE=1 takes every one.
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/metadata.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -26,6 +24,7 @@
 
 #include "engine/bulk_ingest.h"
 #include "engine/store.h"
+#include "tests/engine/child_process.h"
 #include "tests/engine/engine_fixture.h"
 #include "tests/support/fault_fs.h"
 
@@ -263,37 +262,13 @@ struct Report {
 
 Report RunChild(const std::string& path, uint64_t cut_at, FaultFs::CutMode mode) {
   Report rep;
-  int fds[2];
-  if (pipe(fds) != 0) return rep;
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    // A fresh process image, as power_loss_test.cc's children (why: there).
-    std::string spec = path + "\n" + std::to_string(cut_at) + " " +
-                       std::to_string(mode == FaultFs::CutMode::kDropUnsynced ? 0 : 1) + " " +
-                       std::to_string(fds[1]);
-    setenv("SYNCMGR_BULK_CHILD", spec.c_str(), 1);
-    char filter[] = "--gtest_filter=BulkIngestCrashTest.PowerCut*";
-    char* argv[] = {const_cast<char*>("/proc/self/exe"), filter, nullptr};
-    execv("/proc/self/exe", argv);
-    _exit(6);
-  }
-  close(fds[1]);
-  std::string buf;
-  char chunk[1024];
-  const auto deadline = std::chrono::steady_clock::now() + kChildTimeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fds[0], POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    ssize_t n = read(fds[0], chunk, sizeof(chunk));
-    if (n <= 0) break;
-    buf.append(chunk, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  if (std::chrono::steady_clock::now() >= deadline) kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  rep.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  // The program runs Child when it finds SYNCMGR_BULK_CHILD.
+  std::string spec = path + "\n" + std::to_string(cut_at) + " " +
+                     std::to_string(mode == FaultFs::CutMode::kDropUnsynced ? 0 : 1);
+  ChildOutput child = RunSelfAsChild("BulkIngestCrashTest.PowerCut*", "SYNCMGR_BULK_CHILD", spec,
+                                     kChildTimeout);
+  rep.exit_code = child.exit_code;
+  const std::string& buf = child.out;
   unsigned long long a = 0;
   for (size_t pos = 0, nl; (nl = buf.find('\n', pos)) != std::string::npos; pos = nl + 1) {
     std::string line = buf.substr(pos, nl - pos);

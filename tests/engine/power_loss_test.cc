@@ -13,9 +13,7 @@
 // SYNCMGR_POWER_CUTS=N cuts N times instead of 50 (long runs; bounded by
 // kTimeBudget); SYNCMGR_POWER_SEED=S picks other cut points.
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <rocksdb/env.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -25,6 +23,7 @@
 #include <map>
 #include <random>
 
+#include "tests/engine/child_process.h"
 #include "tests/engine/engine_fixture.h"
 #include "tests/support/fault_fs.h"
 
@@ -117,43 +116,14 @@ struct ChildReport {
 ChildReport RunChild(const std::string& path, int first_op, uint64_t cut_at, FaultFs::CutMode mode,
                      uint64_t seed) {
   ChildReport rep;
-  int fds[2];
-  if (pipe(fds) != 0) {
-    rep.error = "pipe failed";
-    return rep;
-  }
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    // A fresh process image: fork() copies no thread, and RocksDB's default
-    // Env keeps its background thread pool (started by the parent's engines)
-    // in a state a forked child cannot use — no flush would ever run there.
-    // The test program runs ChildMain when it finds SYNCMGR_POWER_CHILD.
-    std::string spec = path + "\n" + std::to_string(first_op) + " " + std::to_string(cut_at) +
-                       " " + std::to_string(mode == FaultFs::CutMode::kDropUnsynced ? 0 : 1) +
-                       " " + std::to_string(seed) + " " + std::to_string(fds[1]);
-    setenv("SYNCMGR_POWER_CHILD", spec.c_str(), 1);
-    char filter[] = "--gtest_filter=PowerLossTest.*";
-    char* argv[] = {const_cast<char*>("/proc/self/exe"), filter, nullptr};
-    execv("/proc/self/exe", argv);
-    _exit(6);
-  }
-  close(fds[1]);
-  std::string buf;
-  char chunk[4096];
-  auto deadline = std::chrono::steady_clock::now() + kChildTimeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fds[0], POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    ssize_t n = read(fds[0], chunk, sizeof(chunk));
-    if (n <= 0) break;  // the child is gone
-    buf.append(chunk, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  if (std::chrono::steady_clock::now() >= deadline) kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  rep.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  // The program runs ChildMain when it finds SYNCMGR_POWER_CHILD.
+  std::string spec = path + "\n" + std::to_string(first_op) + " " + std::to_string(cut_at) + " " +
+                     std::to_string(mode == FaultFs::CutMode::kDropUnsynced ? 0 : 1) + " " +
+                     std::to_string(seed);
+  ChildOutput child =
+      RunSelfAsChild("PowerLossTest.*", "SYNCMGR_POWER_CHILD", spec, kChildTimeout);
+  rep.exit_code = child.exit_code;
+  const std::string& buf = child.out;
   for (size_t pos = 0; pos < buf.size();) {
     size_t nl = buf.find('\n', pos);
     if (nl == std::string::npos) break;
