@@ -122,13 +122,18 @@ std::vector<TenantInfo> Engine::ListTenants() {
 
 StatusOr<TenantId> Engine::Authenticate(std::string_view api_key) {
   if (!ApiKeyWellFormed(api_key)) return Status::Unauthorized("invalid API key");
-  std::string value;
   // Looked up by its SHA-256: the key itself is never compared or stored.
-  Status s = impl_->store().Get(Cf::kAuth, keys::ApiKeyRecord(HashApiKey(api_key)), &value);
+  const std::string key_hash = HashApiKey(api_key);
+  AuthCache& cache = impl_->auth_cache();
+  if (std::optional<TenantId> tenant = cache.Find(key_hash)) return *tenant;
+  const uint64_t epoch = cache.epoch();  // before the read (auth_cache.h)
+  std::string value;
+  Status s = impl_->store().Get(Cf::kAuth, keys::ApiKeyRecord(key_hash), &value);
   if (s.code() == Code::kNotFound) return Status::Unauthorized("invalid API key");
   SYNCMGR_RETURN_IF_ERROR(s);
   const auto* r = flatbuffers::GetRoot<fb::ApiKeyRecord>(value.data());
   if (r->revoked()) return Status::Unauthorized("API key revoked");
+  cache.Insert(key_hash, r->tenant_id(), epoch);
   return r->tenant_id();
 }
 
@@ -243,6 +248,12 @@ uint64_t Engine::SubscribeCommits(std::function<void(TenantId, uint64_t)> fn) {
 
 void Engine::UnsubscribeCommits(uint64_t handle) { impl_->Unsubscribe(handle); }
 
-Status Engine::CatchUpWithPrimary() { return impl_->CatchUpWithPrimary(); }
+Status Engine::CatchUpWithPrimary() {
+  Status s = impl_->CatchUpWithPrimary();
+  // The primary may have revoked keys: they are read again (even after a
+  // failure, which may have caught up part of the way).
+  impl_->auth_cache().Clear();
+  return s;
+}
 
 }  // namespace syncmgr

@@ -97,7 +97,10 @@ class Engine {
   std::vector<TenantInfo> ListTenants();
   // Returns the tenant a key belongs to; Unauthorized if the key is
   // malformed, unknown or revoked. Compares hashes, never the key itself.
-  // One RocksDB point read: usually served from the block cache, but it may
+  // A key that authenticated before is answered from memory (a bounded
+  // cache of key digests, emptied of a key when its revocation is written
+  // or applied from the log of record; engine/auth_cache.h); else one
+  // RocksDB point read, usually served from the block cache, but it may
   // block on disk.
   StatusOr<TenantId> Authenticate(std::string_view api_key);
   // Issues a further key for a tenant (rotation); the tenant's other keys

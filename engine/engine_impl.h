@@ -30,6 +30,7 @@
 #include <string>
 #include <utility>
 
+#include "engine/auth_cache.h"
 #include "engine/bulk_ingest.h"
 #include "engine/cluster_hooks.h"
 #include "engine/disk_guard.h"
@@ -178,6 +179,8 @@ class EngineImpl {
   BulkIngester* bulk() { return options_.bulk_ingest_min_bytes > 0 ? bulk_.get() : nullptr; }
   // Free-space reserve; every write checks it first (SlotForWrite).
   DiskGuard& disk_guard() { return disk_guard_; }
+  // Authenticate's cache of key digests (auth_cache.h says who forgets).
+  AuthCache& auth_cache() { return auth_cache_; }
 
   // The tenant's slot; NotFound if the tenant does not exist.
   StatusOr<TenantSlot*> Slot(TenantId tenant) EXCLUDES(tenants_mu_);
@@ -246,6 +249,7 @@ class EngineImpl {
   DiskGuard disk_guard_{options_.path, options_.min_free_bytes};
   std::unique_ptr<Store> store_;
   std::unique_ptr<BulkIngester> bulk_;  // read-write engines only
+  AuthCache auth_cache_;
 
   Mutex tenants_mu_;
   std::map<TenantId, std::unique_ptr<TenantSlot>> tenants_ GUARDED_BY(tenants_mu_);

@@ -318,9 +318,10 @@ Status ViewFolder::Apply(const fb::Event& ev) {
       if (kr->key_hash() == nullptr) return Status::Corruption("api key event without hash");
       auto prefix = b.CreateString(Sv(kr->prefix()));
       b.Finish(fb::CreateApiKeyRecord(b, tenant_, prefix, true, ev.time_us()));
-      std::string key = keys::ApiKeyRecord(
-          {reinterpret_cast<const char*>(kr->key_hash()->data()), kr->key_hash()->size()});
-      batch_->Put(store_cf(Cf::kAuth), S(key), S(b));
+      const std::string_view hash(reinterpret_cast<const char*>(kr->key_hash()->data()),
+                                  kr->key_hash()->size());
+      batch_->Put(store_cf(Cf::kAuth), S(keys::ApiKeyRecord(hash)), S(b));
+      revoked_keys_.emplace_back(hash);
       return Status::Ok();
     }
     case fb::EventBody::SourceCreated: {

@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "engine/status.h"
 #include "engine/store.h"
@@ -105,6 +106,9 @@ class ViewFolder {
 
   // The live set of a stream (loaded on first use).
   StatusOr<BitmapPtr> Live(StreamRef stream);
+  // The key hashes of the ApiKeyRevoked events applied: what the writer
+  // tells the engine's AuthCache to forget once its batch is written.
+  const std::vector<std::string>& revoked_keys() const { return revoked_keys_; }
 
  private:
   Status ApplyProperty(const fb::Event& ev, const fb::PropertyChanged& p);
@@ -126,6 +130,7 @@ class ViewFolder {
   std::set<uint64_t> touched_manual_;
   std::set<uint64_t> touched_streams_;
   std::set<std::pair<uint32_t, uint32_t>> touched_pairs_;
+  std::vector<std::string> revoked_keys_;
 };
 
 }  // namespace syncmgr

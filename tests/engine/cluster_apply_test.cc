@@ -498,5 +498,45 @@ TEST_F(ClusterApplyTest, KeyPrefixesAreReservedThroughTheOption) {
   EXPECT_EQ(keys->size(), 1u);
 }
 
+// Authenticate answers a key it has seen from memory (engine/auth_cache.h):
+// a revocation that reaches a node through the log of record must empty
+// that memory there too. B authenticates A's keys (so it holds them), then
+// applies A's revocation: B refuses the key as soon as ApplyFromLog has
+// returned, and keeps accepting the tenant's other key.
+TEST_F(ClusterApplyTest, AnAppliedRevocationIsRefusedOnTheApplyingNode) {
+  auto a = OpenEngine(dir_.sub("a"), &hook_);
+  auto b = OpenEngine(dir_.sub("b"), nullptr);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  auto created = a->CreateTenant("acme", 7);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  auto second = a->CreateApiKey(7);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  size_t applied = 0;
+  auto apply_all = [&] {
+    const std::vector<RecordedOp> ops = hook_.committed();
+    for (; applied < ops.size(); ++applied) {
+      Status s = Apply(*b, ops[applied]);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+    }
+  };
+  apply_all();
+  for (int i = 0; i < 3; ++i) {  // the first read fills the cache; the others hit it
+    auto t = b->Authenticate(second->api_key);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_EQ(*t, 7u);
+    ASSERT_TRUE(b->Authenticate(created->api_key).ok());
+  }
+  ASSERT_TRUE(a->RevokeApiKey(second->info.prefix).ok());
+  EXPECT_EQ(a->Authenticate(second->api_key).status().code(), Code::kUnauthorized);
+  // Not applied yet: B still knows the key as valid, as its views say.
+  EXPECT_TRUE(b->Authenticate(second->api_key).ok());
+  apply_all();
+  EXPECT_EQ(b->Authenticate(second->api_key).status().code(), Code::kUnauthorized);
+  auto other = b->Authenticate(created->api_key);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ(*other, 7u);
+}
+
 }  // namespace
 }  // namespace syncmgr::testing
