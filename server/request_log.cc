@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 
@@ -31,13 +32,75 @@ std::string FormatRequestLog(const RequestLogRecord& r, int64_t now_unix_micros)
   return out;
 }
 
-void WriteLogLineToStderr(std::string_view line) {
+void WriteLinesToStderr(std::string_view lines) {
   static std::mutex mu;
+  std::lock_guard lock(mu);
+  std::fwrite(lines.data(), 1, lines.size(), stderr);
+}
+
+void WriteLogLineToStderr(std::string_view line) {
   std::string buf;
   buf.reserve(line.size() + 1);
   buf.append(line).push_back('\n');
-  std::lock_guard lock(mu);
-  std::fwrite(buf.data(), 1, buf.size(), stderr);
+  WriteLinesToStderr(buf);
+}
+
+RequestLogWriter::RequestLogWriter(size_t max_bytes, std::chrono::milliseconds interval,
+                                   Write write)
+    : max_bytes_(std::max<size_t>(max_bytes, 1)),
+      interval_(interval),
+      write_(std::move(write)),
+      flusher_([this] { RunFlusher(); }) {}
+
+RequestLogWriter::~RequestLogWriter() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  flusher_.join();
+  Flush();
+}
+
+void RequestLogWriter::Append(std::string_view line) {
+  bool full;
+  {
+    std::lock_guard lock(mu_);
+    const bool was_empty = pending_.empty();
+    pending_.append(line).push_back('\n');
+    full = pending_.size() >= max_bytes_;
+    // The flusher sleeps while nothing waits: wake it to time this batch.
+    if (was_empty && !full) cv_.notify_one();
+  }
+  if (full) Flush();
+}
+
+void RequestLogWriter::Flush() {
+  std::lock_guard write_lock(write_mu_);
+  {
+    std::lock_guard lock(mu_);
+    out_.swap(pending_);  // both keep their capacity: no allocation per batch
+  }
+  if (out_.empty()) return;
+  write_(out_);
+  out_.clear();
+}
+
+void RequestLogWriter::RunFlusher() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    if (pending_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    // A line waits: write it within `interval` (unless a full batch or the
+    // stop does first).
+    cv_.wait_for(lock, interval_, [this] { return stop_; });
+    if (stop_) break;
+    lock.unlock();
+    Flush();
+    lock.lock();
+  }
 }
 
 void LogServerError(std::string_view message) {

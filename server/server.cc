@@ -41,7 +41,10 @@ ServerOptions Normalize(ServerOptions o) {
 // ---- ServerState ---------------------------------------------------------------
 
 ServerState::ServerState(Engine& engine_in, ServerOptions options_in)
-    : engine(engine_in), options(Normalize(std::move(options_in))), router(ApiRouter()) {}
+    : engine(engine_in),
+      options(Normalize(std::move(options_in))),
+      log_writer(options.request_log ? nullptr : std::make_unique<RequestLogWriter>()),
+      router(ApiRouter()) {}
 
 void ServerState::Register(const std::shared_ptr<Session>& session) {
   std::lock_guard lock(mu_);
@@ -70,11 +73,15 @@ bool ServerState::WaitForNoSessions(uint32_t timeout_ms) {
 }
 
 void ServerState::Log(std::string_view line) const {
-  if (options.request_log) {
-    options.request_log(line);
+  if (log_writer) {
+    log_writer->Append(line);
   } else {
-    WriteLogLineToStderr(line);
+    options.request_log(line);
   }
+}
+
+void ServerState::FlushLog() {
+  if (log_writer) log_writer->Flush();
 }
 
 // ---- Server::Impl ----------------------------------------------------------------
@@ -230,6 +237,9 @@ void Server::Impl::Stop() {
   work_.reset();
   ioc_.stop();
   for (std::thread& t : io_threads_) t.join();
+  // Every request has been logged: the lines still held go out before Stop
+  // returns (a clean stop loses none).
+  state_.FlushLog();
   {
     std::lock_guard lock(mu_);
     stopped_ = true;

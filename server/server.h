@@ -97,7 +97,8 @@ struct ServerOptions {
   std::optional<KeyDigest> admin_key_sha256;
   // Origins allowed to read GET routes cross-origin (CORS). Default: none.
   std::vector<std::string> cors_origins;
-  // Per-request log lines. Unset: written to stderr.
+  // Per-request log lines. Unset: written to stderr in batches (at most
+  // 64 KiB or 200 ms behind; all of them by the end of Stop()).
   RequestLogSink request_log;
 
   // Change feed (GET /feed, docs/feed.md).

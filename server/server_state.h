@@ -15,6 +15,7 @@
 
 #include "server/http_types.h"
 #include "server/metrics.h"
+#include "server/request_log.h"
 #include "server/router.h"
 #include "server/server.h"
 
@@ -27,6 +28,8 @@ struct ServerState {
 
   Engine& engine;
   const ServerOptions options;  // normalized (no zero thread counts)
+  // The default request log sink (no options.request_log): null otherwise.
+  const std::unique_ptr<RequestLogWriter> log_writer;
   Metrics metrics;
   HandlerContext context{engine, metrics, options, nullptr, nullptr, options.cluster};
   const Router& router;
@@ -47,8 +50,11 @@ struct ServerState {
   std::vector<std::shared_ptr<Session>> LiveSessions();
   // Waits until no session is left or `timeout_ms` passes; true if none left.
   bool WaitForNoSessions(uint32_t timeout_ms);
-  // Writes a request log line to the configured sink.
+  // Writes a request log line to the configured sink, or to the batched
+  // stderr writer when none is configured.
   void Log(std::string_view line) const;
+  // Writes the lines the stderr writer holds (Stop, once no request runs).
+  void FlushLog();
 
  private:
   std::mutex mu_;
