@@ -1,15 +1,20 @@
 #include "server/auth.h"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
+#include <algorithm>
+#include <cstring>
+
+#include "engine/api_keys.h"
 #include "engine/engine.h"
 
 namespace syncmgr::server {
 
 KeyDigest HashAdminKey(std::string_view key) {
-  KeyDigest digest;
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest.data());
+  // The engine's SHA-256 (no algorithm lookup per call): the same digest.
+  const std::string sha256 = HashApiKey(key);
+  KeyDigest digest{};
+  std::memcpy(digest.data(), sha256.data(), std::min(digest.size(), sha256.size()));
   return digest;
 }
 

@@ -12,8 +12,13 @@
 namespace syncmgr::server {
 namespace {
 
+// Room for the fields around the document, so the answer is built without
+// growing its string again and again.
+constexpr size_t kPropertyFieldsBytes = 384;
+
 ApiResponse PropertyResponse(const PropertyRecord& record, StreamKind kind) {
   std::string out;
+  out.reserve(record.data.size() + record.external_id.size() + kPropertyFieldsBytes);
   wire::JsonWriter w(&out);
   wire::WriteProperty(w, record, kind);
   return JsonResponse(200, std::move(out));

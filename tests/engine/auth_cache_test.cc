@@ -60,6 +60,36 @@ TEST(AuthCacheUnit, StaysWithinItsCapacityAndIgnoresWhatIsNotADigest) {
   EXPECT_EQ(cache.size(), 16u);
 }
 
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+// HashApiKey keeps a digest context per thread: every thread gets SHA-256.
+TEST(HashApiKeyTest, IsSha256OnEveryThread) {
+  constexpr std::string_view kAbc =
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";  // FIPS 180-2
+  EXPECT_EQ(ToHex(HashApiKey("abc")), kAbc);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        if (ToHex(HashApiKey("abc")) != kAbc) wrong.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(ToHex(HashApiKey("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 class AuthenticateTest : public EngineTest {};
 
 TEST_F(AuthenticateTest, ARevokedKeyIsRefusedRightAfterTheRevocation) {
