@@ -52,6 +52,45 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
+// The line's exact bytes (docs/api.md "Request log"), whoever builds it.
+TEST(FormatRequestLogTest, WritesTheDocumentedLine) {
+  server::RequestLogRecord r;
+  r.method = "GET";
+  r.route = "/targets/{id}/properties/{external_id}";
+  r.status = 200;
+  r.duration_s = 0.0012345;
+  r.caller = server::Caller{server::Caller::Kind::kTenant, 3};
+  r.bytes_in = 0;
+  r.bytes_out = 1972;
+  EXPECT_EQ(server::FormatRequestLog(r, 1764000000123456),
+            R"({"time":"2025-11-24T16:00:00.123456Z","method":"GET",)"
+            R"("route":"/targets/{id}/properties/{external_id}","status":200,)"
+            R"("duration_ms":1.234,"tenant":3,"bytes_in":0,"bytes_out":1972})");
+  r.method = "POST";
+  r.route = "unmatched";
+  r.status = 404;
+  r.duration_s = 12.5;
+  r.caller = server::Caller{server::Caller::Kind::kAdmin, 0};
+  r.bytes_in = 18446744073709551615ull;
+  EXPECT_EQ(server::FormatRequestLog(r, 0),
+            R"({"time":"1970-01-01T00:00:00.000000Z","method":"POST","route":"unmatched",)"
+            R"("status":404,"duration_ms":12500.000,"tenant":null,"admin":true,)"
+            R"("bytes_in":18446744073709551615,"bytes_out":1972})");
+  r.method = "PATCH";
+  r.route = "/a\"b";
+  r.caller = server::Caller{};
+  r.duration_s = 0;
+  // A second later in the same minute, then the same second again.
+  EXPECT_EQ(server::FormatRequestLog(r, 1764000001000001),
+            R"({"time":"2025-11-24T16:00:01.000001Z","method":"PATCH","route":"/a\"b",)"
+            R"("status":404,"duration_ms":0.000,"tenant":null,)"
+            R"("bytes_in":18446744073709551615,"bytes_out":1972})");
+  EXPECT_EQ(server::FormatRequestLog(r, 1764000001999999).substr(0, 37),
+            R"({"time":"2025-11-24T16:00:01.999999Z")");
+  EXPECT_EQ(server::FormatRequestLog(r, 1764000000123456).substr(0, 37),
+            R"({"time":"2025-11-24T16:00:00.123456Z")");
+}
+
 TEST(RequestLogWriterTest, ManyThreadsLinesComeOutWholeInOrderAndNoneIsLost) {
   constexpr int kThreads = 8, kPerThread = 5000;
   Captured captured;
