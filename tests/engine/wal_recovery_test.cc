@@ -54,24 +54,28 @@ void WriteAll(const std::string& path, const std::string& bytes) {
 class WalRecoveryTest : public ::testing::Test {
  protected:
   // One session: a tenant, a source and kImports acknowledged imports; the
-  // size of the newest WAL is noted after each import. Closed cleanly, so
-  // the WAL holds every write (RocksDB flushes it only at the next open).
+  // size of the newest WAL is noted after each import. The directory is
+  // copied while the engine still has it open, as a crash leaves it: the
+  // WAL holds every write (a clean stop would flush the memtables and leave
+  // no WAL to recover).
   void SetUp() override {
     EngineOptions o;
-    o.path = pristine_;
+    o.path = live_;
     auto e = Engine::Open(o);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     ASSERT_TRUE((*e)->CreateTenant("wal").ok());
     SourceSpec ss;
     ss.name = "s";
     ASSERT_TRUE((*e)->CreateSource(1, ss).ok());
-    wal_ = LastWal(pristine_);
+    wal_ = LastWal(live_);
     ASSERT_FALSE(wal_.empty());
     for (int op = 0; op < kImports; ++op) {
       ASSERT_TRUE((*e)->Import(1, 1, ImportOptions(), Body(op)).ok());
-      ASSERT_EQ(LastWal(pristine_), wal_) << "the WAL switched; the test data must stay small";
+      ASSERT_EQ(LastWal(live_), wal_) << "the WAL switched; the test data must stay small";
       wal_size_after_.push_back(SizeOf(wal_));
     }
+    fs::copy(live_, pristine_, fs::copy_options::recursive);
+    wal_ = (fs::path(pristine_) / fs::path(wal_).filename()).string();
   }
 
   // A fresh copy of the session's directory; returns the path of its WAL.
@@ -106,6 +110,7 @@ class WalRecoveryTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::string live_ = dir_.sub("live");
   std::string pristine_ = dir_.sub("pristine");
   std::string copy_ = dir_.sub("copy");
   std::string wal_;
