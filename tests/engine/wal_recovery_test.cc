@@ -124,6 +124,22 @@ TEST_F(WalRecoveryTest, UntouchedWalOpensWithEveryWrite) {
   ExpectExactlyImports(**e, kImports, "untouched");
 }
 
+// A clean stop (the engine closed, as SetUp closed it) flushes the memtables:
+// the directory a user finds holds table files, not a WAL to replay
+// (engine/store.h, Store::FlushForClose), and every write is still there.
+TEST_F(WalRecoveryTest, CleanStopLeavesNoWalBytes) {
+  uint64_t wal_bytes = 0;
+  for (const auto& f : fs::directory_iterator(live_)) {
+    if (f.path().extension() == ".log") wal_bytes += SizeOf(f.path().string());
+  }
+  EXPECT_EQ(wal_bytes, 0u);
+  EngineOptions o;
+  o.path = live_;
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ExpectExactlyImports(**e, kImports, "after a clean stop");
+}
+
 TEST_F(WalRecoveryTest, ByteFlippedInTheMiddleRefusesToOpenAndSaysHowToRecover) {
   std::string wal = Copy();
   std::string bytes = ReadFile(wal);
