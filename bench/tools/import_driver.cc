@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -45,6 +46,11 @@ int main(int argc, char** argv) {
   }
   EngineOptions options;
   options.path = argv[1];
+  // For A/B runs of the write path: SYNCMGR_BULK_MIN_BYTES=0 turns bulk
+  // ingestion off (EngineOptions::bulk_ingest_min_bytes).
+  if (const char* v = std::getenv("SYNCMGR_BULK_MIN_BYTES")) {
+    options.bulk_ingest_min_bytes = std::strtoull(v, nullptr, 10);
+  }
   auto engine = Engine::Open(options);
   if (!engine.ok()) return Fail(engine.status(), "open");
   auto tenant = (*engine)->CreateTenant("bench");
