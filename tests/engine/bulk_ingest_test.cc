@@ -81,11 +81,17 @@ std::vector<std::string> StagingFiles(const std::string& path) {
   return out;
 }
 
-TEST(BulkIngestTest, LogChunksLandAtTheBottomLevelAndViewsAsTableFiles) {
-  TempDir dir;
-  const std::string path = dir.sub("db");
-  SeedCatalog(path, "bulk");
-  if (HasFatalFailure()) return;
+// A data directory with tenant 1, source 1 and target 1 (SeedCatalog).
+class BulkIngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override { SeedCatalog(path_, "bulk"); }
+
+  TempDir dir_;
+  const std::string path_ = dir_.sub("db");
+};
+
+TEST_F(BulkIngestTest, LogChunksLandAtTheBottomLevelAndViewsAsTableFiles) {
+  const std::string& path = path_;
   auto e = Engine::Open(BulkOptions(path));
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   auto r = (*e)->Import(1, 1, ImportOptions(), Body(kItems, "a"));
@@ -133,11 +139,8 @@ TEST(BulkIngestTest, LogChunksLandAtTheBottomLevelAndViewsAsTableFiles) {
   }
 }
 
-TEST(BulkIngestTest, OffWritesNoTableFiles) {
-  TempDir dir;
-  const std::string path = dir.sub("db");
-  SeedCatalog(path, "bulk");
-  if (HasFatalFailure()) return;
+TEST_F(BulkIngestTest, OffWritesNoTableFiles) {
+  const std::string& path = path_;
   EngineOptions o = BulkOptions(path);
   o.bulk_ingest_min_bytes = 0;
   auto e = Engine::Open(o);
@@ -154,11 +157,8 @@ TEST(BulkIngestTest, OffWritesNoTableFiles) {
   EXPECT_EQ(m.file_count, 0u);  // all in the WAL / memtable
 }
 
-TEST(BulkIngestTest, ALaterImportOfTheSameKeysWinsAndLeftoversGoAtOpen) {
-  TempDir dir;
-  const std::string path = dir.sub("db");
-  SeedCatalog(path, "bulk");
-  if (HasFatalFailure()) return;
+TEST_F(BulkIngestTest, ALaterImportOfTheSameKeysWinsAndLeftoversGoAtOpen) {
+  const std::string& path = path_;
   {
     auto e = Engine::Open(BulkOptions(path));
     ASSERT_TRUE(e.ok()) << e.status().ToString();
@@ -187,11 +187,8 @@ TEST(BulkIngestTest, ALaterImportOfTheSameKeysWinsAndLeftoversGoAtOpen) {
   EXPECT_TRUE(v.ok()) << v.ToString() << (diffs.empty() ? "" : "\n" + diffs[0]);
 }
 
-TEST(BulkIngestTest, AnAbortAfterChunksIngestedAheadLeavesNothingAndTheSeqsAreReused) {
-  TempDir dir;
-  const std::string path = dir.sub("db");
-  SeedCatalog(path, "bulk");
-  if (HasFatalFailure()) return;
+TEST_F(BulkIngestTest, AnAbortAfterChunksIngestedAheadLeavesNothingAndTheSeqsAreReused) {
+  const std::string& path = path_;
   auto check = [&](Engine& e) {
     EXPECT_EQ(Present(e, Src(1)), kItems);
     EXPECT_FALSE(e.GetProperty(1, Src(1), "x" + ItemId(3), {}).ok());

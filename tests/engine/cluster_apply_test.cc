@@ -186,6 +186,17 @@ std::string Items(int from, int to, const std::string& tag) {
 
 class ClusterApplyTest : public ::testing::Test {
  protected:
+  // Writer "a" creates tenant `t` and `sources` sources named "portal",
+  // each operation recorded by hook_, then closes.
+  void RecordTenantWithSources(TenantId t, int sources) {
+    auto a = OpenEngine(dir_.sub("a"), &hook_);
+    ASSERT_NE(a, nullptr);
+    ASSERT_TRUE(a->CreateTenant("acme", t).ok());
+    SourceSpec src;
+    src.name = "portal";
+    for (int i = 0; i < sources; ++i) ASSERT_TRUE(a->CreateSource(t, src).ok());
+  }
+
   TempDir dir_;
   RecordingHook hook_;
 };
@@ -359,15 +370,8 @@ TEST_F(ClusterApplyTest, RefusedCommitLeavesNothingVisibleAnywhere) {
 }
 
 TEST_F(ClusterApplyTest, GapsOverlapsAndMiscountsAreCorruptionAndWriteNothing) {
-  {
-    auto a = OpenEngine(dir_.sub("a"), &hook_);
-    ASSERT_NE(a, nullptr);
-    ASSERT_TRUE(a->CreateTenant("acme", 2).ok());
-    SourceSpec src;
-    src.name = "portal";
-    ASSERT_TRUE(a->CreateSource(2, src).ok());
-    ASSERT_TRUE(a->CreateSource(2, src).ok());
-  }
+  RecordTenantWithSources(2, 2);
+  if (HasFatalFailure()) return;
   const auto ops = hook_.committed();
   ASSERT_EQ(ops.size(), 3u);
   auto b = OpenEngine(dir_.sub("b"), nullptr);
@@ -437,14 +441,8 @@ TEST_F(ClusterApplyTest, CursorsSurviveAReopen) {
 }
 
 TEST_F(ClusterApplyTest, WaitForSeqWaitsForACommitAndElseAnswersLagging) {
-  {
-    auto a = OpenEngine(dir_.sub("a"), &hook_);
-    ASSERT_NE(a, nullptr);
-    ASSERT_TRUE(a->CreateTenant("acme", 6).ok());
-    SourceSpec src;
-    src.name = "portal";
-    ASSERT_TRUE(a->CreateSource(6, src).ok());
-  }
+  RecordTenantWithSources(6, 1);
+  if (HasFatalFailure()) return;
   const auto ops = hook_.committed();
   auto b = OpenEngine(dir_.sub("b"), nullptr);
   ASSERT_NE(b, nullptr);
