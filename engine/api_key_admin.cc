@@ -99,11 +99,8 @@ StatusOr<ApiKeyInfo> Engine::RevokeApiKey(std::string_view prefix) {
   info.time_us = op.time_us();
   BuildApiKeyRevoked(&op.builder(), op.next_seq(), op.time_us(), key.key_hash, prefix);
   SYNCMGR_RETURN_IF_ERROR(op.Append());
-  Status committed = op.Commit().status();
-  // Whatever the outcome (the batch may be in the store even when the WAL
-  // sync failed): Authenticate refuses the key from here on.
-  impl_->auth_cache().Forget(key.key_hash);
-  SYNCMGR_RETURN_IF_ERROR(committed);
+  // Commit drops the key from the AuthCache once the batch is in the store.
+  SYNCMGR_RETURN_IF_ERROR(op.Commit().status());
   return info;
 }
 

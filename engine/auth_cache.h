@@ -9,9 +9,9 @@
 // besides: past it an arbitrary entry makes room.
 //
 // Staleness: a key's record changes only when it is revoked, and a revoked
-// key is never valid again. The writers that fold an ApiKeyRevoked
-// (Engine::RevokeApiKey; Engine::ApplyFromLog in cluster mode) call Forget
-// once their batch is in the store, before they return, and a secondary
+// key is never valid again. WriteOp::Commit calls Forget for each key its
+// operation revoked (Engine::RevokeApiKey; Engine::ApplyFromLog in cluster
+// mode) once the batch is in the store, before it returns, and a secondary
 // calls Clear after catching up with its primary. A reader that missed
 // takes epoch() before its store read and passes it to Insert, which
 // declines when a Forget or Clear came in between: a read that saw the key

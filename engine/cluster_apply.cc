@@ -83,13 +83,9 @@ Status Engine::ApplyFromLog(
                                           tenant, commit.first_seq, commit.last_seq,
                                           op.next_seq() - commit.first_seq));
   }
-  Status committed = op.Commit().status();
-  // A revocation from the log of record: once applied (whatever the outcome
-  // of the WAL sync), Authenticate refuses the key on this node too.
-  for (const std::string& key_hash : op.folder().revoked_keys()) {
-    impl_->auth_cache().Forget(key_hash);
-  }
-  return committed;
+  // A revocation from the log of record: Commit drops the key from this
+  // node's AuthCache too.
+  return op.Commit().status();
 }
 
 StatusOr<std::string> Engine::NodeCursor() {

@@ -299,6 +299,11 @@ StatusOr<uint64_t> WriteOp::Commit() {
     engine_->NoteWriteFailed();
     return OutcomeUnknown(written, "writing its commit to the write-ahead log");
   }
+  // The batch is in the store. A key this operation revoked is refused by
+  // Authenticate from here on, whatever the outcome of the WAL sync below
+  // (the batch is in the memtable either way); here for every writer, the
+  // API and the log of record alike (engine/auth_cache.h).
+  ForgetRevokedKeys();
   // An ingested commit is durable already (IngestCommit).
   const bool await_wal = engine_->options().sync_writes && bulk == nullptr;
   uint64_t ticket = await_wal ? engine_->NoteWritten() : 0;
@@ -326,6 +331,12 @@ StatusOr<uint64_t> WriteOp::Commit() {
   }
   engine_->NotifyCommit(tenant_, last);
   return last;
+}
+
+void WriteOp::ForgetRevokedKeys() {
+  for (const std::string& key_hash : folder_.revoked_keys()) {
+    engine_->auth_cache().Forget(key_hash);
+  }
 }
 
 BulkIngester* WriteOp::BulkFor(uint64_t bytes) const {

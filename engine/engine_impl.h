@@ -125,6 +125,8 @@ class SCOPED_CAPABILITY WriteOp {
   // The bulk ingester if `bytes` reach EngineOptions::bulk_ingest_min_bytes
   // (and it is on), else nullptr.
   BulkIngester* BulkFor(uint64_t bytes) const;
+  // Drops the keys this operation revoked from the engine's AuthCache.
+  void ForgetRevokedKeys();
   // Commit's bulk path: syncs the WAL (every earlier write of any operation
   // becomes durable first), then ingests log_batch_ and view_batch_ as one
   // atomic, synced ingestion. OK: durable and applied.
