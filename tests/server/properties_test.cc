@@ -2,6 +2,11 @@
 // changed_since), one property, history, manual PUT / DELETE.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
 #include "tests/support/test_server.h"
 
 namespace syncmgr::testing {
@@ -162,6 +167,135 @@ TEST_F(PropertiesApiTest, BadManualEdits) {
   EXPECT_EQ(client_->Put("/targets/9/properties/a", "{}").status, 404);
   EXPECT_EQ(client_->Put("/sources/1/properties/a", "{}").status, 405);
   EXPECT_EQ(client_->Get("/targets/1/properties").body, before);
+}
+
+// ---- GET of one property: cold and warm, tenants, keys, imports ------------
+
+// "p0042" for 42: the ids PaddedProperties makes.
+std::string PaddedId(int i) {
+  char id[16];
+  std::snprintf(id, sizeof(id), "p%04d", i);
+  return id;
+}
+
+// `n` properties of ~1 KiB each ("p0000".."p<n-1>"), as one JSON import.
+std::string PaddedProperties(int n, int version) {
+  std::string body = "[";
+  for (int i = 0; i < n; ++i) {
+    body += std::string(i ? "," : "") + "{\"external_id\":\"" + PaddedId(i) +
+            "\",\"v\":" + std::to_string(version) + ",\"pad\":\"" + std::string(1000, 'a' + i % 26) +
+            "\"}";
+  }
+  return body + "]";
+}
+
+class OnePropertyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tenant_ = server_.CreateTenant("Acme");
+    HttpClient c = Client();
+    ASSERT_EQ(c.Post("/sources", R"({"name":"portal"})").status, 201);
+    ASSERT_EQ(c.Post("/targets", R"({"name":"site"})").status, 201);
+    // Enough data for many table blocks, so that a restart leaves most of
+    // them out of the block cache.
+    ASSERT_EQ(c.Post("/sources/1/import", PaddedProperties(2000, 1)).status, 200);
+    ASSERT_EQ(c.Post("/sync/1/1", "").status, 200);
+  }
+  HttpClient Client() { return server_.Client(tenant_.api_key); }
+
+  TestServer server_;
+  TestServer::Tenant tenant_;
+};
+
+TEST_F(OnePropertyTest, ColdAndWarmAnswersAlike) {
+  HttpClient c = Client();
+  HttpResponse r = c.Get("/targets/1/properties/p1000");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string before = r.body;
+  EXPECT_EQ(int64_t(ParseJson(r.body)["data"]["v"]), 1);
+  EXPECT_EQ(std::string_view(ParseJson(r.body)["external_id"]), "p1000");
+  // After a restart the tables are on disk (a clean stop flushes the
+  // memtables) and the block cache and the key cache are empty: read from
+  // the files (their pinned index and filter blocks), then from the cache.
+  server_.Restart();
+  c = Client();
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(c.Get("/targets/1/properties/p1000").body, before) << i;
+  for (const int id : {3, 1500, 1999}) {
+    r = c.Get("/sources/1/properties/" + PaddedId(id));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(std::string_view(ParseJson(r.body)["external_id"]), PaddedId(id));
+    EXPECT_EQ(c.Get("/sources/1/properties/" + PaddedId(id)).body, r.body);
+  }
+  EXPECT_EQ(c.Get("/targets/1/properties/nope").status, 404);
+  EXPECT_EQ(c.Get("/targets/9/properties/p0001").status, 404);
+}
+
+TEST_F(OnePropertyTest, OtherTenantsAndRevokedKeys) {
+  HttpClient a = Client();
+  ASSERT_EQ(a.Get("/targets/1/properties/p0001").status, 200);
+  // Another tenant with a target of the same id and a property of its own.
+  const TestServer::Tenant other = server_.CreateTenant("Other");
+  HttpClient b = server_.Client(other.api_key);
+  ASSERT_EQ(b.Post("/sources", R"({"name":"portal"})").status, 201);
+  ASSERT_EQ(b.Post("/targets", R"({"name":"site"})").status, 201);
+  ASSERT_EQ(b.Post("/sources/1/import", R"([{"external_id":"mine","v":7}])").status, 200);
+  ASSERT_EQ(b.Post("/sync/1/1", "").status, 200);
+  ASSERT_EQ(b.Get("/targets/1/properties/mine").status, 200);  // b's key known too
+  EXPECT_EQ(b.Get("/targets/1/properties/p0001").status, 404);  // a's, not b's
+  EXPECT_EQ(a.Get("/targets/1/properties/mine").status, 404);    // b's, not a's
+  HttpResponse r = b.Get("/targets/1/properties/mine");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(int64_t(ParseJson(r.body)["data"]["v"]), 7);
+
+  // Revoking a's key: its next GET is refused at once, though the key was
+  // just used (and is held in the engine's key cache).
+  HttpClient admin = server_.AdminClient();
+  ASSERT_EQ(admin.Delete("/keys/" + tenant_.api_key.substr(0, 12)).status, 200);
+  r = a.Get("/targets/1/properties/p0001");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(ErrorCode(r), "unauthorized");
+  EXPECT_EQ(b.Get("/targets/1/properties/mine").status, 200);
+  // The admin key is refused on tenant routes.
+  EXPECT_EQ(admin.Get("/targets/1/properties/p0001").status, 403);
+}
+
+TEST_F(OnePropertyTest, WhileImportsRun) {
+  // Imports of new versions (2, 3, ...) on another connection while GETs
+  // read: every GET answers 200 with a whole version, never going back.
+  std::atomic<bool> done{false};
+  std::atomic<int> imported{0};
+  std::thread writer([&] {
+    HttpClient w = Client();
+    w.set_timeout(std::chrono::seconds(60));
+    for (int version = 2; version <= 4; ++version) {
+      if (w.Post("/sources/1/import", PaddedProperties(2000, version)).status != 200) break;
+      if (w.Post("/sync/1/1", "").status != 200) break;
+      imported.store(version);
+    }
+    done.store(true);
+  });
+  HttpClient c = Client();
+  int64_t last = 1;  // of p0500, read every other time
+  int gets = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!done.load() && std::chrono::steady_clock::now() < deadline && gets < 100000) {
+    const bool same = gets % 2 == 0;
+    HttpResponse r = c.Get("/targets/1/properties/" + PaddedId(same ? 500 : 1000 + gets % 900));
+    ++gets;
+    ASSERT_EQ(r.status, 200) << r.body;
+    JsonDoc doc = ParseJson(r.body);
+    const int64_t v = int64_t(doc["data"]["v"]);
+    EXPECT_TRUE(v >= 1 && v <= 4) << v;
+    EXPECT_EQ(doc["data"]["pad"].get_string().value().size(), 1000u);
+    if (same) {
+      EXPECT_GE(v, last);
+      last = v;
+    }
+  }
+  writer.join();
+  EXPECT_EQ(imported.load(), 4);
+  EXPECT_GT(gets, 0);
+  EXPECT_EQ(int64_t(ParseJson(c.Get("/targets/1/properties/p0500").body)["data"]["v"]), 4);
 }
 
 }  // namespace
