@@ -6,7 +6,6 @@
 #include <rocksdb/sst_file_writer.h>
 
 #include <algorithm>
-#include <map>
 #include <string_view>
 #include <vector>
 
@@ -16,64 +15,122 @@ namespace syncmgr {
 
 namespace {
 
+// One record of a batch: 24 bytes, pointing into the batch (a commit of a
+// 1 M-listing import holds ~4 M of them at once, so the size is the peak
+// memory of the commit beside the batch itself).
 struct Entry {
-  std::string_view key;
-  std::string_view value;
-  bool is_delete = false;
+  const char* key;
+  const char* value;  // nullptr: a point delete
+  uint32_t key_size;
+  uint32_t value_size;
+
+  std::string_view Key() const { return {key, key_size}; }
+};
+static_assert(sizeof(Entry) == 24);
+
+// The records of every column family: one array, each family's records
+// contiguous and in batch order. Two passes over the batches: the first
+// counts per family (and checks the kinds), the second places each record,
+// so the array is allocated once at its exact size (no vector growth, no
+// per-family vectors each with its own slack).
+struct Collected {
+  struct Family {
+    uint32_t cf_id;
+    size_t begin, end;  // [begin, end) of `entries`
+  };
+  std::vector<Family> families;  // by cf id
+  std::vector<Entry> entries;
 };
 
-// The puts and point deletes of a batch, per column family id, in batch
-// order. Any other kind of record (range delete, merge, single delete)
-// makes Iterate fail: the Handler's defaults refuse them.
-// `out` nullptr: only checks the kinds.
-class Collector : public rocksdb::WriteBatch::Handler {
+// Any record other than a put or a point delete (range delete, merge,
+// single delete) makes Iterate fail: the Handler's defaults refuse them.
+class Counter : public rocksdb::WriteBatch::Handler {
  public:
-  explicit Collector(std::map<uint32_t, std::vector<Entry>>* out) : out_(out) {}
+  // Records per column family id (ids are small: one per family).
+  std::vector<size_t> counts;
+  rocksdb::Status PutCF(uint32_t cf_id, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return Count(cf_id);
+  }
+  rocksdb::Status DeleteCF(uint32_t cf_id, const rocksdb::Slice&) override { return Count(cf_id); }
+
+ private:
+  rocksdb::Status Count(uint32_t cf_id) {
+    if (cf_id >= counts.size()) counts.resize(cf_id + 1);
+    ++counts[cf_id];
+    return rocksdb::Status::OK();
+  }
+};
+
+class Placer : public rocksdb::WriteBatch::Handler {
+ public:
+  // `next[cf_id]`: where the family's next record goes.
+  Placer(std::vector<size_t>* next, std::vector<Entry>* out) : next_(*next), out_(*out) {}
   rocksdb::Status PutCF(uint32_t cf_id, const rocksdb::Slice& key,
                         const rocksdb::Slice& value) override {
-    if (out_ != nullptr) (*out_)[cf_id].push_back({key.ToStringView(), value.ToStringView(), false});
+    // A put's value is never nullptr (that marks a delete), even if empty.
+    out_[next_[cf_id]++] = {key.data(), value.data() != nullptr ? value.data() : "",
+                            static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())};
     return rocksdb::Status::OK();
   }
   rocksdb::Status DeleteCF(uint32_t cf_id, const rocksdb::Slice& key) override {
-    if (out_ != nullptr) (*out_)[cf_id].push_back({key.ToStringView(), {}, true});
+    out_[next_[cf_id]++] = {key.data(), nullptr, static_cast<uint32_t>(key.size()), 0};
     return rocksdb::Status::OK();
   }
 
  private:
-  std::map<uint32_t, std::vector<Entry>>* out_;
+  std::vector<size_t>& next_;
+  std::vector<Entry>& out_;
 };
 
-Status Collect(std::initializer_list<const rocksdb::WriteBatch*> batches,
-               std::map<uint32_t, std::vector<Entry>>* out) {
-  Collector collect(out);
+Status Refused(const rocksdb::Status& s) {
+  return Status::InvalidArgument("bulk ingestion takes puts and point deletes only: " +
+                                 s.ToString());
+}
+
+// `out` nullptr: only checks the kinds.
+Status Collect(std::initializer_list<const rocksdb::WriteBatch*> batches, Collected* out) {
+  Counter counter;
   for (const rocksdb::WriteBatch* b : batches) {
-    rocksdb::Status s = b->Iterate(&collect);
-    if (!s.ok()) {
-      return Status::InvalidArgument("bulk ingestion takes puts and point deletes only: " +
-                                     s.ToString());
-    }
+    rocksdb::Status s = b->Iterate(&counter);
+    if (!s.ok()) return Refused(s);
+  }
+  if (out == nullptr) return Status::Ok();
+  std::vector<size_t> next(counter.counts.size());
+  size_t total = 0;
+  for (uint32_t cf_id = 0; cf_id < counter.counts.size(); ++cf_id) {
+    if (counter.counts[cf_id] == 0) continue;
+    next[cf_id] = total;
+    out->families.push_back({cf_id, total, total + counter.counts[cf_id]});
+    total += counter.counts[cf_id];
+  }
+  out->entries.resize(total);
+  Placer placer(&next, &out->entries);
+  for (const rocksdb::WriteBatch* b : batches) {
+    rocksdb::Status s = b->Iterate(&placer);
+    if (!s.ok()) return Refused(s);  // not reached: the first pass took them
   }
   return Status::Ok();
 }
 
-// Sorts `entries` by key and keeps the last write of each key: what the
-// batch would leave, as an SST needs it (keys strictly increasing).
-void SortLastWins(std::vector<Entry>* entries) {
-  auto less = [](const Entry& a, const Entry& b) { return a.key < b.key; };
-  auto& v = *entries;
-  // A log chunk is in key order already (seqs of one tenant).
-  if (std::adjacent_find(v.begin(), v.end(), [](const Entry& a, const Entry& b) {
-        return !(a.key < b.key);
-      }) == v.end()) {
-    return;
+// Sorts [first, last) by key and keeps the last write of each key: what the
+// batch would leave, as an SST needs it (keys strictly increasing). Returns
+// the new end.
+Entry* SortLastWins(Entry* first, Entry* last) {
+  auto less = [](const Entry& a, const Entry& b) { return a.Key() < b.Key(); };
+  // A log chunk is in key order already (seqs of one tenant), and so are a
+  // day-0 import's stream index and dense map.
+  if (std::adjacent_find(first, last, [](const Entry& a, const Entry& b) {
+        return !(a.Key() < b.Key());
+      }) == last) {
+    return last;
   }
-  std::stable_sort(v.begin(), v.end(), less);
-  size_t out = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i + 1 < v.size() && v[i + 1].key == v[i].key) continue;  // a later write wins
-    v[out++] = v[i];
+  std::stable_sort(first, last, less);
+  Entry* out = first;
+  for (Entry* e = first; e != last; ++e) {
+    if (e + 1 != last && e[1].Key() == e->Key()) continue;  // a later write wins
+    *out++ = *e;
   }
-  v.resize(out);
+  return out;
 }
 
 rocksdb::ColumnFamilyHandle* HandleOf(const Store& store, uint32_t cf_id) {
@@ -109,8 +166,8 @@ bool BulkIngester::CanIngest(std::initializer_list<const rocksdb::WriteBatch*> b
 StatusOr<int> BulkIngester::Ingest(std::initializer_list<const rocksdb::WriteBatch*> batches,
                                    bool* ingesting) {
   if (ingesting != nullptr) *ingesting = false;
-  std::map<uint32_t, std::vector<Entry>> by_cf;
-  SYNCMGR_RETURN_IF_ERROR(Collect(batches, &by_cf));
+  Collected collected;
+  SYNCMGR_RETURN_IF_ERROR(Collect(batches, &collected));
   rocksdb::DB* db = store_->db();
   std::vector<rocksdb::IngestExternalFileArg> args;
   std::vector<std::string> files;
@@ -118,14 +175,15 @@ StatusOr<int> BulkIngester::Ingest(std::initializer_list<const rocksdb::WriteBat
     // Best effort: Prepare removes what is left at the next open.
     for (const std::string& f : files) env_->DeleteFile(f).PermitUncheckedError();
   };
-  for (auto& [cf_id, entries] : by_cf) {
-    if (entries.empty()) continue;
+  for (const Collected::Family& family : collected.families) {
+    const uint32_t cf_id = family.cf_id;
     rocksdb::ColumnFamilyHandle* cf = HandleOf(*store_, cf_id);
     if (cf == nullptr) {
       remove_files();
       return Status::Internal(fmt::format("bulk ingestion: unknown column family {}", cf_id));
     }
-    SortLastWins(&entries);
+    Entry* const first = collected.entries.data() + family.begin;
+    Entry* const last = SortLastWins(first, collected.entries.data() + family.end);
     // The family's own options (table format, block size, dictionary), but
     // its upper levels' compression (LZ4), not its bottommost one (ZSTD),
     // which SstFileWriter would otherwise pick: these files are written in
@@ -144,9 +202,9 @@ StatusOr<int> BulkIngester::Ingest(std::initializer_list<const rocksdb::WriteBat
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options, cf,
                                   /*invalidate_page_cache=*/false);
     rocksdb::Status s = writer.Open(path);
-    for (size_t i = 0; s.ok() && i < entries.size(); ++i) {
-      const Entry& e = entries[i];
-      s = e.is_delete ? writer.Delete(e.key) : writer.Put(e.key, e.value);
+    for (const Entry* e = first; s.ok() && e != last; ++e) {
+      s = e->value == nullptr ? writer.Delete(e->Key())
+                              : writer.Put(e->Key(), rocksdb::Slice(e->value, e->value_size));
     }
     // Finish syncs the file.
     if (s.ok()) s = writer.Finish();
