@@ -204,6 +204,12 @@ class ImportSessionImpl final : public ImportSession {
     // The source may not change under us now; re-check it still exists.
     SYNCMGR_RETURN_IF_ERROR(engine_->ReadSource(tenant_, source_.id).status());
     import_id_ = op->views().next_import_id;
+    // No dense id ever given out in the stream: it has no state record
+    // (every one carries a dense id), and none can appear while the lock is
+    // held but this import's own, whose ids are distinct (seen_).
+    const auto& next_dense = op->views().next_dense;
+    auto it = next_dense.find(StreamKey(stream()));
+    never_had_state_ = it == next_dense.end() || it->second == 0;
     SYNCMGR_ASSIGN_OR_RETURN(BitmapPtr live, op->folder().Live(stream()));
     live_before_ = live->cardinality();
     op_ = std::move(op);
@@ -224,6 +230,15 @@ class ImportSessionImpl final : public ImportSession {
             "item {}: id \"{}\" appears more than once in the batch", item.index,
             item.external_id));
       }
+    }
+    if (never_had_state_) {
+      // Every item is new: no state to read (a day-0 import; the MultiGet
+      // below cost ~5 % of its CPU, finding nothing).
+      for (ParsedItem& item : batch) {
+        if (item.deferred) SYNCMGR_RETURN_IF_ERROR(CanonicalizeDeferred(&item, parser_options_));
+        SYNCMGR_RETURN_IF_ERROR(ApplyItem(item, nullptr));
+      }
+      return Status::Ok();
     }
     std::vector<std::string> key_bytes;
     key_bytes.reserve(batch.size());
@@ -384,6 +399,7 @@ class ImportSessionImpl final : public ImportSession {
   std::unique_ptr<WriteOp> op_;
   uint64_t import_id_ = 0;
   uint64_t live_before_ = 0;
+  bool never_had_state_ = false;  // set by EnsureLocked
   std::unordered_set<std::string> seen_;
   Bitmap present_;  // dense ids of the batch's items that are live after it
   ImportStats stats_;

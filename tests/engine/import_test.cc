@@ -293,6 +293,48 @@ TEST_F(ImportTest, AbandonedPipelinedImportWritesNothingAndUnlocks) {
   ExpectViewsEqualFold();
 }
 
+// Into a stream that never had a property the import reads no state (every
+// item is new); a stream whose properties were all removed still has their
+// state records, and re-created ids continue their versions.
+TEST_F(ImportTest, AStreamWhosePropertiesWereAllRemovedKeepsTheirVersions) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  ASSERT_TRUE(Import(t, s, R"([{"external_id":"a"},{"external_id":"b"}])").ok());
+  auto r = Import(t, s, "[]", ImportMode::kFull, /*allow=*/true);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.removed, 2u);
+  ASSERT_TRUE(List(t, Src(s)).empty());
+  r = Import(t, s, R"([{"external_id":"b","v":1},{"external_id":"c"}])");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.created, 2u);
+  auto b = engine_->GetProperty(t, Src(s), "b", {});
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->version, 3u);  // created, removed, created
+  auto c = engine_->GetProperty(t, Src(s), "c", {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->version, 1u);
+  ExpectViewsEqualFold();
+}
+
+// Whether the stream is empty is decided under the tenant's lock, not when
+// the session begins: an import committed in between is seen.
+TEST_F(ImportTest, ASessionBegunOnAnEmptySourceSeesAnImportCommittedMeanwhile) {
+  TenantId t = NewTenant();
+  uint32_t s = NewSource(t);
+  auto session = engine_->BeginImport(t, s, ImportOptions());
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  ASSERT_TRUE(Import(t, s, R"([{"external_id":"a","price":1}])").ok());
+  ASSERT_TRUE((*session)->Append(R"([{"external_id":"a","price":2},{"external_id":"b"}])").ok());
+  auto r = (*session)->Finish();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.updated, 1u);
+  EXPECT_EQ(r->stats.created, 1u);
+  auto a = engine_->GetProperty(t, Src(s), "a", {});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->version, 2u);
+  ExpectViewsEqualFold();
+}
+
 TEST_F(ImportTest, UnknownSourceOrTenantIsNotFound) {
   TenantId t = NewTenant();
   EXPECT_EQ(Import(t, 99, "[]").status().code(), Code::kNotFound);
