@@ -255,7 +255,8 @@ StatusOr<uint64_t> WriteOp::Commit() {
   if (!locked_) return Status::Internal("write operation committed twice");
   // Held since the constructor: locked_ is cleared only below.
   slot_->write_mu.AssertHeld();
-  folder_.Finish();
+  // Sorted below, unless ingested: bulk ingestion sorts per family itself.
+  folder_.Finish(/*sort_for_memtable=*/false);
   Store& store = engine_->store();
   std::string cursor;  // the tenant's cursor after this operation
   bool has_cursor = false;
@@ -276,6 +277,7 @@ StatusOr<uint64_t> WriteOp::Commit() {
   Status written;
   BulkIngester* bulk = BulkFor(log_batch_.GetDataSize() + view_batch_.GetDataSize());
   if (bulk != nullptr && !BulkIngester::CanIngest({&log_batch_, &view_batch_})) bulk = nullptr;
+  if (bulk == nullptr) folder_.SortForMemtable();
   if (bulk != nullptr) {
     SYNCMGR_RETURN_IF_ERROR(IngestCommit(bulk));
   } else if (flushed_ahead_ ||

@@ -457,7 +457,7 @@ Status ViewFolder::ApplySyncCompleted(const fb::Event& ev, const fb::SyncComplet
   return Status::Ok();
 }
 
-void ViewFolder::Finish() {
+void ViewFolder::Finish(bool sort_for_memtable) {
   flatbuffers::FlatBufferBuilder b(128);
   b.Finish(fb::CreateTenantMeta(b, views_->last_seq, views_->next_source_id,
                                 views_->next_target_id, views_->next_import_id,
@@ -504,6 +504,10 @@ void ViewFolder::Finish() {
   touched_pairs_.clear();
   touched_live_.clear();
   touched_manual_.clear();
+  if (sort_for_memtable) SortForMemtable();
+}
+
+void ViewFolder::SortForMemtable() {
   if (store_ != nullptr) SortPuts(batch_, *store_);
 }
 

@@ -102,7 +102,13 @@ class ViewFolder {
   // Applies one event. REQUIRES: event.seq() == views->last_seq + 1.
   Status Apply(const fb::Event& event);
   // Writes the counters, touched stream metas, pairs and touched bitmaps.
-  void Finish();
+  // Then, unless `sort_for_memtable` is false, SortForMemtable.
+  void Finish(bool sort_for_memtable = true);
+  // Rewrites the batch with its puts in (column family, key) order, for the
+  // memtable's sake (fold.cc, SortPuts). A batch added by bulk ingestion is
+  // sorted there instead, per family and in place, without this copy of the
+  // whole batch (+0.2 GB at the commit of a 1 M-listing import).
+  void SortForMemtable();
 
   // The live set of a stream (loaded on first use).
   StatusOr<BitmapPtr> Live(StreamRef stream);
