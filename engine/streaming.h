@@ -47,7 +47,9 @@ class ImportSession {
   virtual Status Append(std::string_view chunk) = 0;
   // Ends the input, applies the import atomically and returns its result:
   // its import id, the seq of its import.completed event and its counts.
-  // Internal if called again after it succeeded.
+  // Internal if called again after it succeeded. Once it succeeded the
+  // session has freed the import's buffers and batches: keeping it costs
+  // next to nothing.
   virtual StatusOr<ImportResult> Finish() = 0;
   // Items parsed so far (for progress reporting).
   virtual uint64_t items_received() const = 0;
