@@ -64,6 +64,7 @@ void BuildPropertyEvent(FlatBufferBuilder* b, uint64_t seq, int64_t time_us,
     fb::Hash128 h = ToFb(spec.sync_hash);
     pb.add_sync_hash(&h);
   }
+  pb.add_prev_data_seq(spec.prev_data_seq);
   Finish(b, seq, time_us, fb::EventBody::PropertyChanged, pb.Finish());
 }
 

@@ -35,6 +35,7 @@ struct PropertyEventSpec {
   const std::vector<std::string>* changed_fields = nullptr;  // null: none
   uint64_t raw_hash = 0;
   Hash128 sync_hash;
+  uint64_t prev_data_seq = 0;  // imported updates: the replaced version's data_seq
 };
 
 // Each Build* clears `b` and leaves the finished event in it.

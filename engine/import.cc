@@ -319,6 +319,7 @@ class ImportSessionImpl final : public ImportSession {
       spec.version = state->version() + 1;
       spec.dense_id = state->dense_id();
       spec.changed_fields = &changed;
+      spec.prev_data_seq = state->data_seq();  // what `changed` was computed against
       ++stats_.updated;
     } else {
       spec.change = fb::PropertyChange::Created;

@@ -1,6 +1,13 @@
 // Sync semantics (SPEC §4 Sync) on a real engine.
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "engine/canonical_json.h"
+#include "engine/event_codec.h"
+#include "engine/keys.h"
+#include "engine/store.h"
+#include "events_generated.h"
 #include "tests/engine/engine_fixture.h"
 
 namespace syncmgr::testing {
@@ -253,6 +260,109 @@ TEST_F(SyncTest, ManyCandidatesAcrossBatchesGetTheirOwnOutcome) {
   }
   EXPECT_EQ(events, r->stats.created + r->stats.updated + r->stats.removed);
   EXPECT_EQ(*engine_->LastSeq(t_), before + events + 1);
+  ExpectViewsEqualFold();
+}
+
+// An imported update records the data_seq it replaced (prev_data_seq), and a
+// sync whose target still holds that version takes the import's
+// changed_fields instead of comparing the two documents: the answer must be
+// the comparison's. Fields changed, added, removed, and an ignored one.
+TEST_F(SyncTest, UpdateTakesTheImportsChangedFieldsWhenTheTargetHoldsTheReplacedVersion) {
+  SourceSpec spec;
+  spec.name = "with-ignored";
+  spec.ignore_fields = {"seen"};
+  auto created = engine_->CreateSource(t_, spec);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const uint32_t src = created->id;
+  ASSERT_TRUE(Import(t_, src, R"([{"external_id":"a","p":1,"q":1,"seen":1},)"
+                              R"({"external_id":"b","p":1,"q":1,"seen":1}])").ok());
+  ASSERT_TRUE(Sync(t_, src, g_).ok());
+  ASSERT_TRUE(Import(t_, src, R"([{"external_id":"a","p":2,"r":1,"seen":2},)"
+                              R"({"external_id":"b","p":1,"q":2,"seen":2}])").ok());
+  auto r = Sync(t_, src, g_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.updated, 2u);
+  const std::vector<std::string> ignore{"seen"};
+  struct Seen {
+    uint64_t v1_seq, v2_seq;
+    std::string v1, v2;
+    std::vector<std::string> target_changed;
+  };
+  std::map<std::string, Seen> seen;
+  for (const char* ext : {"a", "b"}) {
+    auto hs = engine_->History(t_, {StreamKind::kSource, src}, ext);
+    auto ht = engine_->History(t_, Tgt(g_), ext);
+    ASSERT_TRUE(hs.ok() && ht.ok());
+    ASSERT_EQ(hs->size(), 2u);
+    ASSERT_EQ(ht->size(), 2u);
+    ASSERT_TRUE(ht->back().changed_fields.has_value());
+    seen[ext] = {(*hs)[0].seq, (*hs)[1].seq, *(*hs)[0].data, *(*hs)[1].data,
+                 *ht->back().changed_fields};
+    EXPECT_EQ(*ht->back().changed_fields, ChangedFields(*(*hs)[0].data, *(*hs)[1].data, ignore))
+        << ext;
+    EXPECT_EQ(*ht->back().changed_fields, *hs->back().changed_fields) << ext;
+  }
+  EXPECT_EQ(seen["a"].target_changed, (std::vector<std::string>{"p", "q", "r"}));
+  EXPECT_EQ(seen["b"].target_changed, std::vector<std::string>{"q"});
+  ExpectViewsEqualFold();
+
+  // The source's update events name the version they replaced; the
+  // creations name none.
+  engine_.reset();
+  StoreOptions so;
+  so.path = dir_.sub("db");
+  so.read_only = true;
+  auto store = Store::Open(so);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto prev_of = [&](uint64_t seq) -> uint64_t {
+    std::string bytes;
+    EXPECT_TRUE((*store)->Get(Cf::kLog, keys::Log(t_, seq), &bytes).ok()) << seq;
+    auto ev = ReadEvent(bytes);
+    EXPECT_TRUE(ev.ok());
+    if (!ev.ok() || (*ev)->body_as_PropertyChanged() == nullptr) return ~0ull;
+    return (*ev)->body_as_PropertyChanged()->prev_data_seq();
+  };
+  for (const auto& [ext, s] : seen) {
+    EXPECT_EQ(prev_of(s.v1_seq), 0u) << ext;
+    EXPECT_EQ(prev_of(s.v2_seq), s.v1_seq) << ext;
+  }
+}
+
+// When the target does not hold the version the source's event replaced, the
+// event's changed_fields would be wrong and the sync compares documents:
+// the target missed a version (two imports between syncs, the second one
+// undoing part of the first), or was edited by hand since.
+TEST_F(SyncTest, UpdateComparesDocumentsWhenTheTargetLacksTheReplacedVersion) {
+  ASSERT_TRUE(Import(t_, s_, R"([{"external_id":"a","x":1,"y":1},)"
+                             R"({"external_id":"m","x":1,"y":1}])").ok());
+  ASSERT_TRUE(Sync(t_, s_, g_).ok());
+  // a: x changes and changes back, y changes: the last import says {x, y}.
+  ASSERT_TRUE(Import(t_, s_, R"([{"external_id":"a","x":2,"y":1}])").ok());
+  ASSERT_TRUE(Import(t_, s_, R"([{"external_id":"a","x":1,"y":2}])").ok());
+  // m: edited by hand in the target, then changed in the source.
+  ASSERT_TRUE(engine_->PutTargetProperty(t_, g_, "m", R"({"external_id":"m","x":5,"y":1})").ok());
+  ASSERT_TRUE(Import(t_, s_, R"([{"external_id":"m","x":1,"y":2}])").ok());
+  auto r = Sync(t_, s_, g_, OnConflict::kOverwrite);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.updated, 2u);
+  EXPECT_EQ(r->stats.conflicts, 1u);
+
+  auto hs = engine_->History(t_, {StreamKind::kSource, s_}, "a");
+  ASSERT_TRUE(hs.ok());
+  ASSERT_EQ(hs->size(), 3u);
+  EXPECT_EQ(*hs->back().changed_fields, (std::vector<std::string>{"x", "y"}));
+  auto ht = engine_->History(t_, Tgt(g_), "a");
+  ASSERT_TRUE(ht.ok());
+  ASSERT_EQ(ht->size(), 2u);
+  EXPECT_EQ(*ht->back().changed_fields, std::vector<std::string>{"y"});
+
+  ht = engine_->History(t_, Tgt(g_), "m");
+  ASSERT_TRUE(ht.ok());
+  ASSERT_EQ(ht->size(), 3u);  // synced, edited, synced over the edit
+  EXPECT_EQ(*ht->back().changed_fields, (std::vector<std::string>{"x", "y"}));
+  auto p = engine_->GetProperty(t_, Tgt(g_), "m", {});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->data, R"({"external_id":"m","x":1,"y":2})");
   ExpectViewsEqualFold();
 }
 
