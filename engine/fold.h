@@ -89,6 +89,15 @@ StatusOr<TenantViews> LoadTenantViews(const Store& store, TenantId tenant);
 // and manual counts (what live_count / manual_count answer in O(1)). Both
 // are written whenever a property event touches the stream, so whether a
 // record exists, like its value, is a function of the log alone.
+// Rewrites a batch of puts with its records sorted by (column family, key);
+// equal keys keep their order, so a later put still wins, and the views
+// written are the same. Memtable inserts in key order cost a few
+// comparisons each, in random order a full skip-list search. Leaves the
+// batch as is if it holds anything but puts into `store`'s families. A
+// batch that goes to bulk ingestion needs none: the ingester sorts each
+// family's records itself.
+void SortPuts(rocksdb::WriteBatch* batch, const Store& store);
+
 class ViewFolder {
  public:
   // `views` is modified in place; `batch` receives the view records; `store`
