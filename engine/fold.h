@@ -80,15 +80,6 @@ std::string EncodeStreamMeta(int format, uint32_t next_dense_id, uint64_t live_c
 // Live bitmaps are loaded lazily by ViewFolder / LiveSet.
 StatusOr<TenantViews> LoadTenantViews(const Store& store, TenantId tenant);
 
-// Applies events to views, writing view records into a batch.
-//
-// From on-disk format 3 (kFormatCounts) on, the fold also keeps, per
-// target, the set of live dense ids whose last change was manual (the
-// `manual` family: what GET /targets/{id}/properties?manually_modified=true
-// lists), and writes each touched stream's StreamMeta with its live
-// and manual counts (what live_count / manual_count answer in O(1)). Both
-// are written whenever a property event touches the stream, so whether a
-// record exists, like its value, is a function of the log alone.
 // Rewrites a batch of puts with its records sorted by (column family, key);
 // equal keys keep their order, so a later put still wins, and the views
 // written are the same. Memtable inserts in key order cost a few
@@ -98,6 +89,15 @@ StatusOr<TenantViews> LoadTenantViews(const Store& store, TenantId tenant);
 // family's records itself.
 void SortPuts(rocksdb::WriteBatch* batch, const Store& store);
 
+// Applies events to views, writing view records into a batch.
+//
+// From on-disk format 3 (kFormatCounts) on, the fold also keeps, per
+// target, the set of live dense ids whose last change was manual (the
+// `manual` family: what GET /targets/{id}/properties?manually_modified=true
+// lists), and writes each touched stream's StreamMeta with its live
+// and manual counts (what live_count / manual_count answer in O(1)). Both
+// are written whenever a property event touches the stream, so whether a
+// record exists, like its value, is a function of the log alone.
 class ViewFolder {
  public:
   // `views` is modified in place; `batch` receives the view records; `store`
