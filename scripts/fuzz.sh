@@ -10,7 +10,11 @@
 #   FUZZ_SECONDS  seconds per harness      (default: 60)
 #   FUZZ_JOBS     parallel fuzzing workers (default: 1)
 #   BUILD_DIR     build directory          (default: build-fuzz)
-#   HARNESSES     which ones               (default: all)
+#   HARNESSES     which ones               (default: all four)
+#
+# The parser harnesses (import_parser, canonical) build from four engine
+# sources; the server harnesses (http_request, query_params) instrument the
+# whole engine and server (fuzz/CMakeLists.txt), a few minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
