@@ -3,6 +3,9 @@
 // callgrind). Opens a fresh engine in DIR, then times day-0 full import (fed
 // in 256 KiB chunks, as the server does), sync, day-1 full import, sync, and
 // the whole target list. One JSON line per phase on stdout. Exit 1 on error.
+// SYNCMGR_BENCH_GETS=N adds a last phase: N single-property reads of the
+// target (GetProperty, ids of the listed rows in a fixed pseudo-random order),
+// for the CPU of a point read without HTTP.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -108,11 +111,15 @@ int main(int argc, char** argv) {
   const double c2 = CpuSeconds();
   auto cursor = (*engine)->ListProperties(t, StreamRef{StreamKind::kTarget, target->id}, {});
   if (!cursor.ok()) return Fail(cursor.status(), "list");
+  const char* gets_env = std::getenv("SYNCMGR_BENCH_GETS");
+  const uint64_t gets = gets_env != nullptr ? std::strtoull(gets_env, nullptr, 10) : 0;
   PropertyRecord record;
   uint64_t rows = 0, bytes = 0;
+  std::vector<std::string> ids;  // only for the reads below
   while ((*cursor)->Next(&record)) {
     ++rows;
     bytes += record.data.size();
+    if (gets > 0) ids.push_back(record.external_id);
   }
   if (!(*cursor)->status().ok()) return Fail((*cursor)->status(), "list");
   const double sec = Since(t2);
@@ -120,5 +127,23 @@ int main(int argc, char** argv) {
       "{\"phase\":\"list\",\"seconds\":%.3f,\"cpu_s\":%.3f,\"rows\":%llu,\"data_mb_per_s\":%.1f}\n",
       sec, CpuSeconds() - c2, static_cast<unsigned long long>(rows),
       static_cast<double>(bytes) / sec / 1e6);
+  if (gets == 0 || ids.empty()) return 0;
+  std::fflush(stdout);
+  uint64_t x = 88172645463325252ull;  // xorshift64: the same order every run
+  const auto t3 = Clock::now();
+  const double c3 = CpuSeconds();
+  for (uint64_t i = 0; i < gets; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    auto got = (*engine)->GetProperty(t, StreamRef{StreamKind::kTarget, target->id},
+                                      ids[x % ids.size()], ReadOptions{});
+    if (!got.ok()) return Fail(got.status(), "get");
+  }
+  const double get_cpu = CpuSeconds() - c3;
+  std::printf("{\"phase\":\"get\",\"seconds\":%.3f,\"cpu_s\":%.3f,\"reads\":%llu,"
+              "\"cpu_us_per_read\":%.2f}\n",
+              Since(t3), get_cpu, static_cast<unsigned long long>(gets),
+              get_cpu / static_cast<double>(gets) * 1e6);
   return 0;
 }
