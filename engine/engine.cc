@@ -122,8 +122,13 @@ std::vector<TenantInfo> Engine::ListTenants() {
 
 StatusOr<TenantId> Engine::Authenticate(std::string_view api_key) {
   if (!ApiKeyWellFormed(api_key)) return Status::Unauthorized("invalid API key");
+  return AuthenticateHashed(api_key, HashApiKey(api_key));
+}
+
+StatusOr<TenantId> Engine::AuthenticateHashed(std::string_view api_key,
+                                              std::string_view key_hash) {
+  if (!ApiKeyWellFormed(api_key)) return Status::Unauthorized("invalid API key");
   // Looked up by its SHA-256: the key itself is never compared or stored.
-  const std::string key_hash = HashApiKey(api_key);
   AuthCache& cache = impl_->auth_cache();
   if (std::optional<TenantId> tenant = cache.Find(key_hash)) return *tenant;
   const uint64_t epoch = cache.epoch();  // before the read (auth_cache.h)

@@ -10,18 +10,28 @@
 
 namespace syncmgr::server {
 
-KeyDigest HashAdminKey(std::string_view key) {
-  // The engine's SHA-256 (no algorithm lookup per call): the same digest.
-  const std::string sha256 = HashApiKey(key);
+namespace {
+
+KeyDigest DigestOf(std::string_view sha256) {
   KeyDigest digest{};
   std::memcpy(digest.data(), sha256.data(), std::min(digest.size(), sha256.size()));
   return digest;
 }
 
-bool IsAdminKey(std::string_view key, const std::optional<KeyDigest>& admin_digest) {
+bool IsAdminDigest(const KeyDigest& digest, const std::optional<KeyDigest>& admin_digest) {
   if (!admin_digest) return false;
-  const KeyDigest digest = HashAdminKey(key);
   return CRYPTO_memcmp(digest.data(), admin_digest->data(), digest.size()) == 0;
+}
+
+}  // namespace
+
+KeyDigest HashAdminKey(std::string_view key) {
+  // The engine's SHA-256 (no algorithm lookup per call): the same digest.
+  return DigestOf(HashApiKey(key));
+}
+
+bool IsAdminKey(std::string_view key, const std::optional<KeyDigest>& admin_digest) {
+  return admin_digest && IsAdminDigest(HashAdminKey(key), admin_digest);
 }
 
 StatusOr<Caller> AuthenticateCaller(AuthScope scope, const std::optional<std::string>& api_key,
@@ -32,13 +42,15 @@ StatusOr<Caller> AuthenticateCaller(AuthScope scope, const std::optional<std::st
   if (!api_key || api_key->empty()) {
     return Status::Unauthorized("missing X-API-Key header");
   }
-  if (IsAdminKey(*api_key, admin_digest)) {
+  // One SHA-256 for both checks: the admin key's, then the tenant keys'.
+  const std::string key_sha256 = HashApiKey(*api_key);
+  if (IsAdminDigest(DigestOf(key_sha256), admin_digest)) {
     if (scope == AuthScope::kTenant || scope == AuthScope::kFeed) {
       return Status::Forbidden("the admin key cannot use tenant routes; use a tenant key");
     }
     return Caller{Caller::Kind::kAdmin, 0};
   }
-  StatusOr<TenantId> tenant = engine.Authenticate(*api_key);
+  StatusOr<TenantId> tenant = engine.AuthenticateHashed(*api_key, key_sha256);
   if (!tenant.ok()) {
     if (tenant.status().code() == Code::kUnauthorized ||
         tenant.status().code() == Code::kNotFound) {

@@ -7,8 +7,14 @@ namespace syncmgr::server {
 void Metrics::ObserveRequest(std::string_view method, std::string_view route, int status,
                              double seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[{std::string(method), std::string(route), status}];
-  Histogram& h = latency_[std::string(route)];
+  auto counted = requests_.find(std::tuple<std::string_view, std::string_view, int>(method, route, status));
+  if (counted == requests_.end()) {
+    counted = requests_.emplace(std::tuple(std::string(method), std::string(route), status), 0).first;
+  }
+  ++counted->second;
+  auto timed = latency_.find(route);
+  if (timed == latency_.end()) timed = latency_.emplace(std::string(route), Histogram{}).first;
+  Histogram& h = timed->second;
   size_t bucket = 0;
   while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
   ++h.counts[bucket];

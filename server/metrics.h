@@ -70,8 +70,10 @@ class Metrics {
 
   mutable std::mutex mu_;
   // guarded by mu_:
-  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
-  std::map<std::string, Histogram> latency_;
+  // Transparent comparators: a request already counted is found without
+  // building the key's strings (issue 18: ObserveRequest runs per request).
+  std::map<std::tuple<std::string, std::string, int>, uint64_t, std::less<>> requests_;
+  std::map<std::string, Histogram, std::less<>> latency_;
   std::unordered_map<TenantId, uint64_t> last_seq_;
   uint64_t events_appended_ = 0;
   uint64_t imports_ok_ = 0, imports_failed_ = 0;

@@ -154,7 +154,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Answers the current request: a buffered answer is written here, a
   // streamed one (response.stream) by a StreamedAnswer. No-op once closed.
   void Answer(ApiResponse response);
-  // Server, Content-Type, Cache-Control, the handler's headers, CORS.
+  // Server, Content-Type, Cache-Control, the handler's headers, CORS
+  // (AddCommonFields, response_head.h).
   void AddCommonHeaders(boost::beast::http::fields& fields, const ApiResponse& response) const;
   // The connection stays open after this answer: the client wants it, the
   // request was read whole, and the server is not stopping.
@@ -221,6 +222,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<Exchange> exchange_;
   std::weak_ptr<SessionMode> mode_;
   std::optional<boost::beast::http::response<boost::beast::http::string_body>> response_;
+  // A buffered answer written without Beast's serializer (response_head.h):
+  // its head (reused from answer to answer) and its body.
+  std::string head_;
+  std::string body_;
 
   // Draining before close: read into this, and dropped.
   std::string drain_;

@@ -1,9 +1,11 @@
 // Session: answering (buffered answers; streamed ones are StreamedAnswer's),
 // request accounting and closing. See session.h for the lifecycle.
+#include <array>
 #include <boost/asio/write.hpp>
 
 #include "server/cors.h"
 #include "server/request_log.h"
+#include "server/response_head.h"
 #include "server/session.h"
 #include "server/streamed_answer.h"
 
@@ -49,25 +51,31 @@ bool Session::KeepAlive() const {
 }
 
 void Session::AddCommonHeaders(http::fields& fields, const ApiResponse& response) const {
-  fields.set(http::field::server, "syncmgr");
-  if (!response.content_type.empty()) fields.set(http::field::content_type, response.content_type);
-  fields.set(http::field::cache_control, "no-store");
-  for (const auto& [name, value] : response.headers) fields.set(name, value);
-  if (!exchange_) return;
-  for (const auto& [name, value] : CorsAnswerHeaders(exchange_->method, exchange_->cors_origin)) {
-    fields.set(name, value);
-  }
+  AddCommonFields(fields, response,
+                  exchange_ ? CorsAnswerHeaders(exchange_->method, exchange_->cors_origin)
+                            : HeaderViews{});
 }
 
 void Session::WriteBuffered(ApiResponse response) {
-  response_.emplace(static_cast<http::status>(response.status), 11);
-  AddCommonHeaders(response_->base(), response);
-  response_->body() = std::move(response.body);
   const bool keep_alive = KeepAlive();
+  CountBodyOut(response.body.size());
+  stream_.expires_after(std::chrono::milliseconds(state_.options.write_timeout_ms));
+  const HeaderViews cors =
+      exchange_ ? CorsAnswerHeaders(exchange_->method, exchange_->cors_origin) : HeaderViews{};
+  head_.clear();  // keeps its capacity: no allocation per answer
+  if (AppendResponseHead(response, cors, keep_alive, &head_)) {
+    // Head and body in one write (one sendmsg), without Beast's fields.
+    body_ = std::move(response.body);
+    const std::array<net::const_buffer, 2> buffers = {net::buffer(head_), net::buffer(body_)};
+    net::async_write(stream_, buffers,
+                     beast::bind_front_handler(&Session::OnWritten, shared_from_this(), keep_alive));
+    return;
+  }
+  response_.emplace(static_cast<http::status>(response.status), 11);
+  AddCommonFields(response_->base(), response, cors);
+  response_->body() = std::move(response.body);
   response_->keep_alive(keep_alive);
   response_->prepare_payload();
-  CountBodyOut(response_->body().size());
-  stream_.expires_after(std::chrono::milliseconds(state_.options.write_timeout_ms));
   http::async_write(stream_, *response_,
                     beast::bind_front_handler(&Session::OnWritten, shared_from_this(), keep_alive));
 }
@@ -75,6 +83,7 @@ void Session::WriteBuffered(ApiResponse response) {
 void Session::OnWritten(bool keep_alive, beast::error_code ec, size_t) {
   FinishRequest();
   response_.reset();
+  std::string().swap(body_);  // the answer's memory goes now, not at the next one
   if (ec) {
     CloseNow();
     return;

@@ -1,15 +1,18 @@
 // Unit tests of the server's small parts: JSON writer, RFC 3339 times,
 // parameter parsing, the router, the routing steps (dispatch.h, cors.h)
-// and the error table.
+// the error table, and the head of a buffered answer (response_head.h).
 #include <gtest/gtest.h>
 
+#include <boost/beast/http.hpp>
 #include <limits>
 #include <map>
+#include <sstream>
 
 #include "server/cors.h"
 #include "server/dispatch.h"
 #include "server/errors.h"
 #include "server/params.h"
+#include "server/response_head.h"
 #include "server/router.h"
 #include "server/server.h"
 #include "wire/json_writer.h"
@@ -295,6 +298,99 @@ TEST(Errors, OneTableForEveryCode) {
   // A 500 never leaks details.
   EXPECT_EQ(ErrorBody({500, "internal"}, "rocksdb: /secret/path"),
             R"({"error":{"code":"internal","message":"internal error"}})");
+}
+
+// What Beast's serializer writes for `response` (the path every buffered
+// answer took before AppendResponseHead, and still takes when it declines).
+std::string BeastBytes(const ApiResponse& response, const HeaderViews& cors, bool keep_alive) {
+  namespace http = boost::beast::http;
+  http::response<http::string_body> m(static_cast<http::status>(response.status), 11);
+  AddCommonFields(m.base(), response, cors);
+  m.body() = response.body;
+  m.keep_alive(keep_alive);
+  m.prepare_payload();
+  std::ostringstream out;
+  out << m;
+  return out.str();
+}
+
+// AppendResponseHead and the body, or "declined".
+std::string DirectBytes(const ApiResponse& response, const HeaderViews& cors, bool keep_alive) {
+  std::string out = "prefix";  // appended to, never replaced
+  if (!AppendResponseHead(response, cors, keep_alive, &out)) {
+    EXPECT_EQ(out, "prefix");
+    return "declined";
+  }
+  EXPECT_EQ(out.substr(0, 6), "prefix");
+  return out.substr(6) + response.body;
+}
+
+ApiResponse Answer(int status, std::string body, std::string content_type = "application/json") {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.content_type = std::move(content_type);
+  return r;
+}
+
+TEST(ResponseHead, SameBytesAsBeast) {
+  const HeaderViews cors = CorsAnswerHeaders(HttpMethod::kGet, "https://app.example");
+  ASSERT_FALSE(cors.empty());
+  std::vector<ApiResponse> answers;
+  answers.push_back(Answer(200, R"({"external_id":"L1","data":{"a":1}})"));
+  answers.push_back(Answer(200, ""));
+  answers.push_back(Answer(200, std::string(70000, 'x'), "application/x-ndjson"));
+  answers.push_back(Answer(200, "plain", ""));  // no Content-Type
+  answers.push_back(ErrorResponse(Status::NotFound("property \"x\" not found")));
+  answers.push_back(ErrorResponse(Status::Unauthorized("invalid API key")));
+  answers.push_back(ErrorResponse(Status::Unavailable("too many connections")));
+  answers.push_back(ErrorResponse(Status(Code::kNoSpace, "disk full")));
+  answers.push_back(Answer(201, "{}"));
+  answers.push_back(Answer(299, "{}"));  // a code without a reason phrase
+  ApiResponse allow = Answer(405, "{}");
+  allow.headers.emplace_back("Allow", "GET, PUT");
+  answers.push_back(std::move(allow));
+  ApiResponse several = Answer(302, "");
+  several.headers.emplace_back("Location", "/ui/");
+  several.headers.emplace_back("X-Frame-Options", "DENY");
+  answers.push_back(std::move(several));
+  for (const ApiResponse& a : answers) {
+    for (const bool keep_alive : {true, false}) {
+      for (const HeaderViews& c : {HeaderViews{}, cors}) {
+        SCOPED_TRACE(std::to_string(a.status) + (keep_alive ? " keep-alive" : " close") +
+                     (c.empty() ? "" : " cors"));
+        EXPECT_EQ(DirectBytes(a, c, keep_alive), BeastBytes(a, c, keep_alive));
+      }
+    }
+  }
+  EXPECT_EQ(DirectBytes(Answer(200, "{}"), {}, false),
+            "HTTP/1.1 200 OK\r\nServer: syncmgr\r\nContent-Type: application/json\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
+}
+
+TEST(ResponseHead, DeclinesWhereBeastWouldMergeOrOmit) {
+  // No body, no Content-Length: Beast's way.
+  EXPECT_EQ(DirectBytes(PreflightResponse("https://app.example"), {}, true), "declined");
+  EXPECT_EQ(DirectBytes(Answer(304, ""), {}, true), "declined");
+  EXPECT_EQ(DirectBytes(Answer(101, ""), {}, true), "declined");
+  // A name set twice, or one Beast or AddCommonFields sets: set() merges.
+  for (const std::string name : {"cache-control", "Content-Length", "CONNECTION", "Server",
+                                 "Content-Type", "Transfer-Encoding"}) {
+    ApiResponse a = Answer(200, "{}");
+    a.headers.emplace_back(name, "v");
+    SCOPED_TRACE(name);
+    EXPECT_EQ(DirectBytes(a, {}, true), "declined");
+    // Beast's path still answers it (the same bytes as before).
+    EXPECT_NE(BeastBytes(a, {}, true).find("\r\n\r\n{}"), std::string::npos);
+  }
+  ApiResponse twice = Answer(200, "{}");
+  twice.headers.emplace_back("X-A", "1");
+  twice.headers.emplace_back("x-a", "2");
+  EXPECT_EQ(DirectBytes(twice, {}, true), "declined");
+  ApiResponse vary = Answer(200, "{}");
+  vary.headers.emplace_back("Vary", "Accept");
+  EXPECT_EQ(DirectBytes(vary, CorsAnswerHeaders(HttpMethod::kGet, "https://a.example"), true),
+            "declined");
 }
 
 }  // namespace

@@ -2,6 +2,12 @@
 // changed_since), one property, history, manual PUT / DELETE.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -189,6 +195,28 @@ std::string PaddedProperties(int n, int version) {
   return body + "]";
 }
 
+// Sends `request` (which asks the server to close) on a new connection and
+// returns every byte of the answer, read until the server closes (at most
+// 10 s per read).
+std::string RawExchange(uint16_t port, const std::string& request) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "socket failed";
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      send(fd, request.data(), request.size(), MSG_NOSIGNAL) == ssize_t(request.size())) {
+    char buf[16384];
+    for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, size_t(n));
+  }
+  close(fd);
+  return out;
+}
+
 class OnePropertyTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -228,6 +256,40 @@ TEST_F(OnePropertyTest, ColdAndWarmAnswersAlike) {
   }
   EXPECT_EQ(c.Get("/targets/1/properties/nope").status, 404);
   EXPECT_EQ(c.Get("/targets/9/properties/p0001").status, 404);
+}
+
+// The bytes of an answer's head, as Beast's serializer wrote them before
+// the head was written directly (server/response_head.h): field order,
+// names, Connection: close, Content-Length of the body that follows.
+TEST_F(OnePropertyTest, AnswerBytesOnTheWire) {
+  const std::string body = Client().Get("/targets/1/properties/p1000").body;
+  ASSERT_FALSE(body.empty());
+  auto get = [&](const std::string& target, const std::string& key, const char* method = "GET") {
+    return RawExchange(server_.port(), std::string(method) + " " + target +
+                                           " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                           "X-API-Key: " + key + "\r\n\r\n");
+  };
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nServer: syncmgr\r\nContent-Type: application/json\r\n"
+      "Cache-Control: no-store\r\nConnection: close\r\nContent-Length: ";
+  EXPECT_EQ(get("/targets/1/properties/p1000", tenant_.api_key),
+            head + std::to_string(body.size()) + "\r\n\r\n" + body);
+  const std::string missing = R"({"error":{"code":"not_found","message":"property \"nope\" not found"}})";
+  EXPECT_EQ(get("/targets/1/properties/nope", tenant_.api_key),
+            "HTTP/1.1 404 Not Found\r\nServer: syncmgr\r\nContent-Type: application/json\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\nContent-Length: " +
+                std::to_string(missing.size()) + "\r\n\r\n" + missing);
+  const std::string bad_key = R"({"error":{"code":"unauthorized","message":"invalid API key"}})";
+  EXPECT_EQ(get("/targets/1/properties/p1000", "smk_nope"),
+            "HTTP/1.1 401 Unauthorized\r\nServer: syncmgr\r\nContent-Type: application/json\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\nContent-Length: " +
+                std::to_string(bad_key.size()) + "\r\n\r\n" + bad_key);
+  // HEAD is not a route: 405 with Allow, a handler's header after the common ones.
+  const std::string head_answer = get("/targets/1/properties/p1000", tenant_.api_key, "HEAD");
+  EXPECT_EQ(head_answer.substr(0, head_answer.find("Content-Length")),
+            "HTTP/1.1 405 Method Not Allowed\r\nServer: syncmgr\r\nContent-Type: "
+            "application/json\r\nCache-Control: no-store\r\nAllow: GET, PUT, DELETE\r\n"
+            "Connection: close\r\n");
 }
 
 TEST_F(OnePropertyTest, OtherTenantsAndRevokedKeys) {
