@@ -10,7 +10,8 @@
 //               + (candidates found unchanged).
 // Conflicts that the sync keeps stay in the pair's target set, so every
 // later sync sees (and reports) them again, as a full comparison would.
-#include <set>
+#include <algorithm>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -209,6 +210,13 @@ class StateCursor {
   std::unique_ptr<StoreIterator> it_;
 };
 
+// A first sync's view records per live source id, in WriteBatch bytes
+// (measured: 216 at N = 100 k with the benchmark's ids), with a margin, and
+// the most it reserves for them (address space: pages are touched only as
+// records are written, so the margin costs no memory).
+constexpr uint64_t kFirstSyncViewBytesPerId = 256;
+constexpr uint64_t kMaxReserve = 1ull << 30;
+
 }  // namespace
 
 StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t target_id,
@@ -230,7 +238,11 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
 
   auto pair = op.views().pairs.find({source_id, target_id});
   if (pair == op.views().pairs.end()) {
-    // First sync of this pair: every id the source ever had.
+    // First sync of this pair: every id the source ever had. It writes
+    // ~4 view records per live id (state, history, stream index, dense).
+    SYNCMGR_ASSIGN_OR_RETURN(BitmapPtr source_live, op.folder().Live(src_stream));
+    op.ReserveViewBytes(
+        std::min<uint64_t>(source_live->cardinality() * kFirstSyncViewBytesPerId, kMaxReserve));
     std::unique_ptr<StoreIterator> it =
         store.NewPrefixIterator(Cf::kState, keys::StatePrefix(tenant, src_stream));
     StateCursor targets(store, tenant, tgt_stream);
@@ -248,18 +260,23 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
     SYNCMGR_RETURN_IF_ERROR(it->status("sync scan"));
   } else {
     // Incremental: only what changed on either side since the last sync.
-    std::set<std::string> candidates;
+    // In external_id order, each once (an id in both sets is visited once).
+    std::vector<std::string> candidates;
+    candidates.reserve((pair->second.source_dirty ? pair->second.source_dirty->cardinality() : 0) +
+                       (pair->second.target_dirty ? pair->second.target_dirty->cardinality() : 0));
     auto add = [&](const BitmapPtr& ids, StreamRef stream) -> Status {
       if (!ids) return Status::Ok();
       for (uint32_t dense : *ids) {
         std::string ext;
         SYNCMGR_RETURN_IF_ERROR(store.Get(Cf::kDense, keys::Dense(tenant, stream, dense), &ext));
-        candidates.insert(std::move(ext));
+        candidates.push_back(std::move(ext));
       }
       return Status::Ok();
     };
     SYNCMGR_RETURN_IF_ERROR(add(pair->second.source_dirty, src_stream));
     SYNCMGR_RETURN_IF_ERROR(add(pair->second.target_dirty, tgt_stream));
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     std::string value, tgt_value;
     for (const std::string& ext : candidates) {
       SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* src,
