@@ -117,18 +117,16 @@ Entry* SortLastWins(Entry* first, Entry* last) {
   auto less = [](const Entry& a, const Entry& b) { return a.Key() < b.Key(); };
   // A log chunk is in key order already (seqs of one tenant), and so are a
   // day-0 import's stream index and dense map.
-  if (std::adjacent_find(first, last, [](const Entry& a, const Entry& b) {
-        return !(a.Key() < b.Key());
-      }) == last) {
-    return last;
-  }
+  Entry* const unsorted = std::adjacent_find(
+      first, last, [](const Entry& a, const Entry& b) { return !(a.Key() < b.Key()); });
+  if (unsorted == last) return last;
   // Often only a few records at the end break the order: a first sync's
   // stream index is in seq order but for the source's record of
   // sync.completed, which sorts before the target's, and a stable_sort of
   // the whole family (1 M records) cost ~6 % of that sync's CPU. So only
   // the unsorted tail is sorted and merged in; both steps are stable, so a
   // later write of a key still follows an earlier one.
-  Entry* const tail = std::is_sorted_until(first, last, less);
+  Entry* const tail = std::is_sorted_until(unsorted, last, less);  // strictly up to `unsorted`
   std::stable_sort(tail, last, less);
   std::inplace_merge(first, tail, last, less);
   Entry* out = first;
