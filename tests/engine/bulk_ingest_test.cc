@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "engine/bulk_ingest.h"
@@ -158,17 +159,28 @@ TEST_F(BulkIngestTest, OffWritesNoTableFiles) {
   EXPECT_EQ(m.file_count, 0u);  // all in the WAL / memtable
 }
 
+// BulkIngester on its own, over a store in a temporary directory.
+class BulkIngesterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    so_.path = dir_.sub("db");
+    auto store = Store::Open(so_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+  }
+
+  TempDir dir_;
+  StoreOptions so_;
+  std::unique_ptr<Store> store_;
+};
+
 // BulkIngester itself, on batches that are not in key order: per family,
 // the last write of a key wins across records and batches (a put after a
 // delete, a delete after a put), an empty value stays a put, a delete hides
 // what the store had, and records of other families do not mix in.
-TEST(BulkIngesterTest, LastWriteWinsPerFamilyAcrossBatchesInAnyOrder) {
-  TempDir dir;
-  StoreOptions so;
-  so.path = dir.sub("db");
-  auto store = Store::Open(so);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  Store& st = **store;
+TEST_F(BulkIngesterTest, LastWriteWinsPerFamilyAcrossBatchesInAnyOrder) {
+  Store& st = *store_;
+  const StoreOptions& so = so_;
   rocksdb::WriteBatch before;
   before.Put(st.cf(Cf::kState), "k5", "old");
   before.Put(st.cf(Cf::kState), "k6", "kept");
@@ -229,13 +241,9 @@ TEST(BulkIngesterTest, LastWriteWinsPerFamilyAcrossBatchesInAnyOrder) {
 // with the source's record of sync.completed): only the tail is sorted and
 // merged in, and a key the tail writes again still takes the tail's value,
 // also when the sorted run holds it twice.
-TEST(BulkIngesterTest, ASortedRunWithAnUnsortedTailKeepsTheLastWriteOfEachKey) {
-  TempDir dir;
-  StoreOptions so;
-  so.path = dir.sub("db");
-  auto store = Store::Open(so);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  Store& st = **store;
+TEST_F(BulkIngesterTest, ASortedRunWithAnUnsortedTailKeepsTheLastWriteOfEachKey) {
+  Store& st = *store_;
+  const StoreOptions& so = so_;
   BulkIngester bulk(&st, so.path, nullptr);
   ASSERT_TRUE(bulk.Prepare().ok());
   rocksdb::WriteBatch a;
