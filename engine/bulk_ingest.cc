@@ -87,14 +87,12 @@ Status Refused(const rocksdb::Status& s) {
                                  s.ToString());
 }
 
-// `out` nullptr: only checks the kinds.
 Status Collect(std::initializer_list<const rocksdb::WriteBatch*> batches, Collected* out) {
   Counter counter;
   for (const rocksdb::WriteBatch* b : batches) {
     rocksdb::Status s = b->Iterate(&counter);
     if (!s.ok()) return Refused(s);
   }
-  if (out == nullptr) return Status::Ok();
   std::vector<size_t> next(counter.counts.size());
   size_t total = 0;
   for (uint32_t cf_id = 0; cf_id < counter.counts.size(); ++cf_id) {
@@ -119,12 +117,18 @@ Entry* SortLastWins(Entry* first, Entry* last) {
   auto less = [](const Entry& a, const Entry& b) { return a.Key() < b.Key(); };
   // A log chunk is in key order already (seqs of one tenant), and so are a
   // day-0 import's stream index and dense map.
-  if (std::adjacent_find(first, last, [](const Entry& a, const Entry& b) {
-        return !(a.Key() < b.Key());
-      }) == last) {
-    return last;
-  }
-  std::stable_sort(first, last, less);
+  Entry* const unsorted = std::adjacent_find(
+      first, last, [](const Entry& a, const Entry& b) { return !(a.Key() < b.Key()); });
+  if (unsorted == last) return last;
+  // Often only a few records at the end break the order: a first sync's
+  // stream index is in seq order but for the source's record of
+  // sync.completed, which sorts before the target's, and a stable_sort of
+  // the whole family (1 M records) cost ~6 % of that sync's CPU. So only
+  // the unsorted tail is sorted and merged in; both steps are stable, so a
+  // later write of a key still follows an earlier one.
+  Entry* const tail = std::is_sorted_until(unsorted, last, less);  // strictly up to `unsorted`
+  std::stable_sort(tail, last, less);
+  std::inplace_merge(first, tail, last, less);
   Entry* out = first;
   for (Entry* e = first; e != last; ++e) {
     if (e + 1 != last && e[1].Key() == e->Key()) continue;  // a later write wins
@@ -160,7 +164,18 @@ Status BulkIngester::Prepare() {
 }
 
 bool BulkIngester::CanIngest(std::initializer_list<const rocksdb::WriteBatch*> batches) {
-  return Collect(batches, nullptr).ok();
+  // From the batches' content flags, which RocksDB keeps up to date on every
+  // put, delete, ...: no pass over the records (a pass over a 1 M-listing
+  // first sync's commit cost ~2 % of its CPU). A batch built from raw bytes
+  // computes its flags once, by iterating. Ingest's own pass still refuses
+  // any other kind (a blob index, which only RocksDB's internal API writes).
+  for (const rocksdb::WriteBatch* b : batches) {
+    if (b->HasPutEntity() || b->HasSingleDelete() || b->HasDeleteRange() || b->HasMerge() ||
+        b->HasBeginPrepare() || b->HasEndPrepare() || b->HasCommit() || b->HasRollback()) {
+      return false;
+    }
+  }
+  return true;
 }
 
 StatusOr<int> BulkIngester::Ingest(std::initializer_list<const rocksdb::WriteBatch*> batches,

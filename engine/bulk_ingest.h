@@ -53,14 +53,18 @@ class BulkIngester {
   Status Prepare();
 
   // True if every record of `batches` is a put or a point delete: the
-  // kinds Ingest takes (a range delete, a merge, ... is not).
+  // kinds Ingest takes (a range delete, a merge, ... is not). Read from
+  // the batches' content flags, not their records: constant time for a
+  // batch built with puts and deletes. (A blob index, which only
+  // RocksDB's internal API writes, is not flagged; Ingest refuses it.)
   static bool CanIngest(std::initializer_list<const rocksdb::WriteBatch*> batches);
 
   // Ingests every record of `batches` as one SST per column family, with one
   // atomic IngestExternalFiles. Records are taken in order: for a key
   // written more than once, the last write wins, as in a WriteBatch.
   // Returns the number of files ingested (0 if the batches are empty).
-  // InvalidArgument, writing nothing, unless CanIngest(batches).
+  // InvalidArgument, writing nothing, if a record is of another kind
+  // (never when CanIngest(batches), but for a blob index).
   // An error while building the files ingests nothing; `*ingesting` (if
   // given) is then false. An error from IngestExternalFiles itself sets it
   // true: this process does not see the records, but the MANIFEST edit may

@@ -160,6 +160,12 @@ Status WriteOp::AppendRecord(uint64_t seq, std::string_view bytes) {
   return Status::Ok();
 }
 
+void WriteOp::ReserveViewBytes(size_t bytes) {
+  if (view_batch_.Count() == 0 && bytes > view_batch_.GetDataSize()) {
+    view_batch_ = rocksdb::WriteBatch(bytes);
+  }
+}
+
 Status WriteOp::Append() {
   SYNCMGR_RETURN_IF_ERROR(status_);
   const char* data = reinterpret_cast<const char*>(builder_.GetBufferPointer());

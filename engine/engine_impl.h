@@ -100,6 +100,13 @@ class SCOPED_CAPABILITY WriteOp {
   ViewFolder& folder() { return folder_; }
   flatbuffers::FlatBufferBuilder& builder() { return builder_; }
 
+  // Reserves room for `bytes` of view records before any is folded, for an
+  // operation that knows roughly how much it will write (a first sync: a
+  // few records per listing): one allocation instead of a series of
+  // doublings, each a copy of the whole batch into fresh pages. Address
+  // space only until records are written. No effect once the batch holds
+  // records.
+  void ReserveViewBytes(size_t bytes);
   // Appends the event finished in builder() (built with seq == next_seq()).
   Status Append();
   // Cluster mode (Engine::ApplyFromLog): the operation folds records

@@ -10,7 +10,8 @@
 //               + (candidates found unchanged).
 // Conflicts that the sync keeps stay in the pair's target set, so every
 // later sync sees (and reports) them again, as a full comparison would.
-#include <set>
+#include <algorithm>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -36,13 +37,9 @@ class SyncRun {
         options_(options),
         sync_id_(sync_id) {}
 
-  // Visits one candidate id. `src` is its source state (null if the source
-  // never had it).
-  Status Visit(std::string_view ext, const fb::PropertyState* src) {
-    std::string tgt_value;
-    SYNCMGR_ASSIGN_OR_RETURN(
-        const fb::PropertyState* tgt,
-        ReadStateRecord(engine_->store(), op_->tenant(), target_stream(), ext, &tgt_value));
+  // Visits one candidate id. `src` is its source state, `tgt` its target
+  // state (null if the stream never had it).
+  Status Visit(std::string_view ext, const fb::PropertyState* src, const fb::PropertyState* tgt) {
     bool src_live = src != nullptr && !src->removed();
     bool tgt_live = tgt != nullptr && !tgt->removed();
     bool manual = tgt != nullptr && tgt->manually_modified();
@@ -173,6 +170,53 @@ class SyncRun {
   std::vector<uint32_t> retained_;
 };
 
+// A stream's state records in external_id order, read by one iterator:
+// for the first sync, which walks the source's states in that same order,
+// the target's state of each id is found by moving forward (a merge join)
+// instead of a point read per id (a bloom filter probe, an index seek and
+// a block per id; ~7 % of a 1 M-listing first sync's CPU into an empty
+// target). The iterator sees what a point read would: nothing else writes
+// the tenant's states while its write lock is held.
+class StateCursor {
+ public:
+  StateCursor(const Store& store, TenantId tenant, StreamRef stream)
+      : prefix_(keys::StatePrefix(tenant, stream)),
+        it_(store.NewPrefixIterator(Cf::kState, prefix_)) {
+    it_->SeekToFirst();
+  }
+
+  // The state of `ext` (null if none); `*value` holds its bytes.
+  // REQUIRES: `ext` greater than at the previous call.
+  StatusOr<const fb::PropertyState*> Find(std::string_view ext, std::string* value) {
+    // A few steps forward, then a seek: the target may hold many ids the
+    // source does not.
+    for (int steps = 0; it_->Valid() && Ext() < ext; ++steps) {
+      if (steps < kStepsBeforeSeek) {
+        it_->Next();
+      } else {
+        it_->Seek(prefix_ + std::string(ext));
+      }
+    }
+    SYNCMGR_RETURN_IF_ERROR(it_->status("sync: read the target's states"));
+    if (!it_->Valid() || Ext() != ext) return static_cast<const fb::PropertyState*>(nullptr);
+    return ParseStateRecord(it_->value(), value);
+  }
+
+ private:
+  static constexpr int kStepsBeforeSeek = 8;
+  std::string_view Ext() const { return it_->key().substr(prefix_.size()); }
+
+  const std::string prefix_;
+  std::unique_ptr<StoreIterator> it_;
+};
+
+// A first sync's view records per live source id, in WriteBatch bytes
+// (measured: 216 at N = 100 k with the benchmark's ids), with a margin, and
+// the most it reserves for them (address space: pages are touched only as
+// records are written, so the margin costs no memory).
+constexpr uint64_t kFirstSyncViewBytesPerId = 256;
+constexpr uint64_t kMaxReserve = 1ull << 30;
+
 }  // namespace
 
 StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t target_id,
@@ -194,10 +238,15 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
 
   auto pair = op.views().pairs.find({source_id, target_id});
   if (pair == op.views().pairs.end()) {
-    // First sync of this pair: every id the source ever had.
+    // First sync of this pair: every id the source ever had. It writes
+    // ~4 view records per live id (state, history, stream index, dense).
+    SYNCMGR_ASSIGN_OR_RETURN(BitmapPtr source_live, op.folder().Live(src_stream));
+    op.ReserveViewBytes(
+        std::min<uint64_t>(source_live->cardinality() * kFirstSyncViewBytesPerId, kMaxReserve));
     std::unique_ptr<StoreIterator> it =
         store.NewPrefixIterator(Cf::kState, keys::StatePrefix(tenant, src_stream));
-    std::string value;
+    StateCursor targets(store, tenant, tgt_stream);
+    std::string value, tgt_value;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       TenantId owner;
       StreamRef stream;
@@ -205,28 +254,36 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
       if (!keys::DecodeState(it->key(), &owner, &stream, &ext)) {
         return Status::Corruption("malformed state key");
       }
-      SYNCMGR_RETURN_IF_ERROR(run.Visit(ext, ParseStateRecord(it->value(), &value)));
+      SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* tgt, targets.Find(ext, &tgt_value));
+      SYNCMGR_RETURN_IF_ERROR(run.Visit(ext, ParseStateRecord(it->value(), &value), tgt));
     }
     SYNCMGR_RETURN_IF_ERROR(it->status("sync scan"));
   } else {
     // Incremental: only what changed on either side since the last sync.
-    std::set<std::string> candidates;
+    // In external_id order, each once (an id in both sets is visited once).
+    std::vector<std::string> candidates;
+    candidates.reserve((pair->second.source_dirty ? pair->second.source_dirty->cardinality() : 0) +
+                       (pair->second.target_dirty ? pair->second.target_dirty->cardinality() : 0));
     auto add = [&](const BitmapPtr& ids, StreamRef stream) -> Status {
       if (!ids) return Status::Ok();
       for (uint32_t dense : *ids) {
         std::string ext;
         SYNCMGR_RETURN_IF_ERROR(store.Get(Cf::kDense, keys::Dense(tenant, stream, dense), &ext));
-        candidates.insert(std::move(ext));
+        candidates.push_back(std::move(ext));
       }
       return Status::Ok();
     };
     SYNCMGR_RETURN_IF_ERROR(add(pair->second.source_dirty, src_stream));
     SYNCMGR_RETURN_IF_ERROR(add(pair->second.target_dirty, tgt_stream));
-    std::string value;
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    std::string value, tgt_value;
     for (const std::string& ext : candidates) {
       SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* src,
                                ReadStateRecord(store, tenant, src_stream, ext, &value));
-      SYNCMGR_RETURN_IF_ERROR(run.Visit(ext, src));
+      SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* tgt,
+                               ReadStateRecord(store, tenant, tgt_stream, ext, &tgt_value));
+      SYNCMGR_RETURN_IF_ERROR(run.Visit(ext, src, tgt));
     }
   }
 

@@ -432,6 +432,78 @@ TEST_F(SyncTest, AnUpdateEventWithoutPrevDataSeqIsCompared) {
   ExpectViewsEqualFold();
 }
 
+// The first sync of a pair finds each id's target state by walking the
+// target's states beside the source's (a merge join, sync.cc StateCursor)
+// rather than by a point read per id. A target that already holds ids, some
+// also in the source (the same document: unchanged; another one, edited by
+// hand: a conflict), some not (runs of them longer than the walk steps over
+// before it seeks), ids that are prefixes of others and ids with bytes above
+// 0x7f: each source id must get the outcome a point read would give.
+TEST_F(SyncTest, FirstSyncIntoAFilledTargetFindsEachIdsState) {
+  std::vector<std::string> both_same, both_edited, source_only, target_only;
+  for (int i = 0; i < 40; ++i) {
+    std::string n = std::to_string(100 + i);
+    switch (i % 8) {
+      case 0: both_same.push_back("m" + n); break;
+      case 1: both_edited.push_back("m" + n); break;
+      case 2: case 3: source_only.push_back("m" + n); break;
+      default: target_only.push_back("m" + n); break;  // runs of 4
+    }
+  }
+  for (int i = 0; i < 30; ++i) target_only.push_back("n" + std::to_string(100 + i));  // a run of 30
+  source_only.push_back("p");
+  both_same.push_back("p0");
+  target_only.push_back("p00");
+  both_edited.push_back("p000");
+  source_only.push_back("\u00e9t\u00e9");  // bytes above 0x7f, after every ASCII id
+  both_same.push_back("\u00e9t\u00e9s");
+  target_only.push_back("\u00e9t\u00e9z");
+  source_only.push_back("a");  // before every id the target holds
+  auto doc = [](const std::string& id, int v) {
+    return R"({"external_id":")" + id + R"(","v":)" + std::to_string(v) + "}";
+  };
+  for (const auto& id : both_same) {
+    ASSERT_TRUE(engine_->PutTargetProperty(t_, g_, id, doc(id, 1)).ok()) << id;
+  }
+  for (const auto& id : both_edited) {
+    ASSERT_TRUE(engine_->PutTargetProperty(t_, g_, id, doc(id, 2)).ok()) << id;
+  }
+  for (const auto& id : target_only) {
+    ASSERT_TRUE(engine_->PutTargetProperty(t_, g_, id, doc(id, 3)).ok()) << id;
+  }
+  std::string body = "[";
+  for (const auto* ids : {&both_same, &both_edited, &source_only}) {
+    for (const auto& id : *ids) body += (body.size() > 1 ? "," : "") + doc(id, 1);
+  }
+  body += "]";
+  ASSERT_TRUE(Import(t_, s_, body).ok());
+  auto r = Sync(t_, s_, g_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.created, source_only.size());
+  EXPECT_EQ(r->stats.unchanged, both_same.size());
+  EXPECT_EQ(r->stats.conflicts, both_edited.size());
+  EXPECT_EQ(r->stats.updated + r->stats.removed, 0u);
+  for (const auto& id : source_only) {
+    auto p = engine_->GetProperty(t_, Tgt(g_), id, {});
+    ASSERT_TRUE(p.ok()) << id;
+    EXPECT_EQ(p->data, doc(id, 1));
+    EXPECT_EQ(p->source_id, s_);
+  }
+  for (const auto& id : both_edited) {
+    auto p = engine_->GetProperty(t_, Tgt(g_), id, {});
+    ASSERT_TRUE(p.ok()) << id;
+    EXPECT_EQ(p->data, doc(id, 2)) << id;  // kept
+  }
+  for (const auto& id : target_only) {
+    auto p = engine_->GetProperty(t_, Tgt(g_), id, {});
+    ASSERT_TRUE(p.ok()) << id;
+    EXPECT_EQ(p->data, doc(id, 3)) << id;  // not the source's: untouched
+  }
+  EXPECT_EQ(List(t_, Tgt(g_)).size(),
+            both_same.size() + both_edited.size() + source_only.size() + target_only.size());
+  ExpectViewsEqualFold();
+}
+
 TEST_F(SyncTest, UnknownIdsAreNotFound) {
   EXPECT_EQ(Sync(t_, 99, g_).status().code(), Code::kNotFound);
   EXPECT_EQ(Sync(t_, s_, 99).status().code(), Code::kNotFound);
