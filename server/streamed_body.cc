@@ -8,6 +8,18 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 
+namespace {
+
+// What one read of the socket asks for while a body streams: Beast's most
+// (http::async_read_some reads at most 64 KiB into the session's buffer,
+// and no more than the buffer's free capacity, which the header's read
+// left at 8 KiB). A 2 GB import in 8 KiB reads cost ~260 k recvmsg calls,
+// each with its timer re-armed and often a thread woken: ~4 % of the
+// server's CPU for the day-0 import (bench/report_notes.md, "Day-0 import").
+constexpr size_t kBodyReadBytes = 64u << 10;
+
+}  // namespace
+
 void DisposeSink(ServerState& state, std::unique_ptr<RequestBodySink> sink) {
   if (!sink || state.workers_joined.load()) return;  // shutting down: here
   net::post(*state.workers, [sink = std::move(sink)] {});
@@ -29,6 +41,7 @@ void StreamedBody::Start() {
     return;
   }
   parser_.body_limit(limit_);
+  session_->buffer().reserve(kBodyReadBytes);
   Pump();
 }
 
@@ -90,7 +103,10 @@ void StreamedBody::OnChunkRead(beast::error_code ec, size_t) {
   const size_t before = read_filled_;
   read_filled_ = read_chunk_.size() - parser_.get().body().size;
   session_->CountBodyIn(read_filled_ - before);
-  if (parser_.is_done()) session_->MarkBodyRead();
+  if (parser_.is_done()) {
+    session_->MarkBodyRead();
+    session_->buffer().shrink_to_fit();  // the next request's header needs little
+  }
   if (read_filled_ == read_chunk_.size() || parser_.is_done()) socket_ = Socket::kChunkFull;
   Pump();
 }
