@@ -161,6 +161,23 @@ TEST_F(ImportApiTest, BodyInOddPiecesImportsTheSame) {
   for (auto p = pieced.begin(), w = whole.begin(); p != pieced.end(); ++p, ++w) {
     ASSERT_EQ(simdjson::minify((*p)["data"]), simdjson::minify((*w)["data"]));
   }
+
+  // A small body that arrives with its header and the next request, all in
+  // one write: the body ends where Content-Length says, the next request
+  // is served after it.
+  const std::string small = NdjsonItems("s", 3, 10);
+  ASSERT_TRUE(raw.SendRaw("POST /sources/1/import HTTP/1.1\r\nHost: x\r\nX-API-Key: " +
+                          tenant.api_key +
+                          "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " +
+                          std::to_string(small.size()) + "\r\n\r\n" + small +
+                          "GET /sources/1/properties/s2 HTTP/1.1\r\nHost: x\r\nX-API-Key: " +
+                          tenant.api_key + "\r\n\r\n"));
+  r = raw.ReadResponse();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(uint64_t(ParseJson(r.body)["stats"]["created"]), 3u);
+  r = raw.ReadResponse();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(int64_t(ParseJson(r.body)["data"]["i"]), 2);
 }
 
 // A body refused near its end, after many reads and chunks were appended,
