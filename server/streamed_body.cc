@@ -1,12 +1,26 @@
 #include "server/streamed_body.h"
 
 #include <boost/asio/post.hpp>
+#include <cstring>
 
 namespace syncmgr::server {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+
+namespace {
+
+// What one read of the socket asks for while a chunked body streams through
+// Beast's parser: Beast's most (http::async_read_some reads at most 64 KiB
+// into the session's buffer, and no more than the buffer's free capacity,
+// which the header's read left at 8 KiB). A 2 GB import in 8 KiB reads cost
+// ~260 k recvmsg calls, each with its timer re-armed and often a thread
+// woken: ~4 % of the server's CPU for the day-0 import (bench/report_notes.md,
+// "Day-0 import"). A Content-Length body skips the parser (ReadChunk).
+constexpr size_t kBodyReadBytes = 64u << 10;
+
+}  // namespace
 
 void DisposeSink(ServerState& state, std::unique_ptr<RequestBodySink> sink) {
   if (!sink || state.workers_joined.load()) return;  // shutting down: here
@@ -29,6 +43,11 @@ void StreamedBody::Start() {
     return;
   }
   parser_.body_limit(limit_);
+  if (parser_.content_length() && !parser_.is_done()) {
+    direct_left_ = *parser_.content_length();
+  } else {
+    session_->buffer().reserve(kBodyReadBytes);
+  }
   Pump();
 }
 
@@ -43,7 +62,7 @@ void StreamedBody::Pump() {
     socket_ = Socket::kIdle;
     if (read_filled_ > 0) Append();
   }
-  const bool body_read = parser_.is_done();
+  const bool body_read = BodyRead();
   if (!body_read && socket_ == Socket::kIdle) ReadChunk();
   if (body_read && socket_ == Socket::kIdle && sink_) Finish();
 }
@@ -54,16 +73,40 @@ void StreamedBody::ReadChunk() {
     session_->stream().expires_after(
         std::chrono::milliseconds(session_->options().body_timeout_ms));
   }
+  socket_ = Socket::kReading;
+  if (direct_left_ > 0) {
+    // A Content-Length body: its bytes go straight into the chunk, a whole
+    // chunk per read if the socket has it, with no copy out of the session's
+    // buffer and no framing to parse. Never past the body's end: what
+    // follows it (a pipelined request) stays in the socket for the session.
+    const size_t want = static_cast<size_t>(
+        std::min<uint64_t>(direct_left_, read_chunk_.size() - read_filled_));
+    char* const into = read_chunk_.data() + read_filled_;
+    beast::flat_buffer& early = session_->buffer();  // body bytes read with the header
+    if (early.size() > 0) {
+      const size_t n = std::min(want, early.size());
+      std::memcpy(into, early.data().data(), n);
+      early.consume(n);
+      net::post(session_->stream().get_executor(),
+                beast::bind_front_handler(&StreamedBody::OnChunkRead, shared_from_this(),
+                                          beast::error_code(), n));
+      return;
+    }
+    session_->stream().async_read_some(
+        net::buffer(into, want),
+        beast::bind_front_handler(&StreamedBody::OnChunkRead, shared_from_this()));
+    return;
+  }
   auto& body = parser_.get().body();
   body.data = read_chunk_.data() + read_filled_;
   body.size = read_chunk_.size() - read_filled_;
   body.more = true;
-  socket_ = Socket::kReading;
   http::async_read_some(session_->stream(), session_->buffer(), parser_,
                         beast::bind_front_handler(&StreamedBody::OnChunkRead, shared_from_this()));
 }
 
-void StreamedBody::OnChunkRead(beast::error_code ec, size_t) {
+// `n`: the body bytes read (direct), or what Beast's parser consumed.
+void StreamedBody::OnChunkRead(beast::error_code ec, size_t n) {
   socket_ = Socket::kIdle;
   if (ec == http::error::need_buffer) ec = {};  // the chunk buffer is full
   if (session_->closed()) return;
@@ -83,15 +126,24 @@ void StreamedBody::OnChunkRead(beast::error_code ec, size_t) {
     Fail(ErrorResponse(Status::InvalidArgument("malformed request body framing: " + ec.message())));
     return;
   }
-  if (ec) {  // too slow, or the client went away: the import is discarded
+  if (ec) {  // too slow, or the client went away (mid-body): the import is discarded
     session_->CloseNow();
     return;
   }
   const size_t before = read_filled_;
-  read_filled_ = read_chunk_.size() - parser_.get().body().size;
+  if (direct_left_ > 0) {
+    read_filled_ += n;
+    direct_left_ -= n;
+    direct_done_ = direct_left_ == 0;
+  } else {
+    read_filled_ = read_chunk_.size() - parser_.get().body().size;
+  }
   session_->CountBodyIn(read_filled_ - before);
-  if (parser_.is_done()) session_->MarkBodyRead();
-  if (read_filled_ == read_chunk_.size() || parser_.is_done()) socket_ = Socket::kChunkFull;
+  if (BodyRead()) {
+    session_->MarkBodyRead();
+    session_->buffer().shrink_to_fit();  // the next request's header needs little
+  }
+  if (read_filled_ == read_chunk_.size() || BodyRead()) socket_ = Socket::kChunkFull;
   Pump();
 }
 

@@ -52,6 +52,8 @@ class StreamedBody : public SessionMode, public std::enable_shared_from_this<Str
     std::string chunk;  // its buffer, to reuse
   };
 
+  // The whole body has been read from the socket.
+  bool BodyRead() const { return direct_done_ || parser_.is_done(); }
   void Pump();
   void ReadChunk();
   void OnChunkRead(boost::beast::error_code ec, size_t n);
@@ -71,6 +73,10 @@ class StreamedBody : public SessionMode, public std::enable_shared_from_this<Str
   std::string read_chunk_;  // being filled from the socket
   size_t read_filled_ = 0;
   std::string spare_chunk_;  // the last appended chunk's buffer
+  // A Content-Length body is read past the parser, into the chunks: the
+  // bytes still to read, and whether all of them were.
+  uint64_t direct_left_ = 0;
+  bool direct_done_ = false;
   // The answer to a failure that came while a read was pending: sent when
   // the cancelled read returns.
   std::optional<ApiResponse> failure_;

@@ -104,6 +104,120 @@ TEST_F(ImportApiTest, LargeNdjsonIsStreamed) {
   EXPECT_EQ(uint64_t(ParseJson(r.body)["stats"]["created"]), 4000u);
 }
 
+// NDJSON of `n` items with ids <prefix>0.. and ~`pad` bytes each.
+std::string NdjsonItems(const std::string& prefix, int n, size_t pad) {
+  std::string body;
+  for (int i = 0; i < n; ++i) {
+    body += "{\"external_id\":\"" + prefix + std::to_string(i) + "\",\"i\":" + std::to_string(i) +
+            ",\"pad\":\"" + std::string(pad + i % 97, 'p') + "\"}\n";
+  }
+  return body;
+}
+
+// The body as the socket delivers it does not matter: a Content-Length body
+// written in odd pieces (1 byte, pieces across lines and reads, pieces
+// larger than a read and than a stream chunk) and followed in the same write
+// by a pipelined request stores what the same body sent at once does.
+TEST_F(ImportApiTest, BodyInOddPiecesImportsTheSame) {
+  const std::string body = NdjsonItems("o", 3000, 300);  // ~1 MB: many reads and chunks
+  TestServer::Tenant tenant = server_.CreateTenant("Pieces");
+  HttpClient raw = server_.Client(tenant.api_key);
+  ASSERT_EQ(raw.Post("/sources", R"({"name":"portal"})").status, 201);
+  ASSERT_TRUE(raw.Connect());
+  ASSERT_TRUE(raw.SendRaw("POST /sources/1/import?mode=full HTTP/1.1\r\nHost: x\r\nX-API-Key: " +
+                          tenant.api_key +
+                          "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n"));
+  const size_t pieces[] = {1, 7, 4093, 65537, 300001, 13, 70000, 8191};
+  size_t at = 0;
+  for (size_t k = 0; body.size() - at > 200000; ++k) {
+    const size_t n = std::min(pieces[k % std::size(pieces)], body.size() - at - 200000);
+    ASSERT_TRUE(raw.SendRaw(std::string_view(body).substr(at, n)));
+    at += n;
+  }
+  // The rest of the body and the next request in one write.
+  ASSERT_TRUE(raw.SendRaw(body.substr(at) + "GET /imports HTTP/1.1\r\nHost: x\r\nX-API-Key: " +
+                          tenant.api_key + "\r\n\r\n"));
+  HttpResponse r = raw.ReadResponse();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(uint64_t(ParseJson(r.body)["stats"]["created"]), 3000u);
+  r = raw.ReadResponse();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(simdjson::dom::array(ParseJson(r.body).root()).size(), 1u);  // the import's log entry
+
+  // The same body sent at once finds every item unchanged: the same bytes
+  // were stored. And into another source, at once, the same listing.
+  HttpClient again = server_.Client(tenant.api_key);
+  r = again.Post("/sources/1/import?mode=full", body, "application/x-ndjson");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(uint64_t(ParseJson(r.body)["stats"]["unchanged"]), 3000u);
+  ASSERT_EQ(again.Post("/sources", R"({"name":"whole"})").status, 201);
+  ASSERT_EQ(again.Post("/sources/2/import?mode=full", body, "application/x-ndjson").status, 200);
+  const JsonDoc pieced_doc = ParseJson(again.Get("/sources/1/properties").body);
+  const JsonDoc whole_doc = ParseJson(again.Get("/sources/2/properties").body);
+  const simdjson::dom::array pieced(pieced_doc.root()), whole(whole_doc.root());
+  ASSERT_EQ(pieced.size(), 3000u);
+  ASSERT_EQ(whole.size(), 3000u);
+  for (auto p = pieced.begin(), w = whole.begin(); p != pieced.end(); ++p, ++w) {
+    ASSERT_EQ(simdjson::minify((*p)["data"]), simdjson::minify((*w)["data"]));
+  }
+
+  // A small body that arrives with its header and the next request, all in
+  // one write: the body ends where Content-Length says, the next request
+  // is served after it.
+  const std::string small = NdjsonItems("s", 3, 10);
+  ASSERT_TRUE(raw.SendRaw("POST /sources/1/import HTTP/1.1\r\nHost: x\r\nX-API-Key: " +
+                          tenant.api_key +
+                          "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " +
+                          std::to_string(small.size()) + "\r\n\r\n" + small +
+                          "GET /sources/1/properties/s2 HTTP/1.1\r\nHost: x\r\nX-API-Key: " +
+                          tenant.api_key + "\r\n\r\n"));
+  r = raw.ReadResponse();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(uint64_t(ParseJson(r.body)["stats"]["created"]), 3u);
+  r = raw.ReadResponse();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(int64_t(ParseJson(r.body)["data"]["i"]), 2);
+}
+
+// A body refused near its end, after many reads and chunks were appended,
+// writes nothing: sent at once, and in pieces with the bad line split.
+TEST_F(ImportApiTest, LargeBodyRefusedAtItsEndWritesNothing) {
+  ASSERT_EQ(Ndjson(NdjsonItems("k", 10, 20)).status, 200);
+  const std::string before = State();
+  const std::string bad = NdjsonItems("r", 3000, 300) + "{\"external_id\":\"r1\"}\n";
+  HttpResponse r = Ndjson(bad, "?mode=upsert");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(ErrorCode(r), "invalid_request");  // r1 twice
+  EXPECT_EQ(State(), before);
+
+  const std::string malformed = NdjsonItems("m", 3000, 300) + "{\"external_id\":\"m-last\",}\n";
+  TestServer::Tenant tenant = server_.CreateTenant("Refused");
+  HttpClient raw = server_.Client(tenant.api_key);
+  ASSERT_EQ(raw.Post("/sources", R"({"name":"portal"})").status, 201);
+  ASSERT_EQ(raw.Post("/sources/1/import", R"([{"external_id":"keep"}])").status, 200);
+  const std::string raw_before =
+      raw.Get("/sources/1/properties").body + "|" + raw.Get("/imports").body;
+  ASSERT_TRUE(raw.Connect());
+  ASSERT_TRUE(raw.SendRaw("POST /sources/1/import HTTP/1.1\r\nHost: x\r\nX-API-Key: " +
+                          tenant.api_key +
+                          "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " +
+                          std::to_string(malformed.size()) + "\r\n\r\n"));
+  const size_t split = malformed.size() - 10;  // inside the bad line
+  for (size_t at = 0; at < split;) {
+    const size_t n = std::min<size_t>(at % 2 ? 99991 : 3, split - at);
+    ASSERT_TRUE(raw.SendRaw(std::string_view(malformed).substr(at, n)));
+    at += n;
+  }
+  ASSERT_TRUE(raw.SendRaw(malformed.substr(split)));
+  r = raw.ReadResponse();
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(ErrorCode(r), "invalid_json");
+  HttpClient after = server_.Client(tenant.api_key);
+  EXPECT_EQ(after.Get("/sources/1/properties").body + "|" + after.Get("/imports").body,
+            raw_before);
+}
+
 TEST_F(ImportApiTest, FullModeAndMassRemovalGuard) {
   ASSERT_EQ(client_
                 ->Post("/sources/1/import",
