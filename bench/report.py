@@ -316,6 +316,73 @@ def goals(res):
     return rows
 
 
+# Issue 18's goals (engine write and read paths): judged on a 1m run, next to
+# the last 1m run before the issue's changes (commit 9658abc), when present.
+ISSUE18_BEFORE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "1m-2026-11-25.json")
+
+
+def issue18_goals(res, before):
+    """Rows (figure, goal, before, measured, met) of issue 18's goal table."""
+    rows = []
+    lim = res.get("limits", {})
+    nginx = lim.get("limit_nginx", {}).get("req_per_s")
+
+    def fig(r):
+        sm, ratios = r["syncmgr"], r.get("ratios", {})
+        n = r.get("n") or 1
+        d0, d1 = sm.get("day0_import", {}), sm.get("day1_import", {})
+        s0, s1 = sm.get("day0_sync", {}), sm.get("day1_sync", {})
+        g, lc, st = sm.get("get", {}), sm.get("list_cold", {}), sm.get("storage", {})
+        cpu0 = d0.get("server_cpu_s")
+        rss = [v.get("peak_rss_mib") for v in sm.values() if isinstance(v, dict) and v.get("peak_rss_mib")]
+        raw = st.get("raw_day0_bytes")
+        return {
+            "d0": (d0.get("per_s"), ratios.get("day0_import_speedup"), cpu0 * 1e6 / n if cpu0 else None),
+            "d1": d1.get("per_s"),
+            "s1": (s1.get("seconds"), s1.get("changes")),
+            "s0": s0.get("seconds"),
+            "get": (g.get("req_per_s"), (g.get("latency_us") or {}).get("p99")),
+            "lc": lc.get("mb_per_s"),
+            "st": st.get("data_dir_bytes") / raw if st.get("data_dir_bytes") and raw else None,
+            "rss": max(rss) if rss else None,
+        }
+
+    now = fig(res)
+    old = fig(before) if before else None
+
+    def add(figure, goal, key, show, met):
+        b = show(old[key]) if old and old.get(key) is not None else "–"
+        m = show(now[key]) if now.get(key) is not None else "–"
+        rows.append((figure, goal, b, m, "–" if met is None else ("yes" if met else "**no**")))
+
+    def num(x, f="{:,.0f}"):
+        return "–" if x is None else f.format(x)
+
+    d0 = now["d0"]
+    add("day-0 import over HTTP", "≥ 100,000/s, ≥ 7× the peer, ≤ 15 server CPU-s per 1 M", "d0",
+        lambda v: f"{num(v[0])}/s, {num(v[1], '{:.2f}')}× the peer, {num(v[2], '{:.1f}')} CPU-s",
+        None if d0[0] is None else (d0[0] >= 100_000 and (d0[1] or 0) >= 7 and (d0[2] or 99) <= 15))
+    add("day-1 full import", "≥ 250,000/s", "d1", lambda v: f"{num(v)}/s",
+        None if now["d1"] is None else now["d1"] >= 250_000)
+    add("incremental sync of 1 %", "< 100 ms (and the same k at 100 k within 1.2×: not in this run)", "s1",
+        lambda v: f"{num(v[0] * 1000 if v[0] else None)} ms ({num(v[1])} changes)",
+        None if now["s1"][0] is None else now["s1"][0] < 0.1)
+    add("first (full) sync", "< 3 s", "s0", lambda v: f"{num(v, '{:.2f}')} s",
+        None if now["s0"] is None else now["s0"] < 3)
+    gr, gp99 = now["get"]
+    add("single-property GET, 64 connections", "≥ 40,000 req/s, p99 < 5 ms, ≥ 50 % of nginx"
+        + (f" ({num(nginx)} req/s in this run)" if nginx else ""), "get",
+        lambda v: f"{num(v[0])} req/s, p99 {num(v[1] / 1000 if v[1] else None, '{:.2f}')} ms",
+        None if gr is None else (gr >= 40_000 and (gp99 or 1e9) < 5000 and (not nginx or gr >= nginx / 2)))
+    add("whole target list, cold", "≥ 300 MB/s", "lc", lambda v: f"{num(v, '{:.1f}')} MB/s",
+        None if now["lc"] is None else now["lc"] >= 300)
+    add("storage as found after a clean stop", "≤ 0.5× raw day 0", "st", lambda v: f"{num(v, '{:.3f}')}×",
+        None if now["st"] is None else now["st"] <= 0.5)
+    add("peak RSS, any phase", "< 1 GiB", "rss", lambda v: f"{num(v)} MiB",
+        None if now["rss"] is None else now["rss"] < 1024)
+    return rows
+
+
 def docs(a):
     with open(a.results) as f:
         res = json.load(f)
@@ -353,6 +420,26 @@ def docs(a):
     for row in goals(res):
         w("| " + " | ".join(row) + " |")
     w("")
+    # Issue 18's goals are judged at 1 M only.
+    before = None
+    if res.get("size") == "1m" and os.path.exists(ISSUE18_BEFORE) and \
+            os.path.abspath(a.results) != os.path.abspath(ISSUE18_BEFORE):
+        with open(ISSUE18_BEFORE) as f:
+            before = json.load(f)
+    if res.get("size") == "1m":
+        w("## Goals (issue 18: the engine's write and read paths)")
+        w("")
+    if res.get("size") == "1m" and before:
+        w(f'"Before" is the last `--size 1m` run before the issue\'s changes (commit `{before["git"]["commit"][:7]}`, '
+          f'{before["date"][:10]}, [`bench/results/{os.path.basename(ISSUE18_BEFORE)}`](../bench/results/{os.path.basename(ISSUE18_BEFORE)})); '
+          '"measured" is this run. Server CPU-s are scaled to 1 M listings.')
+        w("")
+    if res.get("size") == "1m":
+        w("| figure | goal | before | measured | met |")
+        w("|---|---|---|---|---|")
+        for row in issue18_goals(res, before):
+            w("| " + " | ".join(row) + " |")
+        w("")
     w("## End to end: Sync Manager over HTTP vs the PostgreSQL peer")
     w("")
     w("Sync Manager: `syncmgr serve` on loopback, driven by `bench/e2e/run_e2e.py` (curl for imports, "
