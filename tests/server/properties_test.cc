@@ -2,12 +2,6 @@
 // changed_since), one property, history, manual PUT / DELETE.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -195,28 +189,6 @@ std::string PaddedProperties(int n, int version) {
   return body + "]";
 }
 
-// Sends `request` (which asks the server to close) on a new connection and
-// returns every byte of the answer, read until the server closes (at most
-// 10 s per read).
-std::string RawExchange(uint16_t port, const std::string& request) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "socket failed";
-  timeval timeout{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      send(fd, request.data(), request.size(), MSG_NOSIGNAL) == ssize_t(request.size())) {
-    char buf[16384];
-    for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, size_t(n));
-  }
-  close(fd);
-  return out;
-}
-
 class OnePropertyTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -264,10 +236,17 @@ TEST_F(OnePropertyTest, ColdAndWarmAnswersAlike) {
 TEST_F(OnePropertyTest, AnswerBytesOnTheWire) {
   const std::string body = Client().Get("/targets/1/properties/p1000").body;
   ASSERT_FALSE(body.empty());
+  // Every byte of the answer to a request that asks the server to close.
   auto get = [&](const std::string& target, const std::string& key, const char* method = "GET") {
-    return RawExchange(server_.port(), std::string(method) + " " + target +
-                                           " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                                           "X-API-Key: " + key + "\r\n\r\n");
+    HttpClient raw = server_.Client();
+    std::string out;
+    if (raw.Connect() &&
+        raw.SendRaw(std::string(method) + " " + target +
+                    " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-API-Key: " + key +
+                    "\r\n\r\n")) {
+      raw.WaitForClose(std::chrono::seconds(10), &out);
+    }
+    return out;
   };
   const std::string head =
       "HTTP/1.1 200 OK\r\nServer: syncmgr\r\nContent-Type: application/json\r\n"

@@ -138,16 +138,24 @@ HttpResponse HttpClient::ReadResponse() {
   return out;
 }
 
-bool HttpClient::WaitForClose(std::chrono::milliseconds within) {
+bool HttpClient::WaitForClose(std::chrono::milliseconds within, std::string* received) {
   if (!connected()) return true;
+  if (received != nullptr) {  // what an earlier read took beyond its response
+    received->append(static_cast<const char*>(impl_->buffer.data().data()), impl_->buffer.size());
+  }
+  impl_->buffer.consume(impl_->buffer.size());
   const auto deadline = std::chrono::steady_clock::now() + within;
   char scratch[4096];
   while (std::chrono::steady_clock::now() < deadline) {
     beast::error_code result;
+    size_t n = 0;
     impl_->stream->expires_at(deadline);
-    impl_->stream->async_read_some(net::buffer(scratch),
-                                   [&](beast::error_code ec, size_t) { result = ec; });
+    impl_->stream->async_read_some(net::buffer(scratch), [&](beast::error_code ec, size_t got) {
+      result = ec;
+      n = got;
+    });
     impl_->Run();
+    if (received != nullptr) received->append(scratch, n);
     if (result == beast::error::timeout) {
       // Our own deadline: the server kept the connection open.
       impl_->stream.reset();

@@ -80,9 +80,10 @@ class HttpClient {
   bool SendSlowly(std::string_view bytes, std::chrono::milliseconds delay);
   // Reads one response; status 0 if none comes (closed, timeout).
   HttpResponse ReadResponse();
-  // True if the server closes the connection within `within` (bytes the
-  // server sends meanwhile are read and dropped).
-  bool WaitForClose(std::chrono::milliseconds within);
+  // True if the server closes the connection within `within`. Bytes the
+  // server sends meanwhile are read and appended to `*received` if given
+  // (the raw bytes of an answer), else dropped.
+  bool WaitForClose(std::chrono::milliseconds within, std::string* received = nullptr);
   void Close();
   bool connected() const;
 
