@@ -11,6 +11,8 @@ PACKAGES=(
   # engine and server libraries (all through find_package)
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler libroaring-dev
   libsimdjson-dev libfmt-dev libboost1.81-dev libxxhash-dev libssl-dev zlib1g-dev
+  # the server's allocator (tools/CMakeLists.txt: SYNCMGR_JEMALLOC)
+  libjemalloc-dev
   # push delivery: outbound HTTP(S) and FTP (webhook, ftp targets)
   libcurl4-openssl-dev
   # the command line's argument parser (header-only, tools/args.cc)
