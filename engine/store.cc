@@ -377,6 +377,25 @@ Status Store::Get(Cf which, std::string_view key, std::string* value) const {
   return FromRocks(s, "read");
 }
 
+Status Store::MultiGet(Cf which, const std::vector<std::string>& keys,
+                       std::vector<std::string>* values, std::vector<bool>* found) const {
+  values->resize(keys.size());
+  found->assign(keys.size(), false);
+  if (cf(which) == nullptr || keys.empty()) return Status::Ok();
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> pinned(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), cf(which), slices.size(), slices.data(), pinned.data(),
+                statuses.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "read");
+    (*values)[i].assign(pinned[i].data(), pinned[i].size());
+    (*found)[i] = true;
+  }
+  return Status::Ok();
+}
+
 Status Store::Write(rocksdb::WriteBatch* batch, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;

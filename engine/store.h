@@ -45,6 +45,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/status.h"
 
@@ -166,6 +167,15 @@ class Store {
 
   // Reads one value. Returns NotFound when absent (also from a missing family).
   Status Get(Cf which, std::string_view key, std::string* value) const;
+  // Reads the values of `keys` in one batched lookup (RocksDB's MultiGet:
+  // the keys sorted, each index and data block looked up once for all the
+  // keys it holds). (*values)[i] holds keys[i]'s value, copied (so aligned
+  // for FlatBuffers), and (*found)[i] says whether it exists; a missing
+  // family finds nothing. Any error but NotFound fails the call. Both
+  // vectors are resized to keys.size(); the strings keep their capacity
+  // from one call to the next.
+  Status MultiGet(Cf which, const std::vector<std::string>& keys,
+                  std::vector<std::string>* values, std::vector<bool>* found) const;
   // Writes a batch; `sync` forces the WAL to disk first.
   Status Write(rocksdb::WriteBatch* batch, bool sync);
 

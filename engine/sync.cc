@@ -38,8 +38,11 @@ class SyncRun {
         sync_id_(sync_id) {}
 
   // Visits one candidate id. `src` is its source state, `tgt` its target
-  // state (null if the stream never had it).
-  Status Visit(std::string_view ext, const fb::PropertyState* src, const fb::PropertyState* tgt) {
+  // state (null if the stream never had it). `src_record`, if not null, is
+  // the log record at src->data_seq(), read ahead by the caller; else an
+  // update reads it itself.
+  Status Visit(std::string_view ext, const fb::PropertyState* src, const fb::PropertyState* tgt,
+               const std::string* src_record = nullptr) {
     bool src_live = src != nullptr && !src->removed();
     bool tgt_live = tgt != nullptr && !tgt->removed();
     bool manual = tgt != nullptr && tgt->manually_modified();
@@ -51,7 +54,7 @@ class SyncRun {
         return Status::Ok();
       }
       if (manual && !Conflict(ext, tgt, tgt_live ? "changed" : "removed")) return Status::Ok();
-      return tgt_live ? Write(fb::PropertyChange::Updated, ext, src, tgt)
+      return tgt_live ? Write(fb::PropertyChange::Updated, ext, src, tgt, src_record)
                       : Write(fb::PropertyChange::Created, ext, src, tgt);
     }
     // Removed in (or never in) the source: remove it from the target if this
@@ -88,7 +91,7 @@ class SyncRun {
   }
 
   Status Write(fb::PropertyChange change, std::string_view ext, const fb::PropertyState* src,
-               const fb::PropertyState* tgt) {
+               const fb::PropertyState* tgt, const std::string* src_record = nullptr) {
     switch (change) {
       case fb::PropertyChange::Created: ++stats_.created; break;
       case fb::PropertyChange::Updated: ++stats_.updated; break;
@@ -115,7 +118,8 @@ class SyncRun {
       spec.sync_hash = spec.hash;
       spec.data_ref = src->data_seq();  // the payload is written once, in the source's event
       if (change == fb::PropertyChange::Updated) {
-        SYNCMGR_RETURN_IF_ERROR(UpdatedFields(tgt->data_seq(), src->data_seq(), &changed));
+        SYNCMGR_RETURN_IF_ERROR(
+            UpdatedFields(tgt->data_seq(), src->data_seq(), src_record, &changed));
         spec.changed_fields = &changed;
       }
     } else if (tgt != nullptr) {
@@ -134,12 +138,16 @@ class SyncRun {
   // target's old document, most often a cold block of the log's table files,
   // is not read. Otherwise (the target edited, or a version of the source
   // it never got, or an event older than prev_data_seq) both documents are
-  // compared, as before.
-  Status UpdatedFields(uint64_t tgt_data_seq, uint64_t src_data_seq,
+  // compared, as before. `src_record`: the source's log record if the
+  // caller read it already, else null.
+  Status UpdatedFields(uint64_t tgt_data_seq, uint64_t src_data_seq, const std::string* src_record,
                        std::vector<std::string>* changed) {
     std::string bytes;
-    SYNCMGR_RETURN_IF_ERROR(engine_->ReadLogRecord(op_->tenant(), src_data_seq, &bytes));
-    SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
+    if (src_record == nullptr) {
+      SYNCMGR_RETURN_IF_ERROR(engine_->ReadLogRecord(op_->tenant(), src_data_seq, &bytes));
+      src_record = &bytes;
+    }
+    SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(*src_record));
     const fb::PropertyChanged* p = ev->body_as_PropertyChanged();
     if (p == nullptr || p->data() == nullptr) {
       return Status::Corruption(fmt::format("tenant {}: log record {} holds no property data",
@@ -210,6 +218,41 @@ class StateCursor {
   std::unique_ptr<StoreIterator> it_;
 };
 
+// An incremental sync reads its candidates in batches of this many ids,
+// each kind of record with one Store::MultiGet: the ids are spread over the
+// whole stream, so most of their blocks are cold, and a batch looks each
+// index and data block up once for all the keys it holds instead of once
+// per key (bench/report_notes.md, "Incremental sync").
+constexpr size_t kReadBatch = 512;
+
+// Appends the external ids of `ids` (dense ids of `stream`) to *out.
+Status AppendExternalIds(const Store& store, TenantId tenant, StreamRef stream,
+                         const BitmapPtr& ids, std::vector<std::string>* out) {
+  if (!ids) return Status::Ok();
+  std::vector<std::string> keys, values;
+  std::vector<uint32_t> dense;
+  std::vector<bool> found;
+  auto flush = [&]() -> Status {
+    SYNCMGR_RETURN_IF_ERROR(store.MultiGet(Cf::kDense, keys, &values, &found));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!found[i]) {
+        return Status::Corruption(
+            fmt::format("tenant {}: dense id {} has no external id", tenant, dense[i]));
+      }
+      out->push_back(std::move(values[i]));
+    }
+    keys.clear();
+    dense.clear();
+    return Status::Ok();
+  };
+  for (uint32_t d : *ids) {
+    keys.push_back(keys::Dense(tenant, stream, d));
+    dense.push_back(d);
+    if (keys.size() == kReadBatch) SYNCMGR_RETURN_IF_ERROR(flush());
+  }
+  return flush();
+}
+
 // A first sync's view records per live source id, in WriteBatch bytes
 // (measured: 216 at N = 100 k with the benchmark's ids), with a margin, and
 // the most it reserves for them (address space: pages are touched only as
@@ -264,26 +307,46 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
     std::vector<std::string> candidates;
     candidates.reserve((pair->second.source_dirty ? pair->second.source_dirty->cardinality() : 0) +
                        (pair->second.target_dirty ? pair->second.target_dirty->cardinality() : 0));
-    auto add = [&](const BitmapPtr& ids, StreamRef stream) -> Status {
-      if (!ids) return Status::Ok();
-      for (uint32_t dense : *ids) {
-        std::string ext;
-        SYNCMGR_RETURN_IF_ERROR(store.Get(Cf::kDense, keys::Dense(tenant, stream, dense), &ext));
-        candidates.push_back(std::move(ext));
-      }
-      return Status::Ok();
-    };
-    SYNCMGR_RETURN_IF_ERROR(add(pair->second.source_dirty, src_stream));
-    SYNCMGR_RETURN_IF_ERROR(add(pair->second.target_dirty, tgt_stream));
+    SYNCMGR_RETURN_IF_ERROR(
+        AppendExternalIds(store, tenant, src_stream, pair->second.source_dirty, &candidates));
+    SYNCMGR_RETURN_IF_ERROR(
+        AppendExternalIds(store, tenant, tgt_stream, pair->second.target_dirty, &candidates));
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-    std::string value, tgt_value;
-    for (const std::string& ext : candidates) {
-      SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* src,
-                               ReadStateRecord(store, tenant, src_stream, ext, &value));
-      SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* tgt,
-                               ReadStateRecord(store, tenant, tgt_stream, ext, &tgt_value));
-      SYNCMGR_RETURN_IF_ERROR(run.Visit(ext, src, tgt));
+    // Per batch: both states of each id in one MultiGet, then the source's
+    // log record of each id the sync will update (UpdatedFields reads it)
+    // in another. Reading ahead changes nothing: the sync holds the
+    // tenant's write lock and writes only at its commit.
+    std::vector<std::string> keys, states, records;
+    std::vector<bool> found, record_found;
+    std::vector<const fb::PropertyState*> src(kReadBatch), tgt(kReadBatch);
+    std::vector<int> record_of(kReadBatch);
+    for (size_t b = 0; b < candidates.size(); b += kReadBatch) {
+      const size_t n = std::min(kReadBatch, candidates.size() - b);
+      keys.clear();
+      for (size_t i = 0; i < n; ++i) keys.push_back(keys::State(tenant, src_stream, candidates[b + i]));
+      for (size_t i = 0; i < n; ++i) keys.push_back(keys::State(tenant, tgt_stream, candidates[b + i]));
+      SYNCMGR_RETURN_IF_ERROR(store.MultiGet(Cf::kState, keys, &states, &found));
+      keys.clear();
+      for (size_t i = 0; i < n; ++i) {
+        src[i] = found[i] ? flatbuffers::GetRoot<fb::PropertyState>(states[i].data()) : nullptr;
+        tgt[i] = found[n + i] ? flatbuffers::GetRoot<fb::PropertyState>(states[n + i].data())
+                              : nullptr;
+        const bool update = src[i] != nullptr && !src[i]->removed() && tgt[i] != nullptr &&
+                            !tgt[i]->removed() && FromFb(src[i]->hash()) != FromFb(tgt[i]->hash());
+        record_of[i] = -1;
+        if (update && !options.dry_run) {
+          record_of[i] = static_cast<int>(keys.size());
+          keys.push_back(keys::Log(tenant, src[i]->data_seq()));
+        }
+      }
+      SYNCMGR_RETURN_IF_ERROR(store.MultiGet(Cf::kLog, keys, &records, &record_found));
+      for (size_t i = 0; i < n; ++i) {
+        // Not found: UpdatedFields reads it again and reports the corruption.
+        const std::string* record =
+            record_of[i] >= 0 && record_found[record_of[i]] ? &records[record_of[i]] : nullptr;
+        SYNCMGR_RETURN_IF_ERROR(run.Visit(candidates[b + i], src[i], tgt[i], record));
+      }
     }
   }
 

@@ -54,6 +54,26 @@ class StoreIteratorTest : public ::testing::Test {
 using Keys = std::vector<std::string>;
 const std::string kB0("b\0", 2);
 
+// Store::MultiGet (the batched point read next to Get): each value at its
+// key's position whatever the keys' order, absent keys found false, and a
+// second call reusing the vectors holds only its own answers.
+TEST_F(StoreIteratorTest, MultiGetAnswersEachKeyInItsPlace) {
+  std::vector<std::string> values;
+  std::vector<bool> found;
+  ASSERT_TRUE(store_->MultiGet(Cf::kMeta, {"c", "zz", "a", kB0, "b\xfe"}, &values, &found).ok());
+  EXPECT_EQ(found, (std::vector<bool>{true, false, true, true, false}));
+  EXPECT_EQ(values[0], "vc");
+  EXPECT_EQ(values[2], "va");
+  EXPECT_EQ(values[3], "v" + kB0);
+  ASSERT_TRUE(store_->MultiGet(Cf::kMeta, {"zz", "b"}, &values, &found).ok());
+  EXPECT_EQ(found, (std::vector<bool>{false, true}));
+  ASSERT_EQ(values.size(), 2u);
+  EXPECT_EQ(values[1], "vb");
+  ASSERT_TRUE(store_->MultiGet(Cf::kMeta, {}, &values, &found).ok());
+  EXPECT_TRUE(values.empty());
+  EXPECT_TRUE(found.empty());
+}
+
 TEST_F(StoreIteratorTest, PrefixIteratorStopsAtTheEndsOfItsPrefix) {
   auto it = store_->NewPrefixIterator(Cf::kMeta, "b");
   it->SeekToFirst();
