@@ -15,8 +15,28 @@
 // unchanged without being canonicalized; the others are canonicalized on the
 // apply thread. Into an empty source every item is new, so items are
 // canonicalized eagerly, on the parsing thread.
+//
+// Two parsing threads (NDJSON): a chunk of at least kMinSplitBytes (below it
+// the hand-over costs more than it saves) is cut at
+// a line boundary near its middle; the caller's thread parses the first part
+// (which continues the line carried over from the previous chunk) while the
+// session's parse worker parses the second part's whole lines
+// (ParseNdjsonLines); the bytes after the chunk's last newline wait for the
+// next chunk as before. Items reach the buffer in body order (the first
+// part's, then the second's, renumbered by ImportParser::Adopt). If the
+// second part holds a bad line and the first does not, its items are thrown
+// away and the same bytes are fed to the session's parser, so the error,
+// its item number and everything before it are exactly the single-threaded
+// parser's. Once the apply thread holds the tenant lock (nothing else can
+// change the source's states until the commit), each parsing thread also
+// reads the states of its part's items (one MultiGet per part) and settles
+// the raw-bytes fast path there; the apply thread reads states only for
+// items parsed before the lock was held.
 #include <rocksdb/db.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -129,7 +149,7 @@ class ImportSessionImpl final : public ImportSession {
 
   Status Append(std::string_view chunk) override {
     if (!dead_.ok()) return dead_;
-    Status s = parser_.Feed(chunk, [this](ParsedItem&& item) { return Buffer(std::move(item)); });
+    Status s = Parse(chunk);
     if (!s.ok()) dead_ = s;
     return s;
   }
@@ -138,12 +158,12 @@ class ImportSessionImpl final : public ImportSession {
     if (!dead_.ok()) return dead_;
     if (finished_) return Status::Internal("import session already finished");
     finished_ = true;
-    Status s = parser_.Finish([this](ParsedItem&& item) { return Buffer(std::move(item)); });
+    Status s = parser_.Finish([this](ParsedItem&& item) { return Buffer(std::move(item), {}); });
     if (s.ok()) s = ResolveMode();
     if (s.ok() && applier_) {
       // The apply thread holds the lock: the rest and the commit run there.
-      auto rest = std::make_shared<std::vector<ParsedItem>>(std::move(pending_));
-      pending_.clear();
+      auto rest = std::make_shared<Batch>(std::move(pending_));
+      pending_ = Batch();
       s = applier_->Post([this, rest] { return ProcessBatch(*rest); });
       if (s.ok()) {
         s = applier_->Post([this] {
@@ -160,7 +180,7 @@ class ImportSessionImpl final : public ImportSession {
       }
     } else if (s.ok()) {
       s = ProcessBatch(pending_);
-      pending_.clear();
+      pending_ = Batch();
       if (s.ok()) {
         StatusOr<ImportResult> result = Complete();
         if (result.ok()) {
@@ -177,15 +197,183 @@ class ImportSessionImpl final : public ImportSession {
   uint64_t items_received() const override { return parser_.items(); }
 
  private:
-  Status Buffer(ParsedItem&& item) {
+  // An item's state as read on a parsing thread (StateLookup::kNone: not
+  // read there; the apply thread reads it).
+  struct StateLookup {
+    enum class Kind : uint8_t { kNone, kUnchanged, kFound, kAbsent };
+    Kind kind = Kind::kNone;
+    uint32_t dense_id = 0;  // kUnchanged, kFound: the id's, from its state record
+    std::string state;      // kFound: the state record's bytes
+  };
+  struct Batch {
+    std::vector<ParsedItem> items;
+    std::vector<StateLookup> lookups;  // one per item
+  };
+
+  // Smallest chunk parsed by two threads. Unit: bytes. The server hands
+  // over 256 KiB chunks (stream_chunk_bytes); tests feed pieces on either
+  // side of it to compare the two ways.
+  static constexpr size_t kMinSplitBytes = 64u << 10;
+
+  Status Parse(std::string_view chunk) {
+    const auto sink = [this](ParsedItem&& item) { return Buffer(std::move(item), {}); };
+    const char* base = chunk.data();
+    const void* last_nl =
+        parser_options_.format == BodyFormat::kNdjson && chunk.size() >= kMinSplitBytes
+            ? memrchr(base, '\n', chunk.size())
+            : nullptr;
+    if (last_nl == nullptr) return parser_.Feed(chunk, sink);
+    // head: the end of a line carried over from the previous chunk (to the
+    // parser); mine = [head end, split) and theirs = [split, last newline]:
+    // whole lines, parsed on this thread and on the parse worker; tail: the
+    // start of a line that continues in the next chunk (to the parser).
+    const size_t lines_end = static_cast<size_t>(static_cast<const char*>(last_nl) - base) + 1;
+    const size_t head_end =
+        parser_.at_line_start()
+            ? 0
+            : static_cast<size_t>(static_cast<const char*>(std::memchr(base, '\n', lines_end)) -
+                                  base) +
+                  1;
+    const size_t mid = std::max(head_end, chunk.size() / 2);
+    const void* nl = mid < lines_end ? std::memchr(base + mid, '\n', lines_end - mid) : nullptr;
+    const size_t split =
+        nl == nullptr ? lines_end : static_cast<size_t>(static_cast<const char*>(nl) - base) + 1;
+    const std::string_view head = chunk.substr(0, head_end);
+    const std::string_view mine = chunk.substr(head_end, split - head_end);
+    const std::string_view theirs = chunk.substr(split, lines_end - split);
+    const std::string_view tail = chunk.substr(lines_end);
+
+    if (!parse_worker_) parse_worker_ = std::make_unique<ApplyThread>();
+    Piece their_piece;
+    // The task reports through the piece and always succeeds, so the worker
+    // never skips a later chunk's task.
+    SYNCMGR_RETURN_IF_ERROR(parse_worker_->Post([&] {
+      ParsePiece(theirs, &their_piece);
+      return Status::Ok();
+    }));
+    Batch head_items;
+    const Status head_status = parser_.Feed(head, [&head_items](ParsedItem&& item) {
+      head_items.items.push_back(std::move(item));
+      return Status::Ok();
+    });
+    LookUpStates(&head_items);  // sizes its lookups, whatever the status
+    Piece my_piece;
+    if (head_status.ok()) ParsePiece(mine, &my_piece);
+    SYNCMGR_RETURN_IF_ERROR(parse_worker_->Drain());  // their_piece is complete
+    // In body order, as the single-threaded parser would have gone.
+    for (size_t i = 0; i < head_items.items.size(); ++i) {
+      SYNCMGR_RETURN_IF_ERROR(
+          Buffer(std::move(head_items.items[i]), std::move(head_items.lookups[i])));
+    }
+    SYNCMGR_RETURN_IF_ERROR(head_status);
+    SYNCMGR_RETURN_IF_ERROR(AdoptPiece(mine, &my_piece));
+    SYNCMGR_RETURN_IF_ERROR(AdoptPiece(theirs, &their_piece));
+    return parser_.Feed(tail, sink);
+  }
+
+  // Whole lines parsed apart from the session's parser (ParseNdjsonLines).
+  struct Piece {
+    Status status;
+    Batch batch;
+  };
+
+  void ParsePiece(std::string_view lines, Piece* piece) {
+    piece->status = ParseNdjsonLines(parser_options_, lines, &piece->batch.items);
+    if (!piece->status.ok()) return;
+    LookUpStates(&piece->batch);
+    // Bytes borrowed from the chunk are kept only by items still to decide.
+    for (size_t i = 0; i < piece->batch.items.size(); ++i) {
+      if (piece->batch.lookups[i].kind != StateLookup::Kind::kUnchanged) {
+        OwnRaw(&piece->batch.items[i]);
+      }
+    }
+  }
+
+  // Hands a parsed piece's items to the buffer through the session's parser;
+  // if the piece holds an error, feeds its bytes to the parser instead, so
+  // the error (and its item number) is the single-threaded parser's.
+  Status AdoptPiece(std::string_view lines, Piece* piece) {
+    if (!piece->status.ok()) {
+      return parser_.Feed(lines, [this](ParsedItem&& item) { return Buffer(std::move(item), {}); });
+    }
+    size_t i = 0;
+    return parser_.Adopt(lines, std::move(piece->batch.items), [this, piece, &i](ParsedItem&& item) {
+      return Buffer(std::move(item), std::move(piece->batch.lookups[i++]));
+    });
+  }
+
+  // On a parsing thread: once the apply thread holds the tenant lock, reads
+  // the batch's states and settles the raw-bytes fast path; before that
+  // (or into a stream that never had a state) leaves every lookup kNone.
+  void LookUpStates(Batch* batch) {
+    batch->lookups.assign(batch->items.size(), StateLookup());
+    if (!parser_options_.defer_canonical || batch->items.empty() ||
+        !locked_.load(std::memory_order_acquire) || never_had_state_) {
+      return;
+    }
+    if (!ReadStates(batch, /*only_unread=*/false).ok()) {
+      // Read again on the apply thread, which reports the error.
+      for (StateLookup& lookup : batch->lookups) lookup = StateLookup();
+    }
+  }
+
+  // Reads the states of the batch's items (only those still kNone if
+  // only_unread) with one MultiGet and fills their lookups. An unchanged
+  // deferred item (its raw_hash equals the live version's) is settled:
+  // kUnchanged, its raw bytes freed.
+  Status ReadStates(Batch* batch, bool only_unread) {
+    std::vector<size_t> which;
+    std::vector<std::string> key_bytes;
+    which.reserve(batch->items.size());
+    key_bytes.reserve(batch->items.size());
+    for (size_t i = 0; i < batch->items.size(); ++i) {
+      if (only_unread && batch->lookups[i].kind != StateLookup::Kind::kNone) continue;
+      which.push_back(i);
+      key_bytes.push_back(keys::State(tenant_, stream(), batch->items[i].external_id));
+    }
+    if (which.empty()) return Status::Ok();
+    std::vector<rocksdb::Slice> key_slices(key_bytes.begin(), key_bytes.end());
+    std::vector<rocksdb::PinnableSlice> values(which.size());
+    std::vector<rocksdb::Status> statuses(which.size());
+    Store& store = engine_->store();
+    store.db()->MultiGet(rocksdb::ReadOptions(), store.cf(Cf::kState), key_slices.size(),
+                         key_slices.data(), values.data(), statuses.data());
+    std::string aligned;
+    for (size_t k = 0; k < which.size(); ++k) {
+      if (!statuses[k].ok() && !statuses[k].IsNotFound()) return FromRocks(statuses[k], "import");
+      ParsedItem& item = batch->items[which[k]];
+      StateLookup& lookup = batch->lookups[which[k]];
+      if (!statuses[k].ok()) {
+        lookup.kind = StateLookup::Kind::kAbsent;
+        continue;
+      }
+      const fb::PropertyState* state = ParseStateRecord(values[k].ToStringView(), &aligned);
+      // Raw-bytes fast path: well-formed, and the same bytes (ignored
+      // scalars aside) as the live version's, so the same hash.
+      if (item.deferred && !state->removed() && state->raw_hash() != 0 &&
+          state->raw_hash() == item.raw_hash) {
+        lookup.kind = StateLookup::Kind::kUnchanged;
+        lookup.dense_id = state->dense_id();
+        std::string().swap(item.raw);
+        continue;
+      }
+      lookup.kind = StateLookup::Kind::kFound;
+      lookup.dense_id = state->dense_id();
+      lookup.state.assign(values[k].data(), values[k].size());
+    }
+    return Status::Ok();
+  }
+
+  Status Buffer(ParsedItem&& item, StateLookup&& lookup) {
     pending_bytes_ += item.doc.json.size() + item.raw.size() + item.external_id.size() +
-                      sizeof(ParsedItem);
-    pending_.push_back(std::move(item));
+                      lookup.state.size() + sizeof(ParsedItem) + sizeof(StateLookup);
+    pending_.items.push_back(std::move(item));
+    pending_.lookups.push_back(std::move(lookup));
     if (pending_bytes_ < engine_->options().import_buffer_bytes) return Status::Ok();
     // Hand the buffer to the apply thread and go on parsing.
     if (!applier_) applier_ = std::make_unique<ApplyThread>();
-    auto batch = std::make_shared<std::vector<ParsedItem>>(std::move(pending_));
-    pending_.clear();
+    auto batch = std::make_shared<Batch>(std::move(pending_));
+    pending_ = Batch();
     pending_bytes_ = 0;
     return applier_->Post([this, batch] { return ProcessBatch(*batch); });
   }
@@ -199,7 +387,8 @@ class ImportSessionImpl final : public ImportSession {
     applier_.reset();  // idle (drained); joins
     op_.reset();       // committed: the lock is already released
     std::unordered_set<std::string>().swap(seen_);
-    std::vector<ParsedItem>().swap(pending_);
+    seen_dense_ = Bitmap();
+    pending_ = Batch();
     present_ = Bitmap();
   }
 
@@ -233,6 +422,7 @@ class ImportSessionImpl final : public ImportSession {
     SYNCMGR_ASSIGN_OR_RETURN(BitmapPtr live, op->folder().Live(stream()));
     live_before_ = live->cardinality();
     op_ = std::move(op);
+    locked_.store(true, std::memory_order_release);  // never_had_state_ is set
     return Status::Ok();
   }
 
@@ -240,59 +430,57 @@ class ImportSessionImpl final : public ImportSession {
 
   // Turns a buffer of items into events. Runs under the tenant lock, on the
   // apply thread once it exists.
-  Status ProcessBatch(std::vector<ParsedItem>& batch) {
-    if (batch.empty()) return Status::Ok();
+  Status ProcessBatch(Batch& batch) {
+    if (batch.items.empty()) return Status::Ok();
     SYNCMGR_RETURN_IF_ERROR(EnsureLocked());
-    // Duplicate ids are refused before any state is read.
-    for (const ParsedItem& item : batch) {
-      if (!seen_.insert(item.external_id).second) {
-        return Status::InvalidArgument(fmt::format(
-            "item {}: id \"{}\" appears more than once in the batch", item.index,
-            item.external_id));
-      }
-    }
     if (never_had_state_) {
       // Every item is new: no state to read (a day-0 import; the MultiGet
-      // below cost ~5 % of its CPU, finding nothing).
-      for (ParsedItem& item : batch) {
+      // below cost ~5 % of its CPU, finding nothing). Duplicate ids are
+      // refused before any item of the batch is applied.
+      for (const ParsedItem& item : batch.items) {
+        if (!seen_.insert(item.external_id).second) return Duplicate(item);
+      }
+      for (ParsedItem& item : batch.items) {
         if (item.deferred) SYNCMGR_RETURN_IF_ERROR(CanonicalizeDeferred(&item, parser_options_));
         SYNCMGR_RETURN_IF_ERROR(ApplyItem(item, nullptr));
       }
       return Status::Ok();
     }
-    std::vector<std::string> key_bytes;
-    key_bytes.reserve(batch.size());
-    for (const ParsedItem& item : batch) {
-      key_bytes.push_back(keys::State(tenant_, stream(), item.external_id));
+    // States not read on a parsing thread (items parsed before the lock).
+    SYNCMGR_RETURN_IF_ERROR(ReadStates(&batch, /*only_unread=*/true));
+    // Duplicate ids are refused before any item of the batch is applied.
+    // An id with a state record is known by its dense id (one per id in the
+    // stream), so only new ids are kept as strings.
+    for (size_t i = 0; i < batch.items.size(); ++i) {
+      const ParsedItem& item = batch.items[i];
+      const bool first = batch.lookups[i].kind == StateLookup::Kind::kAbsent
+                             ? seen_.insert(item.external_id).second
+                             : seen_dense_.addChecked(batch.lookups[i].dense_id);
+      if (!first) return Duplicate(item);
     }
-    std::vector<rocksdb::Slice> key_slices(key_bytes.begin(), key_bytes.end());
-    std::vector<rocksdb::PinnableSlice> values(batch.size());
-    std::vector<rocksdb::Status> statuses(batch.size());
-    Store& store = engine_->store();
-    store.db()->MultiGet(rocksdb::ReadOptions(), store.cf(Cf::kState), key_slices.size(),
-                         key_slices.data(), values.data(), statuses.data());
     std::string aligned;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (!statuses[i].ok() && !statuses[i].IsNotFound()) return FromRocks(statuses[i], "import");
-      const fb::PropertyState* state =
-          statuses[i].ok() ? ParseStateRecord(values[i].ToStringView(), &aligned) : nullptr;
-      ParsedItem& item = batch[i];
-      if (item.deferred) {
-        // Raw-bytes fast path: well-formed, and the same bytes (ignored
-        // scalars aside) as the live version's, so the same hash. Otherwise
-        // canonicalize now.
-        if (state != nullptr && !state->removed() && state->raw_hash() != 0 &&
-            state->raw_hash() == item.raw_hash) {
-          ++stats_.received;
-          ++stats_.unchanged;
-          present_.add(state->dense_id());
-          continue;
-        }
-        SYNCMGR_RETURN_IF_ERROR(CanonicalizeDeferred(&item, parser_options_));
+    for (size_t i = 0; i < batch.items.size(); ++i) {
+      ParsedItem& item = batch.items[i];
+      const StateLookup& lookup = batch.lookups[i];
+      if (lookup.kind == StateLookup::Kind::kUnchanged) {
+        ++stats_.received;
+        ++stats_.unchanged;
+        present_.add(lookup.dense_id);
+        continue;
       }
+      const fb::PropertyState* state = lookup.kind == StateLookup::Kind::kFound
+                                           ? ParseStateRecord(lookup.state, &aligned)
+                                           : nullptr;
+      // Not settled by the fast path: canonicalize now.
+      if (item.deferred) SYNCMGR_RETURN_IF_ERROR(CanonicalizeDeferred(&item, parser_options_));
       SYNCMGR_RETURN_IF_ERROR(ApplyItem(item, state));
     }
     return Status::Ok();
+  }
+
+  static Status Duplicate(const ParsedItem& item) {
+    return Status::InvalidArgument(fmt::format(
+        "item {}: id \"{}\" appears more than once in the batch", item.index, item.external_id));
   }
 
   Status ApplyItem(const ParsedItem& item, const fb::PropertyState* state) {
@@ -413,15 +601,23 @@ class ImportSessionImpl final : public ImportSession {
   ImportMode mode_ = ImportMode::kUpsert;
   bool allow_mass_removal_ = false;
 
-  std::vector<ParsedItem> pending_;
+  Batch pending_;
   uint64_t pending_bytes_ = 0;
+  // Parses the second part of a split chunk (Parse); started at the first.
+  std::unique_ptr<ApplyThread> parse_worker_;
 
   // Set once the tenant is locked: the operation, which holds the lock.
   std::unique_ptr<WriteOp> op_;
   uint64_t import_id_ = 0;
   uint64_t live_before_ = 0;
   bool never_had_state_ = false;  // set by EnsureLocked
+  // Set once op_ holds the tenant lock (and never_had_state_ is set): from
+  // then on the parsing threads may read states (LookUpStates).
+  std::atomic<bool> locked_{false};
+  // The batch's ids so far: new ones (no state record), and the dense ids
+  // of the others.
   std::unordered_set<std::string> seen_;
+  Bitmap seen_dense_;
   Bitmap present_;  // dense ids of the batch's items that are live after it
   ImportStats stats_;
   std::optional<StatusOr<ImportResult>> result_;  // Complete's, when run on the apply thread

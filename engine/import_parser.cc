@@ -302,6 +302,8 @@ struct ImportParser::Impl {
   bool in_string = false;
   bool escape = false;
   bool in_line = false;  // NDJSON: a non-blank line has started
+  // ParseNdjsonLines: deferred items borrow their bytes (raw_view).
+  bool borrow_raw = false;
 };
 
 ImportParser::ImportParser(ImportParserOptions options)
@@ -313,6 +315,63 @@ std::optional<bool> ImportParser::body_allow_mass_removal() const {
   return impl_->allow_mass_removal;
 }
 uint64_t ImportParser::items() const { return impl_->items; }
+
+bool ImportParser::at_line_start() const {
+  return !impl_->dead && impl_->options.format == BodyFormat::kNdjson && !impl_->in_line;
+}
+
+Status ImportParser::Adopt(std::string_view lines, std::vector<ParsedItem>&& items,
+                           const Sink& sink) {
+  Impl& m = *impl_;
+  if (!at_line_start()) {
+    return m.Fail(Status::Internal("import parser: lines adopted in the middle of a line"));
+  }
+  m.bytes += lines.size();
+  for (ParsedItem& item : items) {
+    item.index += m.items;
+  }
+  m.items += items.size();
+  for (ParsedItem& item : items) {
+    Status st = sink(std::move(item));
+    if (!st.ok()) return m.Fail(std::move(st));
+  }
+  return Status::Ok();
+}
+
+Status ParseNdjsonLines(const ImportParserOptions& options, std::string_view lines,
+                        std::vector<ParsedItem>* out) {
+  if (!lines.empty() && lines.back() != '\n') {
+    return Status::Internal("import parser: a piece of lines ends mid-line");
+  }
+  ImportParser::Impl m(options);
+  m.borrow_raw = true;
+  const ImportParser::Sink sink = [out](ParsedItem&& item) {
+    out->push_back(std::move(item));
+    return Status::Ok();
+  };
+  // FeedNdjson's loop over whole lines, each handed to EmitItem where it
+  // lies instead of through the line buffer.
+  const char* p = lines.data();
+  const size_t n = lines.size();
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && IsJsonSpace(p[i])) ++i;  // leading whitespace, blank lines
+    if (i == n) break;
+    const size_t stop =
+        static_cast<size_t>(static_cast<const char*>(std::memchr(p + i, '\n', n - i)) - p);
+    if (stop - i > kMaxItemBytes) {
+      return m.Fail(Status::PayloadTooLarge("item " + std::to_string(m.items) +
+                                            ": line larger than " +
+                                            std::to_string(kMaxItemBytes >> 20) + " MiB"));
+    }
+    size_t len = stop - i;
+    while (len > 0 && IsJsonSpace(p[i + len - 1])) --len;  // "\r" of CRLF, trailing blanks
+    SYNCMGR_RETURN_IF_ERROR(m.EmitItem(lines.substr(i, len), sink));
+    i = stop + 1;
+  }
+  return Status::Ok();
+}
+
 uint64_t ImportParser::bytes() const { return impl_->bytes; }
 
 Status ImportParser::Feed(std::string_view chunk, const Sink& sink) {
@@ -631,7 +690,11 @@ Status ImportParser::Impl::EmitItem(std::string_view raw, const Sink& sink) {
   Status st;
   if (scanned && options.defer_canonical && IsWellFormedObject(raw)) {
     item.deferred = true;
-    item.raw.assign(raw);
+    if (borrow_raw) {
+      item.raw_view = raw;
+    } else {
+      item.raw.assign(raw);
+    }
   } else {
     st = CanonicalizeObject(raw, options.ignore_fields, &item.doc);
     if (!st.ok()) return Fail(Status(st.code(), ItemPrefix() + st.message()));

@@ -47,7 +47,19 @@ struct ParsedItem {
   // CanonicalizeDeferred.
   bool deferred = false;
   std::string raw;
+  // Set instead of `raw` by ParseNdjsonLines: a deferred item's bytes,
+  // borrowed from the lines it parsed (no copy for an item the caller then
+  // finds unchanged). The caller moves them into `raw` (OwnRaw) or drops
+  // the item before those bytes go away.
+  std::string_view raw_view;
 };
+
+// Copies a borrowed deferred item's bytes (raw_view) into raw.
+inline void OwnRaw(ParsedItem* item) {
+  if (item->raw_view.empty()) return;
+  item->raw.assign(item->raw_view);
+  item->raw_view = {};
+}
 
 struct ImportParserOptions {
   BodyFormat format = BodyFormat::kJson;
@@ -64,6 +76,16 @@ struct ImportParserOptions {
   // CanonicalizeDeferred. Other items are canonicalized at once.
   bool defer_canonical = false;
 };
+
+// Parses `lines` — a piece of an NDJSON body made of whole lines (empty, or
+// ending in '\n') — into *out, numbering items from 0, independently of any
+// ImportParser: the piece of a chunk that another thread parses while the
+// session's parser reads the bytes before it (ImportParser::Adopt). On an
+// error *out is incomplete and the error's item number is relative to the
+// piece; the caller then feeds the same bytes to its parser, which finds the
+// same error with the body's own item number. Thread-safe (no shared state).
+Status ParseNdjsonLines(const ImportParserOptions& options, std::string_view lines,
+                        std::vector<ParsedItem>* out);
 
 // Completes a deferred item: validates and canonicalizes item->raw into
 // item->doc, with the checks and error messages ("item N: ...") the parser
@@ -87,6 +109,17 @@ class ImportParser {
   // member present for the object form) and flushes a last NDJSON line.
   Status Finish(const Sink& sink);
 
+  // Whether the parser stands at the start of an NDJSON line (no partial
+  // line buffered) and is not dead: where Adopt may continue.
+  bool at_line_start() const;
+  // Continues the body with `lines` (whole NDJSON lines, as for
+  // ParseNdjsonLines) already parsed elsewhere into `items`: renumbers them
+  // after the items read so far, counts the lines' bytes and hands each item
+  // to `sink`, in order — as Feed(lines, sink) would have. REQUIRES:
+  // at_line_start(), and `items` is ParseNdjsonLines(options, lines)'s
+  // successful output.
+  Status Adopt(std::string_view lines, std::vector<ParsedItem>&& items, const Sink& sink);
+
   // The body's "mode" member, if it had one (kJson object form only).
   std::optional<ImportMode> body_mode() const;
   // The body's "allow_mass_removal" member, if it had one.
@@ -95,6 +128,8 @@ class ImportParser {
   uint64_t bytes() const;
 
  private:
+  friend Status ParseNdjsonLines(const ImportParserOptions&, std::string_view,
+                                 std::vector<ParsedItem>*);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -291,6 +291,68 @@ TEST(ImportParserTest, EverySplitPointGivesTheSameItems) {
   }
 }
 
+// Whole lines parsed apart (ParseNdjsonLines, as on the parse worker) and
+// adopted by the parser give what Feed gives for the same bytes: the same
+// items, numbers, hashes and deferred bytes, and the parser goes on after
+// them. A piece with a bad line fails on its own; fed to the parser instead,
+// the same bytes give the body's own error (item number included).
+TEST(ImportParserTest, LinesParsedApartAndAdoptedMatchFeed) {
+  for (bool defer : {false, true}) {
+    ImportParserOptions options = Ndjson();
+    options.ignore_fields = {"seen"};
+    options.defer_canonical = defer;
+    const std::string body =
+        "{\"id\":\"a\",\"p\":1,\"seen\":\"x\"}\n\n  {\"id\":\"b\",\"q\":[1,2]}\r\n"
+        "{\"external_id\":7,\"p\":{\"k\":\"v\"}}\n   \n{\"id\":\"c\\u0041\"}\n"
+        "{\"id\":\"d\",\"p\":2}\n{\"id\":\"e\"}";
+    const std::string whole = Describe(ParseSplit(body, options, {}));
+    for (size_t a = 0; a <= body.size(); ++a) {
+      if (a != 0 && body[a - 1] != '\n') continue;  // a piece starts at a line
+      for (size_t b = a; b <= body.size(); ++b) {
+        if (b != a && body[b - 1] != '\n') continue;  // and ends after one
+        ImportParser parser(options);
+        Parsed out;
+        auto sink = [&](ParsedItem&& item) {
+          if (!item.raw_view.empty()) OwnRaw(&item);
+          out.items.push_back(std::move(item));
+          return Status::Ok();
+        };
+        ASSERT_TRUE(parser.Feed(std::string_view(body).substr(0, a), sink).ok());
+        ASSERT_TRUE(parser.at_line_start());
+        std::vector<ParsedItem> apart;
+        const std::string_view lines = std::string_view(body).substr(a, b - a);
+        ASSERT_TRUE(ParseNdjsonLines(options, lines, &apart).ok());
+        ASSERT_TRUE(parser.Adopt(lines, std::move(apart), sink).ok());
+        out.status = parser.Feed(std::string_view(body).substr(b), sink);
+        if (out.status.ok()) out.status = parser.Finish(sink);
+        out.bytes = parser.bytes();
+        EXPECT_EQ(out.bytes, body.size());
+        EXPECT_EQ(Describe(out), whole) << a << ".." << b;
+        for (const ParsedItem& item : out.items) EXPECT_EQ(item.deferred, !item.raw.empty());
+      }
+    }
+  }
+  // A bad line: the piece fails alone; the parser numbers it in the body.
+  ImportParserOptions options = Ndjson();
+  options.defer_canonical = true;
+  const std::string head = "{\"id\":\"a\"}\n{\"id\":\"b\"}\n";
+  const std::string piece = "{\"id\":\"c\"}\n{\"id\":\"d\",}\n";
+  std::vector<ParsedItem> apart;
+  const Status alone = ParseNdjsonLines(options, piece, &apart);
+  ASSERT_FALSE(alone.ok());
+  EXPECT_EQ(alone.message().rfind("item 1: ", 0), 0u) << alone.ToString();
+  const Parsed whole = Parse(head + piece, options);
+  ASSERT_FALSE(whole.status.ok());
+  EXPECT_EQ(whole.status.message().rfind("item 3: ", 0), 0u) << whole.status.ToString();
+  // Only whole lines are accepted.
+  EXPECT_EQ(ParseNdjsonLines(options, "{\"id\":\"a\"}", &apart).code(), Code::kInternal);
+  ImportParser mid_line(options);
+  ASSERT_TRUE(mid_line.Feed("{\"id\":", [](ParsedItem&&) { return Status::Ok(); }).ok());
+  EXPECT_FALSE(mid_line.at_line_start());
+  EXPECT_EQ(mid_line.Adopt("", {}, [](ParsedItem&&) { return Status::Ok(); }).code(),
+            Code::kInternal);
+}
+
 TEST(ImportParserTest, IgnoreFieldsReachTheHash) {
   Parsed p = Parse(R"([{"id":"a","scraped_at":"t1"},{"id":"a","scraped_at":"t2"}])",
                    Json("", {"scraped_at"}));
