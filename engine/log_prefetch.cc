@@ -2,11 +2,9 @@
 
 #include <fcntl.h>
 #include <rocksdb/metadata.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <system_error>
 
 #include "engine/store.h"
@@ -18,9 +16,8 @@ namespace {
 // The log's block size (engine/store.cc, CfOptions): what one random read
 // of the list costs in a file.
 constexpr uint64_t kLogBlockBytes = 4 << 10;
-// One sequential read: large enough for the disk's full bandwidth, small
-// enough that a stop waits for little.
-constexpr size_t kReadBytes = 1 << 20;
+// One readahead(2) call's range (see Run).
+constexpr size_t kRangeBytes = 128 << 10;
 
 }  // namespace
 
@@ -65,39 +62,27 @@ LogPrefetch::~LogPrefetch() {
   if (thread_.joinable()) thread_.join();
 }
 
-// Plain reads into a scratch buffer: they wait for the disk (so a stop is
-// prompt and the I/O stays one stream). A chunk already in the page cache
-// (mincore; a warm list, or another list's prefetch) is skipped, so a warm
-// list pays no copy. A file deleted meanwhile (compaction) fails to open
-// and is skipped: the list reads its successor as it would anyway.
+// The kernel's readahead(2), one small range at a time: it queues the
+// reads of the range's pages that are not in the page cache and returns, so
+// the disk sees a deep queue of large reads, and a call blocks only while
+// the device's request queue is full. Plain sequential pread()s were
+// measured losing the race: once the list's own random reads have left
+// cached pages scattered through a file, the kernel's readahead stops at
+// each and a pread turns into many small synchronous reads (1 M rows, cold:
+// 490 MB in the first second, then ~20 MB/s). The ranges stay under the
+// smallest readahead window (128 KiB), which caps what one call reads. A
+// file deleted meanwhile (compaction) fails to open and is skipped: the
+// list reads its successor as it would anyway.
 void LogPrefetch::Run() {
-  std::unique_ptr<char[]> buf(new char[kReadBytes]);
-  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   for (const std::string& path : paths_) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || st.st_size == 0) {
-      ::close(fd);
-      continue;
-    }
-    const size_t size = static_cast<size_t>(st.st_size);
-    std::vector<unsigned char> resident((size + page - 1) / page, 0);
-    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    if (map != MAP_FAILED) {
-      if (::mincore(map, size, resident.data()) != 0)
-        std::fill(resident.begin(), resident.end(), 0);
-      ::munmap(map, size);
-    }
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    for (size_t offset = 0; offset < size && !stop_.load(std::memory_order_relaxed);
-         offset += kReadBytes) {
-      const size_t first = offset / page;
-      const size_t last = std::min(resident.size(), (offset + kReadBytes) / page);
-      bool cached = true;
-      for (size_t i = first; i < last && cached; ++i) cached = (resident[i] & 1) != 0;
-      if (cached) continue;
-      if (::pread(fd, buf.get(), kReadBytes, static_cast<off_t>(offset)) <= 0) break;
+    if (::fstat(fd, &st) == 0) {
+      for (off_t offset = 0; offset < st.st_size && !stop_.load(std::memory_order_relaxed);
+           offset += kRangeBytes) {
+        if (::readahead(fd, offset, kRangeBytes) != 0) break;
+      }
     }
     ::close(fd);
     if (stop_.load(std::memory_order_relaxed)) return;

@@ -11,9 +11,9 @@
 // page cache that is ~9 k reads/s at queue depth 1 on this machine's disk,
 // against ~750 MB/s for large sequential reads.
 //
-// LogPrefetch reads the log files a list will read much of, whole and in
-// order, with large reads on a thread of its own, so the list's block reads
-// find them in the page cache. Which files: a sample of the list's first
+// LogPrefetch has the kernel read the log files a list will read much of,
+// whole and in order, with large reads queued from a thread of its own, so
+// the list's block reads find them in the page cache. Which files: a sample of the list's first
 // data keys, scaled to the rows the list is expected to read, predicts how
 // many reads land in each file; a file that would see at least one read per
 // two of its blocks (then ~40 % of its blocks or more are read at random
@@ -47,7 +47,8 @@ class LogPrefetch {
                                             const std::vector<std::string>& sample,
                                             uint64_t expected_reads);
 
-  // Stops the thread (after at most one read in flight) and joins it.
+  // Stops the thread (after at most one readahead call) and joins it;
+  // reads already queued in the kernel complete into the page cache.
   ~LogPrefetch();
   LogPrefetch(const LogPrefetch&) = delete;
   LogPrefetch& operator=(const LogPrefetch&) = delete;
