@@ -47,6 +47,13 @@ struct EngineOptions {
   // whose keys the files overlap, so small operations keep the WAL path.
   // 0: never. Unit: bytes. Default: 16 MiB.
   uint64_t bulk_ingest_min_bytes = 16ull << 20;
+  // A list of the current state without `after` (a whole list, or its
+  // first page) samples where its first rows' data lies in the log and
+  // reads the log files it will read much of whole, in large sequential
+  // reads on a thread of its own, ahead of its own random block reads
+  // (engine/log_prefetch.h; docs/architecture.md, "Reads"). false: never
+  // (A/B runs). Default: true.
+  bool list_prefetch = true;
   // Open read-only (for tools that inspect a live directory's checkpoint).
   bool read_only = false;
   // A read-write open upgrades a directory of an older on-disk format to

@@ -8,8 +8,10 @@
 #include <fmt/format.h>
 
 #include "engine/engine.h"
+#include "engine/counts.h"
 #include "engine/engine_impl.h"
 #include "engine/keys.h"
+#include "engine/log_prefetch.h"
 #include "engine/state_read.h"
 #include "views_generated.h"
 
@@ -85,27 +87,34 @@ void RowFromState(std::string_view ext, const fb::PropertyState& st, PropertyRec
   r->removed = false;
 }
 
-// Reads the data of `rows` (rows[i]'s is in the log record data_keys[i])
-// with one MultiGet. The data of consecutive rows lies anywhere in the log
-// (external_id order is not log order); one batched, seq-sorted lookup
-// costs far less than as many Gets.
+// Reads the data of rows[0..n) (rows[i]'s is in the log record
+// data_keys[i]) with one MultiGet. The data of consecutive rows lies
+// anywhere in the log (external_id order is not log order: a list follows
+// the order its source's import received the rows); one batched,
+// seq-sorted lookup costs far less than as many Gets.
 Status FillData(EngineImpl* e, TenantId tenant, const rocksdb::ReadOptions& ro,
-                const std::vector<std::string>& data_keys, std::vector<PropertyRecord>* rows) {
-  std::vector<rocksdb::Slice> slices(data_keys.begin(), data_keys.end());
-  std::vector<rocksdb::PinnableSlice> values(slices.size());
-  std::vector<rocksdb::Status> statuses(slices.size());
+                const std::vector<std::string>& data_keys, PropertyRecord* rows, size_t n) {
+  std::vector<rocksdb::Slice> slices(data_keys.begin(), data_keys.begin() + n);
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
   Store& store = e->store();
-  store.db()->MultiGet(ro, store.cf(Cf::kLog), slices.size(), slices.data(), values.data(),
-                       statuses.data());
-  std::string bytes;
-  for (size_t i = 0; i < rows->size(); ++i) {
-    PropertyRecord& row = (*rows)[i];
+  store.db()->MultiGet(ro, store.cf(Cf::kLog), n, slices.data(), values.data(), statuses.data());
+  std::string aligned;
+  for (size_t i = 0; i < n; ++i) {
+    PropertyRecord& row = rows[i];
     if (statuses[i].IsNotFound()) {
       return Status::Corruption(
           fmt::format("tenant {}: log record of {} is missing", tenant, row.external_id));
     }
     if (!statuses[i].ok()) return FromRocks(statuses[i], "list");
-    bytes.assign(values[i].data(), values[i].size());  // aligned copy for FlatBuffers
+    // FlatBuffers wants its scalars aligned (8 bytes at most in an Event).
+    // A value RocksDB copied into the PinnableSlice's own string is (malloc);
+    // one pinned in a block is not, and is copied.
+    std::string_view bytes = values[i].ToStringView();
+    if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0) {
+      aligned.assign(bytes);
+      bytes = aligned;
+    }
     SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(bytes));
     const fb::PropertyChanged* p = ev->body_as_PropertyChanged();
     if (p == nullptr || p->data() == nullptr) {
@@ -121,7 +130,7 @@ Status FillData(EngineImpl* e, TenantId tenant, const rocksdb::ReadOptions& ro,
 class StateCursor final : public PropertyCursor {
  public:
   StateCursor(EngineImpl* e, TenantId tenant, StreamRef stream, const ListOptions& o)
-      : e_(e), tenant_(tenant), options_(o) {
+      : e_(e), tenant_(tenant), stream_(stream), options_(o) {
     IteratorOptions io;
     io.fill_cache = false;  // a full listing must not evict the hot set
     it_ = e->store().NewPrefixIterator(Cf::kState, keys::StatePrefix(tenant, stream), io);
@@ -132,11 +141,16 @@ class StateCursor final : public PropertyCursor {
     } else {
       it_->SeekToFirst();
     }
+    // Only a list from the start: the rows a list after an id will read
+    // cannot be told from the stream's live count.
+    prefetch_wanted_ = e->options().list_prefetch && !o.after;
   }
 
   bool Next(PropertyRecord* out) override {
-    if (pos_ == ready_.size() && !Fill()) return false;
-    *out = std::move(ready_[pos_++]);
+    if (pos_ == count_ && !Fill()) return false;
+    // A swap, not a move: the caller's previous record goes back to ready_
+    // and its strings' buffers are reused by the next Fill.
+    std::swap(*out, ready_[pos_++]);
     ++emitted_;
     return true;
   }
@@ -150,11 +164,11 @@ class StateCursor final : public PropertyCursor {
   // Reads the next rows (their states, then their data); false at the end
   // or on error.
   bool Fill() {
-    ready_.clear();
+    count_ = 0;
     pos_ = 0;
-    std::vector<std::string> data_keys;
-    while (status_.ok() && it_->Valid() && ready_.size() < kReadAhead) {
-      if (options_.limit != 0 && emitted_ + ready_.size() >= options_.limit) break;
+    size_t scanned = 0;
+    while (status_.ok() && it_->Valid() && count_ < kReadAhead) {
+      if (options_.limit != 0 && emitted_ + count_ >= options_.limit) break;
       const fb::PropertyState* st = ParseStateRecord(it_->value(), &value_);
       TenantId owner;
       StreamRef stream;
@@ -163,32 +177,59 @@ class StateCursor final : public PropertyCursor {
         status_ = Status::Corruption("malformed state key");
         return false;
       }
+      ++scanned;
       bool skip = st->removed() ||
                   (options_.changed_since && st->seq() <= *options_.changed_since) ||
                   (options_.manually_modified && !st->manually_modified());
       if (!skip) {
-        RowFromState(ext, *st, &ready_.emplace_back());
-        data_keys.push_back(keys::Log(tenant_, st->data_seq()));
+        if (count_ == ready_.size()) ready_.emplace_back();
+        RowFromState(ext, *st, &ready_[count_]);
+        if (count_ == data_keys_.size()) data_keys_.emplace_back();
+        data_keys_[count_] = keys::Log(tenant_, st->data_seq());  // 12 bytes: no allocation
+        ++count_;
       }
       it_->Next();
     }
     if (status_.ok()) status_ = it_->status("list");
-    if (!status_.ok() || ready_.empty()) return false;
+    if (!status_.ok() || count_ == 0) {
+      prefetch_.reset();  // the list is over: stop reading ahead for it
+      return false;
+    }
+    if (prefetch_wanted_) StartPrefetch(scanned);
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;  // like the state scan: a full listing must not evict the hot set
-    status_ = FillData(e_, tenant_, ro, data_keys, &ready_);
+    status_ = FillData(e_, tenant_, ro, data_keys_, ready_.data(), count_);
     return status_.ok();
   }
 
-  std::vector<PropertyRecord> ready_;
+  // Once, at the first batch: starts reading ahead the log files the list
+  // will read much of (engine/log_prefetch.h). The reads it expects: the
+  // stream's live count, scaled by the share of the first batch's states
+  // that passed the filters, and bounded by the limit.
+  void StartPrefetch(size_t scanned) {
+    prefetch_wanted_ = false;
+    StatusOr<StreamCounts> counts = ReadStreamCounts(e_->store(), tenant_, stream_);
+    if (!counts.ok() || scanned == 0) return;  // only an optimisation: list without it
+    uint64_t expected = counts->live * count_ / scanned;
+    if (options_.limit != 0) expected = std::min(expected, options_.limit);
+    std::vector<std::string> sample(data_keys_.begin(), data_keys_.begin() + count_);
+    prefetch_ = LogPrefetch::Start(e_->store(), sample, expected);
+  }
+
+  std::vector<PropertyRecord> ready_;  // rows [0, count_) are this batch's
+  std::vector<std::string> data_keys_;
+  size_t count_ = 0;
   size_t pos_ = 0;
   EngineImpl* e_;
   TenantId tenant_;
+  StreamRef stream_;
   ListOptions options_;
   std::string value_;
   std::unique_ptr<StoreIterator> it_;
   uint64_t emitted_ = 0;
   Status status_;
+  bool prefetch_wanted_ = false;
+  std::unique_ptr<LogPrefetch> prefetch_;
 };
 
 // State as of a seq, streamed from the history view: for each external_id
@@ -361,7 +402,9 @@ class ManualCursor final : public PropertyCursor {
         data_keys.push_back(keys::Log(tenant_, st->data_seq()));
       }
       next_ += n;
-      if (!ready_.empty()) status_ = FillData(e_, tenant_, ro_, data_keys, &ready_);
+      if (!ready_.empty()) {
+        status_ = FillData(e_, tenant_, ro_, data_keys, ready_.data(), ready_.size());
+      }
     }
     return status_.ok() && !ready_.empty();
   }

@@ -37,6 +37,9 @@ class PropertyListStream : public ResponseStream {
       out->push_back('[');
       started_ = true;
     }
+    // The piece ends after the row that reaches piece_bytes_: room for it and
+    // a typical row, so the piece is not copied as it grows.
+    out->reserve(piece_bytes_ + kPropertyFieldsBytes + 4096);
     while (out->size() < piece_bytes_) {
       if (!cursor_->Next(&record_)) {
         SYNCMGR_RETURN_IF_ERROR(cursor_->status());

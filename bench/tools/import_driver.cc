@@ -6,6 +6,15 @@
 // SYNCMGR_BENCH_GETS=N adds a last phase: N single-property reads of the
 // target (GetProperty, ids of the listed rows in a fixed pseudo-random order),
 // for the CPU of a point read without HTTP.
+// syncmgr-bench-inproc DIR --list-only: only the list phase, on a directory
+// an earlier run left (tenant 1, target 1): for A/B runs of the list, warm or
+// after dropping the page cache. SYNCMGR_LIST_PREFETCH=0 turns the list's
+// log prefetch off (EngineOptions::list_prefetch).
+// syncmgr-bench-inproc DIR --scan-log: reads the whole log in key order
+// instead (one iterator, 2 MiB readahead, no block cache fill), each
+// property event parsed and its data copied as the list does: what a list
+// would cost if its rows' data lay in list order (the layout's bound).
+#include <rocksdb/db.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -13,9 +22,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/event_codec.h"
+#include "engine/store.h"
+#include "events_generated.h"
 
 namespace {
 
@@ -39,23 +52,114 @@ int Fail(const syncmgr::Status& s, const char* what) {
   return 1;
 }
 
+// The list phase (the whole target), then SYNCMGR_BENCH_GETS reads.
+int ListAndGet(syncmgr::Engine& engine, syncmgr::TenantId t, uint32_t target) {
+  using namespace syncmgr;
+  const auto t2 = Clock::now();
+  const double c2 = CpuSeconds();
+  auto cursor = engine.ListProperties(t, StreamRef{StreamKind::kTarget, target}, {});
+  if (!cursor.ok()) return Fail(cursor.status(), "list");
+  const char* gets_env = std::getenv("SYNCMGR_BENCH_GETS");
+  const uint64_t gets = gets_env != nullptr ? std::strtoull(gets_env, nullptr, 10) : 0;
+  PropertyRecord record;
+  uint64_t rows = 0, bytes = 0;
+  std::vector<std::string> ids;  // only for the reads below
+  while ((*cursor)->Next(&record)) {
+    ++rows;
+    bytes += record.data.size();
+    if (gets > 0) ids.push_back(record.external_id);
+  }
+  if (!(*cursor)->status().ok()) return Fail((*cursor)->status(), "list");
+  const double sec = Since(t2);
+  std::printf(
+      "{\"phase\":\"list\",\"seconds\":%.3f,\"cpu_s\":%.3f,\"rows\":%llu,\"data_mb_per_s\":%.1f}\n",
+      sec, CpuSeconds() - c2, static_cast<unsigned long long>(rows),
+      static_cast<double>(bytes) / sec / 1e6);
+  if (gets == 0 || ids.empty()) return 0;
+  std::fflush(stdout);
+  uint64_t x = 88172645463325252ull;  // xorshift64: the same order every run
+  const auto t3 = Clock::now();
+  const double c3 = CpuSeconds();
+  for (uint64_t i = 0; i < gets; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    auto got = engine.GetProperty(t, StreamRef{StreamKind::kTarget, target},
+                                 ids[x % ids.size()], ReadOptions{});
+    if (!got.ok()) return Fail(got.status(), "get");
+  }
+  const double get_cpu = CpuSeconds() - c3;
+  std::printf("{\"phase\":\"get\",\"seconds\":%.3f,\"cpu_s\":%.3f,\"reads\":%llu,"
+              "\"cpu_us_per_read\":%.2f}\n",
+              Since(t3), get_cpu, static_cast<unsigned long long>(gets),
+              get_cpu / static_cast<double>(gets) * 1e6);
+  return 0;
+}
+
+// The whole log in key order, as a list would read it if its rows' data
+// lay in list order (see the top comment).
+int ScanLog(const char* dir) {
+  using namespace syncmgr;
+  StoreOptions so;
+  so.path = dir;
+  so.read_only = true;
+  auto store = Store::Open(so);
+  if (!store.ok()) return Fail(store.status(), "open");
+  const auto t0 = Clock::now();
+  const double c0 = CpuSeconds();
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it((*store)->db()->NewIterator(ro, (*store)->cf(Cf::kLog)));
+  uint64_t rows = 0, bytes = 0;
+  std::string aligned, data;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    aligned.assign(it->value().data(), it->value().size());
+    auto ev = ReadEvent(aligned);
+    if (!ev.ok()) return Fail(ev.status(), "scan");
+    const fb::PropertyChanged* p = (*ev)->body_as_PropertyChanged();
+    if (p == nullptr || p->data() == nullptr) continue;
+    data.assign(p->data()->data(), p->data()->size());
+    ++rows;
+    bytes += data.size();
+  }
+  if (!it->status().ok()) return Fail(Status::Internal(it->status().ToString()), "scan");
+  const double sec = Since(t0);
+  std::printf(
+      "{\"phase\":\"scan_log\",\"seconds\":%.3f,\"cpu_s\":%.3f,\"rows_with_data\":%llu,"
+      "\"data_mb_per_s\":%.1f}\n",
+      sec, CpuSeconds() - c0, static_cast<unsigned long long>(rows),
+      static_cast<double>(bytes) / sec / 1e6);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace syncmgr;
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: syncmgr-bench-inproc DIR DAY0.ndjson DAY1.ndjson\n");
+  const bool list_only = argc == 3 && std::string_view(argv[2]) == "--list-only";
+  const bool scan_log = argc == 3 && std::string_view(argv[2]) == "--scan-log";
+  if (argc != 4 && !list_only && !scan_log) {
+    std::fprintf(stderr,
+                 "usage: syncmgr-bench-inproc DIR DAY0.ndjson DAY1.ndjson\n"
+                 "       syncmgr-bench-inproc DIR --list-only | --scan-log\n");
     return 2;
   }
+  if (scan_log) return ScanLog(argv[1]);
   EngineOptions options;
   options.path = argv[1];
+  if (const char* v = std::getenv("SYNCMGR_LIST_PREFETCH")) {
+    options.list_prefetch = std::string_view(v) != "0";
+  }
   // For A/B runs of the write path: SYNCMGR_BULK_MIN_BYTES=0 turns bulk
   // ingestion off (EngineOptions::bulk_ingest_min_bytes).
   if (const char* v = std::getenv("SYNCMGR_BULK_MIN_BYTES")) {
     options.bulk_ingest_min_bytes = std::strtoull(v, nullptr, 10);
   }
+  options.read_only = list_only;  // beside a server on the same directory
   auto engine = Engine::Open(options);
   if (!engine.ok()) return Fail(engine.status(), "open");
+  if (list_only) return ListAndGet(**engine, 1, 1);
   auto tenant = (*engine)->CreateTenant("bench");
   if (!tenant.ok()) return Fail(tenant.status(), "tenant");
   const TenantId t = tenant->tenant.id;
@@ -107,43 +211,5 @@ int main(int argc, char** argv) {
                 CpuSeconds() - c1);
     std::fflush(stdout);
   }
-  const auto t2 = Clock::now();
-  const double c2 = CpuSeconds();
-  auto cursor = (*engine)->ListProperties(t, StreamRef{StreamKind::kTarget, target->id}, {});
-  if (!cursor.ok()) return Fail(cursor.status(), "list");
-  const char* gets_env = std::getenv("SYNCMGR_BENCH_GETS");
-  const uint64_t gets = gets_env != nullptr ? std::strtoull(gets_env, nullptr, 10) : 0;
-  PropertyRecord record;
-  uint64_t rows = 0, bytes = 0;
-  std::vector<std::string> ids;  // only for the reads below
-  while ((*cursor)->Next(&record)) {
-    ++rows;
-    bytes += record.data.size();
-    if (gets > 0) ids.push_back(record.external_id);
-  }
-  if (!(*cursor)->status().ok()) return Fail((*cursor)->status(), "list");
-  const double sec = Since(t2);
-  std::printf(
-      "{\"phase\":\"list\",\"seconds\":%.3f,\"cpu_s\":%.3f,\"rows\":%llu,\"data_mb_per_s\":%.1f}\n",
-      sec, CpuSeconds() - c2, static_cast<unsigned long long>(rows),
-      static_cast<double>(bytes) / sec / 1e6);
-  if (gets == 0 || ids.empty()) return 0;
-  std::fflush(stdout);
-  uint64_t x = 88172645463325252ull;  // xorshift64: the same order every run
-  const auto t3 = Clock::now();
-  const double c3 = CpuSeconds();
-  for (uint64_t i = 0; i < gets; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    auto got = (*engine)->GetProperty(t, StreamRef{StreamKind::kTarget, target->id},
-                                      ids[x % ids.size()], ReadOptions{});
-    if (!got.ok()) return Fail(got.status(), "get");
-  }
-  const double get_cpu = CpuSeconds() - c3;
-  std::printf("{\"phase\":\"get\",\"seconds\":%.3f,\"cpu_s\":%.3f,\"reads\":%llu,"
-              "\"cpu_us_per_read\":%.2f}\n",
-              Since(t3), get_cpu, static_cast<unsigned long long>(gets),
-              get_cpu / static_cast<double>(gets) * 1e6);
-  return 0;
+  return ListAndGet(**engine, t, target->id);
 }
