@@ -107,8 +107,10 @@ class BulkIngester {
 // submitted.
 class IngestPipeline {
  public:
-  // `bulk` must outlive the pipeline. `threads` >= 1.
-  IngestPipeline(BulkIngester* bulk, int threads);
+  // `bulk` must outlive the pipeline. `threads` >= 1. A batch Submit hands
+  // back is made with room for `batch_bytes` (WriteBatch's reserved_bytes)
+  // when no ingested one is there to reuse.
+  IngestPipeline(BulkIngester* bulk, int threads, size_t batch_bytes);
   ~IngestPipeline();
   IngestPipeline(const IngestPipeline&) = delete;
   IngestPipeline& operator=(const IngestPipeline&) = delete;
@@ -127,6 +129,7 @@ class IngestPipeline {
 
   BulkIngester* const bulk_;
   const size_t threads_;
+  const size_t batch_bytes_;
   Mutex mu_;
   CondVar cv_;  // a batch was submitted or ingested, or stop_
   std::deque<rocksdb::WriteBatch> queued_ GUARDED_BY(mu_);  // submitted, not started

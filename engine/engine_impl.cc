@@ -208,7 +208,11 @@ Status WriteOp::FlushLogChunk(bool tell_hook) {
     // dropped the same way on abort or at open. Built and ingested on the
     // pipeline's thread while this one makes the next chunk; an error
     // there comes back from a later Submit or from Commit's Drain.
-    if (!ahead_) ahead_ = std::make_unique<IngestPipeline>(bulk, kAheadThreads);
+    if (!ahead_) {
+      // Room for a chunk and the record that takes it past the size.
+      const uint64_t chunk = engine_->options().write_chunk_bytes;
+      ahead_ = std::make_unique<IngestPipeline>(bulk, kAheadThreads, chunk + chunk / 16);
+    }
     s = ahead_->Submit(&log_batch_);  // leaves log_batch_ empty
   } else {
     // Not synced: the commit's synced write syncs the WAL up to it.

@@ -292,7 +292,7 @@ TEST_F(BulkIngesterTest, APipelineIngestsEverySubmittedBatchOnItsThreads) {
   BulkIngester bulk(&st, so_.path, nullptr);
   ASSERT_TRUE(bulk.Prepare().ok());
   {
-    IngestPipeline pipeline(&bulk, 2);
+    IngestPipeline pipeline(&bulk, 2, 64 << 10);
     rocksdb::WriteBatch batch;
     for (int b = 0; b < 6; ++b) {
       ASSERT_EQ(batch.Count(), 0u);
