@@ -6,7 +6,10 @@
 #include <rocksdb/sst_file_writer.h>
 
 #include <algorithm>
+#include <atomic>
 #include <string_view>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -145,6 +148,34 @@ rocksdb::ColumnFamilyHandle* HandleOf(const Store& store, uint32_t cf_id) {
   return nullptr;
 }
 
+// Sorts [first, last) (the last write of a key wins) and writes it as the
+// synced table file `path` of `cf`.
+Status BuildFile(const Store& store, rocksdb::ColumnFamilyHandle* cf, Entry* first, Entry* last,
+                 const std::string& path) {
+  last = SortLastWins(first, last);
+  // The family's own options (table format, block size, dictionary), but
+  // its upper levels' compression (LZ4), not its bottommost one (ZSTD),
+  // which SstFileWriter would otherwise pick: these files are written in
+  // the foreground of the operation and, at the bottom level, never
+  // rewritten. Measured in process at N = 1 M (bench/report_notes.md,
+  // "Bulk ingestion"): day-0 import 20.1 CPU-s instead of 24.5, list
+  // 250 MB/s instead of 118 (every listed row decompresses one log
+  // block), for 0.48x the raw input on disk instead of 0.30x.
+  rocksdb::Options options = store.db()->GetOptions(cf);
+  options.bottommost_compression = rocksdb::kDisableCompressionOption;
+  // Kept in the page cache: a sync reads the state it just imported.
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options, cf,
+                                /*invalidate_page_cache=*/false);
+  rocksdb::Status s = writer.Open(path);
+  for (const Entry* e = first; s.ok() && e != last; ++e) {
+    s = e->value == nullptr ? writer.Delete(e->Key())
+                            : writer.Put(e->Key(), rocksdb::Slice(e->value, e->value_size));
+  }
+  // Finish syncs the file.
+  if (s.ok()) s = writer.Finish();
+  return FromRocks(s, "bulk ingestion: write a table file");
+}
+
 }  // namespace
 
 BulkIngester::BulkIngester(Store* store, const std::string& db_path, rocksdb::Env* env)
@@ -183,53 +214,66 @@ StatusOr<int> BulkIngester::Ingest(std::initializer_list<const rocksdb::WriteBat
   if (ingesting != nullptr) *ingesting = false;
   Collected collected;
   SYNCMGR_RETURN_IF_ERROR(Collect(batches, &collected));
-  rocksdb::DB* db = store_->db();
-  std::vector<rocksdb::IngestExternalFileArg> args;
-  std::vector<std::string> files;
-  auto remove_files = [&] {
-    // Best effort: Prepare removes what is left at the next open.
-    for (const std::string& f : files) env_->DeleteFile(f).PermitUncheckedError();
+  if (collected.families.empty()) return 0;
+  // One table file per family, named before any is built.
+  struct File {
+    rocksdb::ColumnFamilyHandle* cf;
+    Entry* first;
+    Entry* last;
+    std::string path;
+    Status status;
   };
+  std::vector<File> files;
+  files.reserve(collected.families.size());
   for (const Collected::Family& family : collected.families) {
-    const uint32_t cf_id = family.cf_id;
-    rocksdb::ColumnFamilyHandle* cf = HandleOf(*store_, cf_id);
+    rocksdb::ColumnFamilyHandle* cf = HandleOf(*store_, family.cf_id);
     if (cf == nullptr) {
-      remove_files();
-      return Status::Internal(fmt::format("bulk ingestion: unknown column family {}", cf_id));
+      return Status::Internal(
+          fmt::format("bulk ingestion: unknown column family {}", family.cf_id));
     }
-    Entry* const first = collected.entries.data() + family.begin;
-    Entry* const last = SortLastWins(first, collected.entries.data() + family.end);
-    // The family's own options (table format, block size, dictionary), but
-    // its upper levels' compression (LZ4), not its bottommost one (ZSTD),
-    // which SstFileWriter would otherwise pick: these files are written in
-    // the foreground of the operation and, at the bottom level, never
-    // rewritten. Measured in process at N = 1 M (bench/report_notes.md,
-    // "Bulk ingestion"): day-0 import 20.1 CPU-s instead of 24.5, list
-    // 250 MB/s instead of 118 (every listed row decompresses one log
-    // block), for 0.48x the raw input on disk instead of 0.30x.
-    rocksdb::Options options = db->GetOptions(cf);
-    options.bottommost_compression = rocksdb::kDisableCompressionOption;
-    const std::string path =
-        fmt::format("{}/{}{}.sst", dir_, kStagingPrefix,
-                    next_file_.fetch_add(1, std::memory_order_relaxed));
-    files.push_back(path);
-    // Kept in the page cache: a sync reads the state it just imported.
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options, cf,
-                                  /*invalidate_page_cache=*/false);
-    rocksdb::Status s = writer.Open(path);
-    for (const Entry* e = first; s.ok() && e != last; ++e) {
-      s = e->value == nullptr ? writer.Delete(e->Key())
-                              : writer.Put(e->Key(), rocksdb::Slice(e->value, e->value_size));
+    files.push_back({cf, collected.entries.data() + family.begin,
+                     collected.entries.data() + family.end,
+                     fmt::format("{}/{}{}.sst", dir_, kStagingPrefix,
+                                 next_file_.fetch_add(1, std::memory_order_relaxed)),
+                     Status::Ok()});
+  }
+  auto remove_files = [&] {
+    // Best effort: Prepare removes what is left at the next open. A file
+    // never created is simply not found.
+    for (const File& f : files) env_->DeleteFile(f.path).PermitUncheckedError();
+  };
+  // Built on two threads, largest first: the two cores of the machine this
+  // runs on. The families are independent (own records, own file), so each
+  // thread takes the next unbuilt one. A first sync's commit at 1 M listings
+  // builds five families of 0.1-0.3 GB each (bench/report_notes.md, "First
+  // sync").
+  std::vector<File*> order;
+  for (File& f : files) order.push_back(&f);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const File* a, const File* b) { return a->last - a->first > b->last - b->first; });
+  std::atomic<size_t> next{0};
+  auto build = [&] {
+    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < order.size();) {
+      File* f = order[i];
+      f->status = BuildFile(*store_, f->cf, f->first, f->last, f->path);
     }
-    // Finish syncs the file.
-    if (s.ok()) s = writer.Finish();
-    if (!s.ok()) {
+  };
+  if (order.size() > 1) {
+    std::thread helper(build);
+    build();
+    helper.join();
+  } else {
+    build();
+  }
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  for (const File& f : files) {
+    if (!f.status.ok()) {
       remove_files();
-      return FromRocks(s, "bulk ingestion: write a table file");
+      return f.status;
     }
     rocksdb::IngestExternalFileArg arg;
-    arg.column_family = cf;
-    arg.external_files = {path};
+    arg.column_family = f.cf;
+    arg.external_files = {f.path};
     // Hard-linked, not copied; RocksDB removes the staging name on success.
     arg.options.move_files = true;
     // The file's seqno goes into the MANIFEST edit only: the file is not
@@ -237,14 +281,79 @@ StatusOr<int> BulkIngester::Ingest(std::initializer_list<const rocksdb::WriteBat
     arg.options.write_global_seqno = false;
     args.push_back(std::move(arg));
   }
-  if (args.empty()) return 0;
   if (ingesting != nullptr) *ingesting = true;
-  rocksdb::Status s = db->IngestExternalFiles(args);
+  rocksdb::Status s = store_->db()->IngestExternalFiles(args);
   if (!s.ok()) {
     remove_files();
     return FromRocks(s, "bulk ingestion");
   }
   return static_cast<int>(args.size());
+}
+
+// ---- IngestPipeline -----------------------------------------------------------
+
+IngestPipeline::IngestPipeline(BulkIngester* bulk, int threads, size_t batch_bytes)
+    : bulk_(bulk), threads_(static_cast<size_t>(std::max(threads, 1))), batch_bytes_(batch_bytes) {
+  for (size_t i = 0; i < threads_; ++i) workers_.emplace_back([this] { Run(); });
+}
+
+IngestPipeline::~IngestPipeline() {
+  {
+    MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  cv_.SignalAll();
+  for (std::thread& t : workers_) t.join();
+}
+
+Status IngestPipeline::Submit(rocksdb::WriteBatch* batch) {
+  MutexLock lock(&mu_);
+  while (error_.ok() && queued_.size() + running_ >= threads_) cv_.Wait(&mu_);
+  if (!error_.ok()) {
+    batch->Clear();
+    return error_;
+  }
+  queued_.push_back(std::move(*batch));
+  if (free_.empty()) {
+    // One allocation, touched only as it fills: a batch grown by doubling
+    // copies itself into fresh pages at each step (with the page faults,
+    // ~2/3 of a day-0 import's apply thread at 200 k before this).
+    *batch = rocksdb::WriteBatch(batch_bytes_);
+  } else {
+    *batch = std::move(free_.back());
+    free_.pop_back();
+  }
+  cv_.SignalAll();
+  return Status::Ok();
+}
+
+Status IngestPipeline::Drain() {
+  MutexLock lock(&mu_);
+  while (!queued_.empty() || running_ > 0) cv_.Wait(&mu_);
+  return error_;
+}
+
+void IngestPipeline::Run() {
+  MutexLock lock(&mu_);
+  while (true) {
+    // stop_ only from the destructor: the batches submitted go first.
+    while (!stop_ && queued_.empty()) cv_.Wait(&mu_);
+    if (queued_.empty()) return;
+    rocksdb::WriteBatch batch = std::move(queued_.front());
+    queued_.pop_front();
+    Status s;
+    if (error_.ok()) {  // after an error, what has not started is dropped
+      ++running_;
+      lock.Unlock();
+      s = bulk_->Ingest({&batch}).status();
+      lock.Lock();
+      --running_;
+    }
+    batch.Clear();  // keeps its memory for the caller's next batch
+    free_.push_back(std::move(batch));
+    if (!s.ok() && error_.ok()) error_ = s;
+    cv_.SignalAll();
+  }
 }
 
 }  // namespace syncmgr

@@ -27,10 +27,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
+#include "engine/mutex.h"
 #include "engine/status.h"
 #include "engine/store.h"
 
@@ -60,7 +64,10 @@ class BulkIngester {
   static bool CanIngest(std::initializer_list<const rocksdb::WriteBatch*> batches);
 
   // Ingests every record of `batches` as one SST per column family, with one
-  // atomic IngestExternalFiles. Records are taken in order: for a key
+  // atomic IngestExternalFiles. With two families or more, the files are
+  // built on two threads (this one and one started for the call), the
+  // largest families first: a first sync's commit builds ~5 families of
+  // about 1 M records each. Records are taken in order: for a key
   // written more than once, the last write wins, as in a WriteBatch.
   // Returns the number of files ingested (0 if the batches are empty).
   // InvalidArgument, writing nothing, if a record is of another kind
@@ -78,6 +85,59 @@ class BulkIngester {
   const std::string dir_;
   rocksdb::Env* const env_;
   std::atomic<uint64_t> next_file_{1};
+};
+
+// Ingests batches with a BulkIngester on threads of its own, so that the
+// caller makes the next batch meanwhile: a large operation's written-ahead
+// log chunks (WriteOp::FlushLogChunk), whose table files — LZ4 with a
+// dictionary, ~1/3 of a day-0 import's CPU — were built on the thread that
+// makes the events. Each batch is ingested whole by one thread (its own
+// IngestExternalFiles); batches on different threads may finish in any
+// order, so their keys must not overlap (log chunks: distinct seqs).
+// Bounded: Submit waits while every thread has a batch, so at most
+// `threads` batches are ingested at a time, beside the one the caller fills.
+//
+// An error of an ingestion is returned by the next Submit or by Drain (and
+// every call after it); that batch ingested nothing (BulkIngester::Ingest),
+// and batches not yet started are dropped. What other batches ingested
+// stays: the caller removes it (a WriteOp's abort, recovery at open), as for
+// synchronous ingestion.
+//
+// Thread-safety: one caller thread. The destructor waits for the batches
+// submitted.
+class IngestPipeline {
+ public:
+  // `bulk` must outlive the pipeline. `threads` >= 1. A batch Submit hands
+  // back is made with room for `batch_bytes` (WriteBatch's reserved_bytes)
+  // when no ingested one is there to reuse.
+  IngestPipeline(BulkIngester* bulk, int threads, size_t batch_bytes);
+  ~IngestPipeline();
+  IngestPipeline(const IngestPipeline&) = delete;
+  IngestPipeline& operator=(const IngestPipeline&) = delete;
+
+  // Waits until a thread is free, then takes `*batch` to ingest and leaves
+  // in its place an empty batch (one ingested before, cleared: its memory
+  // is reused). Returns the first error so far; after one, `*batch` is
+  // cleared and not ingested.
+  Status Submit(rocksdb::WriteBatch* batch) EXCLUDES(mu_);
+  // Waits until every submitted batch is ingested (or dropped after an
+  // error); the first error.
+  Status Drain() EXCLUDES(mu_);
+
+ private:
+  void Run() EXCLUDES(mu_);
+
+  BulkIngester* const bulk_;
+  const size_t threads_;
+  const size_t batch_bytes_;
+  Mutex mu_;
+  CondVar cv_;  // a batch was submitted or ingested, or stop_
+  std::deque<rocksdb::WriteBatch> queued_ GUARDED_BY(mu_);  // submitted, not started
+  std::vector<rocksdb::WriteBatch> free_ GUARDED_BY(mu_);   // ingested, cleared
+  size_t running_ GUARDED_BY(mu_) = 0;                      // being ingested
+  bool stop_ GUARDED_BY(mu_) = false;
+  Status error_ GUARDED_BY(mu_);
+  std::vector<std::thread> workers_;  // last: start after the members above exist
 };
 
 }  // namespace syncmgr

@@ -16,6 +16,13 @@ namespace syncmgr {
 
 namespace {
 
+// Threads that build and ingest a bulk operation's written-ahead log chunks
+// (WriteOp::ahead_): the machine's two cores. One was not enough: the
+// chunks' LZ4 with a dictionary took that thread longer than the events
+// and the fold took the operation's (bench/report_notes.md, Day-0 import).
+// Each costs a chunk of memory (write_chunk_bytes) while it works.
+constexpr int kAheadThreads = 2;
+
 int64_t SystemMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -75,6 +82,8 @@ WriteOp::~WriteOp() {
   if (!locked_) return;  // committed: Commit released the lock
   // Held since the constructor: only Commit releases it, and it clears locked_.
   slot_->write_mu.AssertHeld();
+  // A chunk still being ingested would land after the undo below.
+  ahead_.reset();
   if (!done_ && flushed_ahead_) {
     // Aborted after writing log records ahead: drop them, still under the
     // lock (the next writer would reuse their seqs). If this write is lost
@@ -191,18 +200,32 @@ Status WriteOp::FlushLogChunk(bool tell_hook) {
     SYNCMGR_RETURN_IF_ERROR(h->OnWriteAhead(PendingRecords()));
   }
   Status s;
+  flushed_ahead_ = true;  // even on failure some of it may be there
   if (BulkIngester* bulk = BulkFor(log_batch_.GetDataSize())) {
     // One table file of consecutive log keys above everything the tenant
     // has: it goes to the bottom level, never to be compacted again. As
     // invisible as the WAL path's records (readers stop at last_seq), and
-    // dropped the same way on abort or at open.
-    s = bulk->Ingest({&log_batch_}).status();
+    // dropped the same way on abort or at open. Built and ingested on the
+    // pipeline's thread while this one makes the next chunk; an error
+    // there comes back from a later Submit or from Commit's Drain.
+    if (!ahead_) {
+      // Room for a chunk and the record that takes it past the size.
+      const uint64_t chunk = engine_->options().write_chunk_bytes;
+      ahead_ = std::make_unique<IngestPipeline>(bulk, kAheadThreads, chunk + chunk / 16);
+    }
+    s = ahead_->Submit(&log_batch_);  // leaves log_batch_ empty
   } else {
     // Not synced: the commit's synced write syncs the WAL up to it.
     s = engine_->store().Write(&log_batch_, /*sync=*/false);
+    log_batch_.Clear();
   }
-  flushed_ahead_ = true;  // even on failure some of it may be there
-  log_batch_.Clear();
+  if (!s.ok()) engine_->NoteWriteFailed();
+  return s;
+}
+
+Status WriteOp::DrainAhead() {
+  if (!ahead_) return Status::Ok();
+  Status s = ahead_->Drain();
   if (!s.ok()) engine_->NoteWriteFailed();
   return s;
 }
@@ -261,6 +284,9 @@ StatusOr<uint64_t> WriteOp::Commit() {
   if (!locked_) return Status::Internal("write operation committed twice");
   // Held since the constructor: locked_ is cleared only below.
   slot_->write_mu.AssertHeld();
+  // Every chunk written ahead is in before the commit is (a failed one
+  // aborts the operation: nothing of it becomes visible).
+  SYNCMGR_RETURN_IF_ERROR(DrainAhead());
   // Sorted below, unless ingested: bulk ingestion sorts per family itself.
   folder_.Finish(/*sort_for_memtable=*/false);
   Store& store = engine_->store();
@@ -291,6 +317,7 @@ StatusOr<uint64_t> WriteOp::Commit() {
     // Written-ahead records are invisible: a failure here leaves nothing.
     // (The hook had these records with OnCommit.)
     if (log_batch_.Count() > 0) SYNCMGR_RETURN_IF_ERROR(FlushLogChunk(/*tell_hook=*/false));
+    SYNCMGR_RETURN_IF_ERROR(DrainAhead());
     // The view batch holds the commit record (tenant meta): atomic switch.
     written = store.Write(&view_batch_, /*sync=*/false);
   } else {

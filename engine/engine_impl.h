@@ -16,7 +16,9 @@
 // Above EngineOptions::bulk_ingest_min_bytes a chunk written ahead, and the
 // commit, go as table files through one IngestExternalFiles instead
 // (engine/bulk_ingest.h): the commit first syncs the WAL, so nothing
-// written before it can be lost while it survives.
+// written before it can be lost while it survives. Such chunks are built and
+// ingested on a thread of the operation's own (IngestPipeline) while it
+// makes the next chunk; the commit and the abort first wait for it.
 #pragma once
 
 #include <rocksdb/write_batch.h>
@@ -129,6 +131,8 @@ class SCOPED_CAPABILITY WriteOp {
   // Writes log_batch_ ahead; first hands it to the hook's OnWriteAhead
   // when `tell_hook`.
   Status FlushLogChunk(bool tell_hook = true);
+  // Waits until every chunk handed to ahead_ is ingested; the first error.
+  Status DrainAhead();
   // The bulk ingester if `bytes` reach EngineOptions::bulk_ingest_min_bytes
   // (and it is on), else nullptr.
   BulkIngester* BulkFor(uint64_t bytes) const;
@@ -158,6 +162,9 @@ class SCOPED_CAPABILITY WriteOp {
   int64_t time_us_ = 0;
   uint64_t first_seq_ = 0;
   bool flushed_ahead_ = false;
+  // Ingests the written-ahead chunks of a bulk operation while it makes the
+  // next (started by the first such chunk). Commit and the abort wait for it.
+  std::unique_ptr<IngestPipeline> ahead_;
   bool done_ = false;
   bool hook_called_ = false;  // OnAbort is owed unless the commit completes
   bool from_log_ = false;

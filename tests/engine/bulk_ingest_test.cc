@@ -7,7 +7,10 @@
 //     or wholly absent, the acknowledged ones there, views == fold(log), and
 //     no staging file behind after the next open;
 //   * a failure (EIO) at every file op of the same work, in process: the
-//     same checks after a restart.
+//     same checks after a restart;
+//   * IngestPipeline: batches ingested on its threads, and a failure at a
+//     write of a chunk's table file on one of them fails the import with
+//     nothing visible and no staging file behind.
 // CI takes every 8th op of each (the kinds of step repeat per file);
 // SYNCMGR_BULK_STRIDE=1 takes every one.
 #include <gtest/gtest.h>
@@ -16,13 +19,19 @@
 #include <rocksdb/metadata.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "engine/bulk_ingest.h"
 #include "engine/store.h"
@@ -273,6 +282,155 @@ TEST_F(BulkIngesterTest, ASortedRunWithAnUnsortedTailKeepsTheLastWriteOfEachKey)
   single.SingleDelete(st.cf(Cf::kStream), "k1");
   EXPECT_FALSE(BulkIngester::CanIngest({&a, &merge}));
   EXPECT_FALSE(BulkIngester::CanIngest({&single}));
+}
+
+// IngestPipeline on its own: batches of distinct keys, submitted faster
+// than one thread ingests them, all land; each Submit hands back an empty
+// batch to fill.
+TEST_F(BulkIngesterTest, APipelineIngestsEverySubmittedBatchOnItsThreads) {
+  Store& st = *store_;
+  BulkIngester bulk(&st, so_.path, nullptr);
+  ASSERT_TRUE(bulk.Prepare().ok());
+  {
+    IngestPipeline pipeline(&bulk, 2, 64 << 10);
+    rocksdb::WriteBatch batch;
+    for (int b = 0; b < 6; ++b) {
+      ASSERT_EQ(batch.Count(), 0u);
+      for (int i = 0; i < 100; ++i) {
+        batch.Put(st.cf(Cf::kLog), fmt::format("b{}-{:03}", b, i), "v" + std::to_string(b));
+      }
+      ASSERT_TRUE(pipeline.Submit(&batch).ok());
+    }
+    ASSERT_TRUE(pipeline.Drain().ok());
+    // Dropped without a Drain: the destructor waits for what was submitted.
+    batch.Put(st.cf(Cf::kLog), "b6-000", "v6");
+    ASSERT_TRUE(pipeline.Submit(&batch).ok());
+  }
+  int n = 0;
+  auto it = st.NewPrefixIterator(Cf::kLog, "");
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    EXPECT_EQ(it->value(), "v" + std::string(1, it->key()[1])) << it->key();
+    ++n;
+  }
+  ASSERT_TRUE(it->status("scan").ok());
+  EXPECT_EQ(n, 601);
+  EXPECT_TRUE(StagingFiles(so_.path).empty());
+}
+
+// Fails every write (Append) to the n-th bulk staging file created after
+// Arm(n), and says on which thread it did.
+class FailStagingWriteFs : public rocksdb::FileSystemWrapper {
+ public:
+  FailStagingWriteFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  static const char* kClassName() { return "FailStagingWriteFs"; }
+  const char* Name() const override { return kClassName(); }
+
+  void Arm(int n) {
+    created_ = 0;
+    fail_nth_ = n;
+    failed_ = 0;
+  }
+  int failed() const { return failed_; }
+  std::thread::id failed_on() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return failed_on_;
+  }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(f, o, r, dbg);
+    if (!s.ok() || f.find(BulkIngester::kStagingPrefix) == std::string::npos || fail_nth_ == 0) {
+      return s;
+    }
+    if (++created_ == fail_nth_) *r = std::make_unique<File>(std::move(*r), this);
+    return s;
+  }
+
+ private:
+  class File : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile> f, FailStagingWriteFs* fs)
+        : FSWritableFileOwnerWrapper(std::move(f)), fs_(fs) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice&, const rocksdb::IOOptions&,
+                             rocksdb::IODebugContext*) override {
+      return fs_->Fail();
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice&, const rocksdb::IOOptions&,
+                             const rocksdb::DataVerificationInfo&,
+                             rocksdb::IODebugContext*) override {
+      return fs_->Fail();
+    }
+
+   private:
+    FailStagingWriteFs* fs_;
+  };
+
+  rocksdb::IOStatus Fail() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_++ == 0) failed_on_ = std::this_thread::get_id();
+    return rocksdb::IOStatus::IOError("injected: a staging file write");
+  }
+
+  mutable std::mutex mu_;
+  std::atomic<int> created_{0}, fail_nth_{0}, failed_{0};
+  std::thread::id failed_on_;
+};
+
+// A write of a written-ahead chunk's table file fails on the pipeline's
+// thread (the first chunk: the error comes back at a later chunk's Submit;
+// the last ones: at the commit's Drain): the import fails, the source is
+// as it was (no record of it, no staging file, views == fold(log)), and the
+// next import takes the same seqs. Also after a reopen.
+TEST_F(BulkIngestTest, AFailedChunkOnThePipelineThreadFailsTheImportAndLeavesNothing) {
+  auto fs = std::make_shared<FailStagingWriteFs>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  auto check = [&](Engine& e, const std::string& tag) {
+    EXPECT_EQ(Present(e, Src(1)), kItems);
+    EXPECT_FALSE(e.GetProperty(1, Src(1), "x" + ItemId(3), {}).ok());
+    auto p = e.GetProperty(1, Src(1), ItemId(7), {});
+    ASSERT_TRUE(p.ok());
+    EXPECT_NE(p->data.find("\"" + tag + "\""), std::string::npos) << p->data;
+    std::vector<std::string> diffs;
+    Status v = e.VerifyViews(&diffs);
+    EXPECT_TRUE(v.ok()) << v.ToString() << (diffs.empty() ? "" : "\n" + diffs[0]);
+  };
+  // The second import: the same ids with new data and as many new ids,
+  // ~100 KB: ~8 chunks of 12 KiB written ahead before the commit.
+  std::string second = Body(kItems, "b");
+  std::string extra = Body(kItems, "b");
+  for (size_t at = 0; (at = extra.find("\"it-", at)) != std::string::npos; at += 4) {
+    extra.replace(at, 4, "\"xit-");
+  }
+  second = second.substr(0, second.size() - 1) + "," + extra.substr(1);
+  {
+    auto e = Engine::Open(BulkOptions(path_, env.get()));
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    ASSERT_TRUE((*e)->Import(1, 1, ImportOptions(), Body(kItems, "a")).ok());
+    const uint64_t before = *(*e)->LastSeq(1);
+    for (int nth : {1, 3, 7}) {
+      SCOPED_TRACE("failing staging file " + std::to_string(nth));
+      fs->Arm(nth);
+      auto r = (*e)->Import(1, 1, ImportOptions(), second);
+      EXPECT_FALSE(r.ok());
+      EXPECT_GT(fs->failed(), 0);
+      // Not the caller's thread (nor, for the first chunk, the commit's).
+      EXPECT_NE(fs->failed_on(), std::this_thread::get_id());
+      fs->Arm(0);
+      EXPECT_EQ(*(*e)->LastSeq(1), before);
+      EXPECT_TRUE(StagingFiles(path_).empty());
+      check(**e, "a");
+      if (HasFailure()) return;
+    }
+    // The next import takes the same seqs; its records win.
+    auto r = (*e)->Import(1, 1, ImportOptions(), Body(kItems, "b"));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(*(*e)->LastSeq(1), before + kItems + 1);
+    check(**e, "b");
+  }
+  auto e = Engine::Open(BulkOptions(path_));
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  check(**e, "b");
 }
 
 TEST_F(BulkIngestTest, ALaterImportOfTheSameKeysWinsAndLeftoversGoAtOpen) {
