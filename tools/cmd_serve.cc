@@ -3,6 +3,8 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <string>
+#include <tuple>
 #include <utility>
 
 #include "server/serve.h"
@@ -37,14 +39,20 @@ int Serve(Context& ctx) {
   config.cors_origins = ctx.args().GetAll("cors-origin");
   config.allow_private_push = ctx.args().Has("allow-private-push");
   config.file_push_root = ctx.args().Get("file-push-root", "");
-  if (auto v = ctx.args().GetOptional("bulk-ingest-min-bytes")) {
-    uint64_t bytes = 0;
-    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), bytes);
-    if (v->empty() || ec != std::errc() || end != v->data() + v->size()) {
-      return ctx.UsageFail("--bulk-ingest-min-bytes must be a number of bytes (0: never), got '" +
-                           *v + "'");
+  // Byte counts: a decimal number, at least `min`.
+  for (auto [flag, out, min, what] :
+       {std::tuple{"bulk-ingest-min-bytes", &config.engine.bulk_ingest_min_bytes, uint64_t{0},
+                   "a number of bytes (0: never)"},
+        std::tuple{"write-chunk-bytes", &config.engine.write_chunk_bytes, uint64_t{1},
+                   "a number of bytes, at least 1"}}) {
+    if (auto v = ctx.args().GetOptional(flag)) {
+      uint64_t bytes = 0;
+      auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), bytes);
+      if (v->empty() || ec != std::errc() || end != v->data() + v->size() || bytes < min) {
+        return ctx.UsageFail(std::string("--") + flag + " must be " + what + ", got '" + *v + "'");
+      }
+      *out = bytes;
     }
-    config.engine.bulk_ingest_min_bytes = bytes;
   }
   if (ctx.args().Has("cluster")) {
     cluster::NodeOptions node;
@@ -96,6 +104,8 @@ void AddServeCommands(std::vector<Command>* out) {
                    "allow file push targets, each tenant's under DIR/<tenant id>/"},
                   {"bulk-ingest-min-bytes", "BYTES",
                    "write operations this large as table files (default: 16777216; 0: never)"},
+                  {"write-chunk-bytes", "BYTES",
+                   "log bytes an operation holds before writing them ahead (default: 67108864)"},
                   {"cluster", "URLS", "cluster mode: the NATS servers, nats://h1:4222,nats://h2:4222,..."},
                   {"node", "NAME", "cluster mode: this node's name, unique in the cluster"},
                   {"advertise", "URL", "cluster mode: http://HOST:PORT where other nodes reach this one"},

@@ -3,7 +3,7 @@
 //
 //   kill_loop [--cycles N] [--seed S] [--bin PATH] [--clients K]
 //             [--min-ms A] [--max-ms B] [--keep DIR] [--verify-every V]
-//             [--bulk-min-bytes N]
+//             [--bulk-min-bytes N] [--write-chunk-bytes N]
 //
 // Each cycle starts `syncmgr serve` on a loopback port over one data
 // directory, lets K client threads drive imports (JSON upsert and full,
@@ -22,7 +22,10 @@
 //     every V-th cycle and always after the last (default 1: every cycle).
 //     The durability and atomicity checks run after every cycle regardless.
 // The server runs with --bulk-ingest-min-bytes N (default 16 KiB): the
-// larger operations commit by bulk ingestion, so kills land in both paths.
+// larger operations commit by bulk ingestion, so kills land in both paths;
+// and with --write-chunk-bytes M (default 16 KiB; 0: not passed), so that the larger imports
+// (up to ~36 KB of items) write log chunks ahead, each built and ingested
+// on the ingest pipeline's threads while the import goes on.
 // Every wait is bounded. Exit status 0 when every check of every cycle
 // passed; the last line reports cycles, acknowledged writes and losses.
 #include <fcntl.h>
@@ -85,6 +88,11 @@ struct Config {
   // and syncs commit by bulk ingestion and the smaller ones through the WAL,
   // and kills land in both paths.
   uint64_t bulk_min_bytes = 16 << 10;
+  // The server's --write-chunk-bytes: low, so that imports write log chunks
+  // ahead of their commit (bulk-ingested on the pipeline's threads when they
+  // reach bulk_min_bytes), and kills land while chunks are being built.
+  // 0: the server's default (for binaries without the flag).
+  uint64_t write_chunk_bytes = 16 << 10;
 };
 
 enum class OpKind { kImport, kSync, kEdit };
@@ -133,6 +141,9 @@ std::optional<ServerProcess> StartServer(const Config& cfg, const std::string& d
                                    0644);
   std::vector<std::string> args = {cfg.bin, "serve", "--db", db, "--port", "0",
                                    "--bulk-ingest-min-bytes", std::to_string(cfg.bulk_min_bytes)};
+  if (cfg.write_chunk_bytes != 0) {
+    args.insert(args.end(), {"--write-chunk-bytes", std::to_string(cfg.write_chunk_bytes)});
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -597,10 +608,13 @@ int main(int argc, char** argv) {
       cfg.verify_every = std::stoi(next());
     } else if (a == "--bulk-min-bytes") {
       cfg.bulk_min_bytes = std::stoull(next());
+    } else if (a == "--write-chunk-bytes") {
+      cfg.write_chunk_bytes = std::stoull(next());
     } else {
       std::fprintf(stderr,
                    "usage: kill_loop [--cycles N] [--seed S] [--bin PATH] [--clients K] "
-                   "[--min-ms A] [--max-ms B] [--keep DIR] [--verify-every V] [--bulk-min-bytes N]\n");
+                   "[--min-ms A] [--max-ms B] [--keep DIR] [--verify-every V] [--bulk-min-bytes N] "
+                   "[--write-chunk-bytes N]\n");
       return 2;
     }
   }

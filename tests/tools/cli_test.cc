@@ -85,6 +85,9 @@ TEST_F(CliTest, BadUsageIsExit2AndOneLine) {
       {{"--url", "ftp://x", "--api-key", "k", "tenant", "list"}, "--url must look like"},
       {{"--url", "http://127.0.0.1:1", "tenant", "list"}, "needs the admin key"},
       {{"serve", "--port", "99999"}, "--port must be"},
+      {{"serve", "--bulk-ingest-min-bytes", "16k"}, "--bulk-ingest-min-bytes must be"},
+      {{"serve", "--write-chunk-bytes", "0"}, "--write-chunk-bytes must be a number of bytes"},
+      {{"serve", "--write-chunk-bytes", "-1"}, "--write-chunk-bytes must be"},
       {{"serve", "--url", "http://x"}, "serve runs the server"},
       {{"serve", "--file-push-root", "/"}, "--file-push-root must name a directory other than '/'"},
   };
