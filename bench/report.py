@@ -350,9 +350,9 @@ def issue18_goals(res, before):
     now = fig(res)
     old = fig(before) if before else None
 
-    def add(figure, goal, key, show, met):
+    def add(figure, goal, key, show, met, show_now=None):
         b = show(old[key]) if old and old.get(key) is not None else "–"
-        m = show(now[key]) if now.get(key) is not None else "–"
+        m = (show_now or show)(now[key]) if now.get(key) is not None else "–"
         rows.append((figure, goal, b, m, "–" if met is None else ("yes" if met else "**no**")))
 
     def num(x, f="{:,.0f}"):
@@ -370,10 +370,16 @@ def issue18_goals(res, before):
     add("first (full) sync", "< 3 s", "s0", lambda v: f"{num(v, '{:.2f}')} s",
         None if now["s0"] is None else now["s0"] < 3)
     gr, gp99 = now["get"]
+
+    def get_row(v):
+        return f"{num(v[0])} req/s, p99 {num(v[1] / 1000 if v[1] else None, '{:.2f}')} ms"
+
     add("single-property GET, 64 connections", "≥ 40,000 req/s, p99 < 5 ms, ≥ 50 % of nginx"
-        + (f" ({num(nginx)} req/s in this run)" if nginx else ""), "get",
-        lambda v: f"{num(v[0])} req/s, p99 {num(v[1] / 1000 if v[1] else None, '{:.2f}')} ms",
-        None if gr is None else (gr >= 40_000 and (gp99 or 1e9) < 5000 and (not nginx or gr >= nginx / 2)))
+        + (f" (nginx: {num(nginx)} req/s in this run)" if nginx else ""), "get",
+        get_row,
+        None if gr is None else (gr >= 40_000 and (gp99 or 1e9) < 5000 and (not nginx or gr >= nginx / 2)),
+        # nginx is measured in this run only: the share is of this run's.
+        lambda v: get_row(v) + (f", {num(100 * v[0] / nginx)} % of nginx" if nginx and v[0] else ""))
     add("whole target list, cold", "≥ 300 MB/s", "lc", lambda v: f"{num(v, '{:.1f}')} MB/s",
         None if now["lc"] is None else now["lc"] >= 300)
     add("storage as found after a clean stop", "≤ 0.5× raw day 0", "st", lambda v: f"{num(v, '{:.3f}')}×",
