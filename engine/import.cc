@@ -5,9 +5,12 @@
 // import_buffer_bytes. Past that, the buffer is handed to the session's apply
 // thread, which takes the lock and turns items into events (reading the
 // committed state of each id with one MultiGet per buffer) while the caller
-// parses the next buffer: two cores, one for each. A body smaller than one
-// buffer never starts the thread (all of it runs at Finish, on the caller's
-// thread). Only the commit at Finish makes any of it visible.
+// parses the next buffer. A body smaller than one buffer never starts the
+// thread (all of it runs at Finish, on the caller's thread). Log records
+// past write_chunk_bytes are written ahead of the commit; with bulk
+// ingestion their table files are built on the operation's own pipeline
+// threads (IngestPipeline, bulk_ingest.h), not on the apply thread. Only
+// the commit at Finish makes any of it visible.
 //
 // Raw-bytes fast path: into a source that already has properties, items are
 // parsed with ImportParserOptions::defer_canonical, and an item whose
