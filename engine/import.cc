@@ -335,18 +335,15 @@ class ImportSessionImpl final : public ImportSession {
       key_bytes.push_back(keys::State(tenant_, stream(), batch->items[i].external_id));
     }
     if (which.empty()) return Status::Ok();
-    std::vector<rocksdb::Slice> key_slices(key_bytes.begin(), key_bytes.end());
-    std::vector<rocksdb::PinnableSlice> values(which.size());
-    std::vector<rocksdb::Status> statuses(which.size());
-    Store& store = engine_->store();
-    store.db()->MultiGet(rocksdb::ReadOptions(), store.cf(Cf::kState), key_slices.size(),
-                         key_slices.data(), values.data(), statuses.data());
+    std::vector<rocksdb::PinnableSlice> values;
+    std::vector<bool> found;
+    SYNCMGR_RETURN_IF_ERROR(engine_->store().MultiGet(Cf::kState, key_bytes,
+                                                      rocksdb::ReadOptions(), &values, &found));
     std::string aligned;
     for (size_t k = 0; k < which.size(); ++k) {
-      if (!statuses[k].ok() && !statuses[k].IsNotFound()) return FromRocks(statuses[k], "import");
       ParsedItem& item = batch->items[which[k]];
       StateLookup& lookup = batch->lookups[which[k]];
-      if (!statuses[k].ok()) {
+      if (!found[k]) {
         lookup.kind = StateLookup::Kind::kAbsent;
         continue;
       }

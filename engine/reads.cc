@@ -94,19 +94,17 @@ void RowFromState(std::string_view ext, const fb::PropertyState& st, PropertyRec
 // seq-sorted lookup costs far less than as many Gets.
 Status FillData(EngineImpl* e, TenantId tenant, const rocksdb::ReadOptions& ro,
                 const std::vector<std::string>& data_keys, PropertyRecord* rows, size_t n) {
-  std::vector<rocksdb::Slice> slices(data_keys.begin(), data_keys.begin() + n);
-  std::vector<rocksdb::PinnableSlice> values(n);
-  std::vector<rocksdb::Status> statuses(n);
-  Store& store = e->store();
-  store.db()->MultiGet(ro, store.cf(Cf::kLog), n, slices.data(), values.data(), statuses.data());
+  std::vector<rocksdb::PinnableSlice> values;
+  std::vector<bool> found;
+  SYNCMGR_RETURN_IF_ERROR(e->store().MultiGet(
+      Cf::kLog, std::span<const std::string>(data_keys.data(), n), ro, &values, &found));
   std::string aligned;
   for (size_t i = 0; i < n; ++i) {
     PropertyRecord& row = rows[i];
-    if (statuses[i].IsNotFound()) {
+    if (!found[i]) {
       return Status::Corruption(
           fmt::format("tenant {}: log record of {} is missing", tenant, row.external_id));
     }
-    if (!statuses[i].ok()) return FromRocks(statuses[i], "list");
     // FlatBuffers wants its scalars aligned (8 bytes at most in an Event).
     // A value RocksDB copied into the PinnableSlice's own string is (malloc);
     // one pinned in a block is not, and is copied.

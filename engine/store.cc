@@ -377,21 +377,31 @@ Status Store::Get(Cf which, std::string_view key, std::string* value) const {
   return FromRocks(s, "read");
 }
 
-Status Store::MultiGet(Cf which, const std::vector<std::string>& keys,
-                       std::vector<std::string>* values, std::vector<bool>* found) const {
+Status Store::MultiGet(Cf which, std::span<const std::string> keys,
+                       const rocksdb::ReadOptions& ro, std::vector<rocksdb::PinnableSlice>* values,
+                       std::vector<bool>* found) const {
+  values->clear();
   values->resize(keys.size());
   found->assign(keys.size(), false);
   if (cf(which) == nullptr || keys.empty()) return Status::Ok();
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> pinned(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  db_->MultiGet(rocksdb::ReadOptions(), cf(which), slices.size(), slices.data(), pinned.data(),
-                statuses.data());
+  db_->MultiGet(ro, cf(which), slices.size(), slices.data(), values->data(), statuses.data());
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
     if (!statuses[i].ok()) return FromRocks(statuses[i], "read");
-    (*values)[i].assign(pinned[i].data(), pinned[i].size());
     (*found)[i] = true;
+  }
+  return Status::Ok();
+}
+
+Status Store::MultiGet(Cf which, const std::vector<std::string>& keys,
+                       std::vector<std::string>* values, std::vector<bool>* found) const {
+  std::vector<rocksdb::PinnableSlice> pinned;
+  SYNCMGR_RETURN_IF_ERROR(MultiGet(which, keys, rocksdb::ReadOptions(), &pinned, found));
+  values->resize(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if ((*found)[i]) (*values)[i].assign(pinned[i].data(), pinned[i].size());
   }
   return Status::Ok();
 }

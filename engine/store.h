@@ -43,6 +43,7 @@
 
 #include <array>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -176,6 +177,12 @@ class Store {
   // from one call to the next.
   Status MultiGet(Cf which, const std::vector<std::string>& keys,
                   std::vector<std::string>* values, std::vector<bool>* found) const;
+  // The same lookup without copies, for callers that copy only some values:
+  // (*values)[i] is keys[i]'s value, pinned where RocksDB holds it (not
+  // aligned) and valid until the vector is destroyed or reused, when
+  // (*found)[i]. Any error but NotFound fails the call.
+  Status MultiGet(Cf which, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
+                  std::vector<rocksdb::PinnableSlice>* values, std::vector<bool>* found) const;
   // Writes a batch; `sync` forces the WAL to disk first.
   Status Write(rocksdb::WriteBatch* batch, bool sync);
 
