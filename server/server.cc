@@ -32,6 +32,7 @@ ServerOptions Normalize(ServerOptions o) {
   if (o.io_threads == 0) o.io_threads = cores;
   if (o.worker_threads == 0) o.worker_threads = std::max(4u, 2 * cores);
   o.stream_chunk_bytes = std::max(o.stream_chunk_bytes, kMinStreamChunkBytes);
+  o.import_chunk_bytes = std::max(o.import_chunk_bytes, kMinStreamChunkBytes);
   o.max_connections = std::max(o.max_connections, 1u);
   return o;
 }

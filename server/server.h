@@ -66,9 +66,17 @@ struct ServerOptions {
   // Largest request line + header fields, bytes. Larger: 431
   // headers_too_large. Default: 16 KiB.
   uint32_t max_header_bytes = 16u << 10;
-  // Piece size of streamed bodies (import chunks read from the socket,
-  // property-list pieces written to it), bytes. Default: 256 KiB.
+  // Piece size of streamed answers (property-list pieces written to the
+  // socket), and the progress a streamed request body must make in each
+  // body_timeout_ms, bytes. Default: 256 KiB.
   uint32_t stream_chunk_bytes = 256u << 10;
+  // Piece size an NDJSON import body is read from the socket in and handed
+  // to the engine: at most two per import are in memory. Each piece costs a
+  // hand-over to a worker and back and, in the engine, a split between two
+  // parsing threads with one state read each: at 256 KiB those hops were
+  // ~1/4 of a 1 M day-1 import's server CPU (docs/benchmarks.md, "Import
+  // pieces"). Default: 4 MiB.
+  uint32_t import_chunk_bytes = 4u << 20;
 
   // From the first byte of a request to the end of its header, ms. Slower
   // (slowloris): the connection is closed. Default: 10 000 ms.

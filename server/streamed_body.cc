@@ -68,8 +68,12 @@ void StreamedBody::Pump() {
 }
 
 void StreamedBody::ReadChunk() {
-  if (read_filled_ == 0) {  // a new chunk: a new period to receive it in
-    read_chunk_.resize(session_->options().stream_chunk_bytes);
+  // A new period to receive the body's next stream_chunk_bytes in: at each
+  // new chunk (the previous one may have waited for the worker) and each
+  // time that much has arrived.
+  if (read_filled_ == 0 || period_bytes_ >= session_->options().stream_chunk_bytes) {
+    if (read_filled_ == 0) read_chunk_.resize(session_->options().import_chunk_bytes);
+    period_bytes_ = 0;
     session_->stream().expires_after(
         std::chrono::milliseconds(session_->options().body_timeout_ms));
   }
@@ -138,6 +142,7 @@ void StreamedBody::OnChunkRead(beast::error_code ec, size_t n) {
   } else {
     read_filled_ = read_chunk_.size() - parser_.get().body().size;
   }
+  period_bytes_ += read_filled_ - before;
   session_->CountBodyIn(read_filled_ - before);
   if (BodyRead()) {
     session_->MarkBodyRead();

@@ -1,10 +1,11 @@
 // StreamedBody: a request body handed to the route's RequestBodySink chunk
 // by chunk (imports), never held whole. One piece of a Session (session.h).
 //
-// The socket fills one chunk (stream_chunk_bytes) while a worker appends
+// The socket fills one chunk (import_chunk_bytes) while a worker appends
 // the previous one; a full chunk waits until the worker is free
-// (backpressure on the client, bounded memory: two chunks). Each chunk
-// must arrive within body_timeout_ms. Once the body is in and appended, a
+// (backpressure on the client, bounded memory: two chunks). Each
+// stream_chunk_bytes of the body (or a chunk's rest, or the body's) must
+// arrive within body_timeout_ms. Once the body is in and appended, a
 // worker calls Finish and its answer is sent.
 //
 // A failure mid-body — past the sink's limit (413), bad chunked framing
@@ -72,6 +73,8 @@ class StreamedBody : public SessionMode, public std::enable_shared_from_this<Str
   Socket socket_ = Socket::kIdle;
   std::string read_chunk_;  // being filled from the socket
   size_t read_filled_ = 0;
+  // Body bytes read since the read timeout was last armed.
+  size_t period_bytes_ = 0;
   std::string spare_chunk_;  // the last appended chunk's buffer
   // A Content-Length body is read past the parser, into the chunks: the
   // bytes still to read, and whether all of them were.

@@ -12,7 +12,8 @@ TestServerOptions SmallLimits() {
   TestServerOptions o;
   o.server.max_body_bytes = 64 << 10;      // JSON bodies: 64 KiB
   o.server.max_import_bytes = 8 << 20;     // NDJSON: 8 MiB
-  o.server.stream_chunk_bytes = 16 << 10;  // many chunks per import
+  o.server.stream_chunk_bytes = 16 << 10;
+  o.server.import_chunk_bytes = 16 << 10;  // many chunks per import
   return o;
 }
 

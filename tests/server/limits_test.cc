@@ -10,6 +10,8 @@
 #include <random>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "tests/support/test_server.h"
 
 namespace syncmgr::testing {
@@ -26,6 +28,7 @@ TestServerOptions Tight() {
   o.server.body_timeout_ms = 1000;
   o.server.idle_timeout_ms = 1000;
   o.server.stream_chunk_bytes = 4096;
+  o.server.import_chunk_bytes = 64 << 10;
   o.server.cors_origins = {"https://site.example"};
   return o;
 }
@@ -85,6 +88,64 @@ TEST_F(LimitsTest, SlowBodyIsCutOff) {
     EXPECT_TRUE(c.WaitForClose(milliseconds(5000)));
   }
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(8));
+}
+
+// A streamed import body must advance by stream_chunk_bytes (4 KiB here)
+// in every body_timeout_ms (1 s), though it is read in pieces of
+// import_chunk_bytes (64 KiB): one that stalls is cut off and leaves
+// nothing; one that keeps advancing is read to its end, however long the
+// whole takes.
+TEST_F(LimitsTest, StalledImportBodyIsCutOffAndLeavesNothing) {
+  const auto t = server_.CreateTenant("Acme");
+  HttpClient c = server_.Client(t.api_key);
+  ASSERT_EQ(c.Post("/sources", R"({"name":"portal"})").status, 201);
+  const uint64_t seq = *server_.engine().LastSeq(t.id);
+  HttpClient raw = server_.Client();
+  raw.set_timeout(milliseconds(5000));
+  ASSERT_TRUE(raw.SendRaw("POST /sources/1/import HTTP/1.1\r\nHost: x\r\nX-API-Key: " +
+                          t.api_key +
+                          "\r\nContent-Type: application/x-ndjson\r\nContent-Length: "
+                          "100000\r\n\r\n{\"external_id\":\"a\",\"p\":1}\n"));
+  const auto start = Clock::now();
+  EXPECT_TRUE(raw.WaitForClose(milliseconds(5000)));
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(8));
+  EXPECT_EQ(*server_.engine().LastSeq(t.id), seq);
+  EXPECT_EQ(c.Get("/sources/1/properties/a").status, 404);
+}
+
+TEST_F(LimitsTest, ImportBodyThatKeepsAdvancingIsReadWhole) {
+  const auto t = server_.CreateTenant("Acme");
+  HttpClient c = server_.Client(t.api_key);
+  ASSERT_EQ(c.Post("/sources", R"({"name":"portal"})").status, 201);
+  // 12 pieces of ~5 KiB, 250 ms apart: ~3 s in all, three times the body
+  // timeout, all of it inside one import chunk; every period sees > 4 KiB.
+  constexpr int kPieces = 12;
+  std::vector<std::string> pieces;
+  size_t total = 0;
+  for (int i = 0; i < kPieces; ++i) {
+    std::string piece;
+    for (int j = 0; piece.size() < 5000; ++j) {
+      piece += fmt::format(R"({{"external_id":"p{}-{}","pad":"{}"}})", i, j,
+                           std::string(100, 'x')) +
+               "\n";
+    }
+    total += piece.size();
+    pieces.push_back(std::move(piece));
+  }
+  ASSERT_LT(total, size_t{64} << 10);
+  HttpClient raw = server_.Client();
+  raw.set_timeout(milliseconds(10000));
+  ASSERT_TRUE(raw.SendRaw(fmt::format(
+      "POST /sources/1/import HTTP/1.1\r\nHost: x\r\nX-API-Key: {}\r\nContent-Type: "
+      "application/x-ndjson\r\nContent-Length: {}\r\n\r\n",
+      t.api_key, total)));
+  for (const std::string& piece : pieces) {
+    std::this_thread::sleep_for(milliseconds(250));
+    ASSERT_TRUE(raw.SendRaw(piece)) << "cut off mid-body";
+  }
+  HttpResponse r = raw.ReadResponse();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(c.Get("/sources/1/properties/p11-0").status, 200);
 }
 
 TEST_F(LimitsTest, IdleConnectionIsClosed) {

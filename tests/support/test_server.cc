@@ -147,6 +147,7 @@ std::vector<std::string> TestServer::LogLines(size_t at_least) const {
 TestServerOptions SmallStreamChunks(size_t bytes) {
   TestServerOptions o;
   o.server.stream_chunk_bytes = bytes;
+  o.server.import_chunk_bytes = bytes;
   return o;
 }
 
