@@ -564,4 +564,16 @@ bool IsWellFormedObject(std::string_view json) {
   return ok;
 }
 
+bool IsWellFormedScalar(std::string_view json) {
+  if (json.empty() || json.size() > kRetainedScratchBytes) return false;
+  Scratch& scratch = ThreadScratch();
+  dom::element root;
+  auto err = scratch.parser
+                 .parse(reinterpret_cast<const uint8_t*>(PaddedCopy(&scratch, json)), json.size(),
+                        /*realloc_if_needed=*/false)
+                 .get(root);
+  return !err && root.type() != dom::element_type::OBJECT &&
+         root.type() != dom::element_type::ARRAY;
+}
+
 }  // namespace syncmgr

@@ -67,5 +67,8 @@ uint64_t RawHash(std::string_view bytes);
 // CanonicalizeObject; false says nothing more (CanonicalizeObject tells why,
 // or accepts it: integers beyond 64 bits are refused here).
 bool IsWellFormedObject(std::string_view json);
+// True when `json` is one well-formed JSON string, number (within 64 bits),
+// true, false or null, as simdjson reads it (UTF-8 and escapes included).
+bool IsWellFormedScalar(std::string_view json);
 
 }  // namespace syncmgr

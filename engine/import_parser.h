@@ -42,9 +42,9 @@ struct ParsedItem {
   uint64_t raw_hash = 0;
   uint64_t index = 0;     // 0-based position in the body
   // Set only with ImportParserOptions::defer_canonical: the item's raw bytes,
-  // well-formed (IsWellFormedObject) but not canonicalized, so neither depth
-  // nor duplicate keys are checked yet; `doc` is empty until
-  // CanonicalizeDeferred.
+  // neither validated nor canonicalized (their top level was scanned, the
+  // values of ignored members are well-formed scalars); `doc` is empty
+  // until CanonicalizeDeferred, which validates them.
   bool deferred = false;
   std::string raw;
   // Set instead of `raw` by ParseNdjsonLines: a deferred item's bytes,
@@ -65,15 +65,19 @@ struct ImportParserOptions {
   BodyFormat format = BodyFormat::kJson;
   std::string id_field;  // empty: "external_id", falling back to "id"
   std::vector<std::string> ignore_fields;
-  // The import's raw-bytes fast path. When set, a well-formed item whose top
-  // level a cheap byte scan can read (keys without escapes; the id a string
-  // without escapes, 1..256 bytes; each ignored member at most once, with a
-  // scalar value) is handed to the sink with `deferred` set, its id and
-  // raw_hash filled, and its bytes in `raw`, not canonicalized: the caller
-  // either finds raw_hash equal to the one stored for that id — then the item
-  // is unchanged and nothing is left to check, since every byte outside the
-  // ignored scalars equals an item accepted before — or calls
-  // CanonicalizeDeferred. Other items are canonicalized at once.
+  // The import's raw-bytes fast path. When set, an item whose top level a
+  // cheap byte scan can read (keys without escapes; the id a string without
+  // escapes, 1..256 bytes; each ignored member at most once, with a
+  // well-formed scalar value) is handed to the sink with `deferred` set, its
+  // id and raw_hash filled, and its bytes in `raw`, neither validated nor
+  // canonicalized: the caller either finds raw_hash equal to the one stored
+  // for that id — then the item is unchanged and nothing is left to check,
+  // since every byte outside the ignored scalars equals an item accepted
+  // before (import_parser.cc, ScanRaw, says why that makes it well-formed) —
+  // or calls CanonicalizeDeferred, which refuses a malformed item with the
+  // error the parser would have given. Other items are canonicalized at
+  // once. A malformed deferred item is therefore refused when it is
+  // canonicalized (on the import's apply thread), not when it is parsed.
   bool defer_canonical = false;
 };
 

@@ -422,17 +422,34 @@ TEST(ImportParserTest, DeferredItemsCarryIdAndRawBytes) {
   EXPECT_EQ(p.items[0].external_id, eager.items[0].external_id);
 }
 
-TEST(ImportParserTest, OnlyWellFormedItemsAreDeferred) {
+TEST(ImportParserTest, MalformedItemsAreRefusedAtOnceOrOnCompletion) {
   const ImportParserOptions o = Deferred({"scraped_at"});
-  // Malformed lines the scan can read are still refused at once, with "item N:".
-  for (const char* line : {R"({"id":"a","scraped_at":"\u00zz"})", R"({"id":"a","x":tru})",
-                           "{\"id\":\"a\",\"scraped_at\":\"\xC0\"}"}) {
+  // A malformed ignored value is never deferred (an unchanged item is not
+  // validated): refused at once, with "item N:".
+  for (const char* line : {R"({"id":"a","scraped_at":"\u00zz"})", R"({"id":"a","scraped_at":tru})",
+                           R"({"id":"a","scraped_at":01})", "{\"id\":\"a\",\"scraped_at\":\"\xC0\"}",
+                           "{\"id\":\"a\",\"scraped_at\":\"\x01\"}"}) {
     Parsed p = Parse(std::string(R"({"id":"z"})") + "\n" + line + "\n", o);
     EXPECT_EQ(p.status.code(), Code::kInvalidJson) << line << " " << p.status.ToString();
     EXPECT_EQ(p.status.message().rfind("item 1: ", 0), 0u) << p.status.ToString();
     EXPECT_EQ(p.items.size(), 1u) << line;
   }
-  // Duplicate non-ignored keys are well-formed JSON: deferred, refused on completion.
+  // Malformed elsewhere: deferred unvalidated, refused on completion with
+  // the error the eager parser gives.
+  for (const char* line : {R"({"id":"a","x":tru})", R"({"id":"a","x":"\u00zz"})",
+                           "{\"id\":\"a\",\"x\":[\"\xC0\"]}", R"({"id":"a","x":[1,,2]})"}) {
+    Parsed p = Parse(std::string(R"({"id":"z"})") + "\n" + line + "\n", o);
+    ASSERT_TRUE(p.status.ok()) << line << " " << p.status.ToString();
+    ASSERT_EQ(p.items.size(), 2u) << line;
+    EXPECT_TRUE(p.items[1].deferred) << line;
+    Status st = CanonicalizeDeferred(&p.items[1], o);
+    Parsed eager = Parse(std::string(R"({"id":"z"})") + "\n" + line + "\n",
+                         ImportParserOptions{BodyFormat::kNdjson, "", {"scraped_at"}});
+    EXPECT_EQ(st.code(), Code::kInvalidJson) << line << " " << st.ToString();
+    EXPECT_EQ(st.ToString(), eager.status.ToString()) << line;
+    EXPECT_EQ(st.message().rfind("item 1: ", 0), 0u) << st.ToString();
+  }
+  // Duplicate non-ignored keys: deferred, refused on completion.
   Parsed p = Parse(R"({"id":"a","x":1,"x":2})", o);
   ASSERT_TRUE(p.status.ok()) << p.status.ToString();
   ASSERT_EQ(p.items.size(), 1u);
