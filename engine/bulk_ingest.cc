@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -258,13 +260,16 @@ StatusOr<int> BulkIngester::Ingest(std::initializer_list<const rocksdb::WriteBat
       f->status = BuildFile(*store_, f->cf, f->first, f->last, f->path);
     }
   };
+  std::optional<std::thread> helper;
   if (order.size() > 1) {
-    std::thread helper(build);
-    build();
-    helper.join();
-  } else {
-    build();
+    try {
+      helper.emplace(build);
+    } catch (const std::system_error&) {
+      // No thread to be had (a thread limit): this one builds every family.
+    }
   }
+  build();
+  if (helper) helper->join();
   std::vector<rocksdb::IngestExternalFileArg> args;
   for (const File& f : files) {
     if (!f.status.ok()) {
@@ -293,8 +298,15 @@ StatusOr<int> BulkIngester::Ingest(std::initializer_list<const rocksdb::WriteBat
 // ---- IngestPipeline -----------------------------------------------------------
 
 IngestPipeline::IngestPipeline(BulkIngester* bulk, int threads, size_t batch_bytes)
-    : bulk_(bulk), threads_(static_cast<size_t>(std::max(threads, 1))), batch_bytes_(batch_bytes) {
-  for (size_t i = 0; i < threads_; ++i) workers_.emplace_back([this] { Run(); });
+    : bulk_(bulk), batch_bytes_(batch_bytes) {
+  for (int i = 0; i < threads; ++i) {
+    try {
+      workers_.emplace_back([this] { Run(); });
+    } catch (const std::system_error&) {
+      break;  // fewer threads (none: Submit ingests on the caller's thread)
+    }
+  }
+  threads_ = workers_.size();
 }
 
 IngestPipeline::~IngestPipeline() {
@@ -308,6 +320,11 @@ IngestPipeline::~IngestPipeline() {
 
 Status IngestPipeline::Submit(rocksdb::WriteBatch* batch) {
   MutexLock lock(&mu_);
+  if (threads_ == 0) {  // no thread: here, as BulkIngester::Ingest alone would
+    if (error_.ok()) error_ = bulk_->Ingest({batch}).status();
+    batch->Clear();
+    return error_;
+  }
   while (error_.ok() && queued_.size() + running_ >= threads_) cv_.Wait(&mu_);
   if (!error_.ok()) {
     batch->Clear();

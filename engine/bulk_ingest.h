@@ -107,7 +107,9 @@ class BulkIngester {
 // submitted.
 class IngestPipeline {
  public:
-  // `bulk` must outlive the pipeline. `threads` >= 1. A batch Submit hands
+  // `bulk` must outlive the pipeline. Up to `threads` threads; with 0, or
+  // when the system refuses to start any (std::system_error), Submit
+  // ingests each batch itself, on the caller's thread. A batch Submit hands
   // back is made with room for `batch_bytes` (WriteBatch's reserved_bytes)
   // when no ingested one is there to reuse.
   IngestPipeline(BulkIngester* bulk, int threads, size_t batch_bytes);
@@ -128,7 +130,7 @@ class IngestPipeline {
   void Run() EXCLUDES(mu_);
 
   BulkIngester* const bulk_;
-  const size_t threads_;
+  size_t threads_ = 0;  // started (set by the constructor; 0: Submit ingests)
   const size_t batch_bytes_;
   Mutex mu_;
   CondVar cv_;  // a batch was submitted or ingested, or stop_

@@ -287,12 +287,15 @@ TEST_F(BulkIngesterTest, ASortedRunWithAnUnsortedTailKeepsTheLastWriteOfEachKey)
 // IngestPipeline on its own: batches of distinct keys, submitted faster
 // than one thread ingests them, all land; each Submit hands back an empty
 // batch to fill.
-TEST_F(BulkIngesterTest, APipelineIngestsEverySubmittedBatchOnItsThreads) {
+// With no thread (0 asked, or none the system would start), on the caller's.
+class PipelineThreadsTest : public BulkIngesterTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(PipelineThreadsTest, APipelineIngestsEverySubmittedBatch) {
   Store& st = *store_;
   BulkIngester bulk(&st, so_.path, nullptr);
   ASSERT_TRUE(bulk.Prepare().ok());
   {
-    IngestPipeline pipeline(&bulk, 2, 64 << 10);
+    IngestPipeline pipeline(&bulk, GetParam(), 64 << 10);
     rocksdb::WriteBatch batch;
     for (int b = 0; b < 6; ++b) {
       ASSERT_EQ(batch.Count(), 0u);
@@ -316,6 +319,8 @@ TEST_F(BulkIngesterTest, APipelineIngestsEverySubmittedBatchOnItsThreads) {
   EXPECT_EQ(n, 601);
   EXPECT_TRUE(StagingFiles(so_.path).empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(Threads, PipelineThreadsTest, ::testing::Values(2, 1, 0));
 
 // Fails every write (Append) to the n-th bulk staging file created after
 // Arm(n), and says on which thread it did.
