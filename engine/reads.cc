@@ -331,19 +331,16 @@ class ManualCursor final : public PropertyCursor {
     std::vector<std::string> dense_keys;
     dense_keys.reserve(manual.cardinality());
     for (uint32_t id : manual) dense_keys.push_back(keys::Dense(tenant_, stream_, id));
-    std::vector<rocksdb::Slice> slices(dense_keys.begin(), dense_keys.end());
-    std::vector<rocksdb::PinnableSlice> values(slices.size());
-    std::vector<rocksdb::Status> statuses(slices.size());
-    store.db()->MultiGet(ro_, store.cf(Cf::kDense), slices.size(), slices.data(), values.data(),
-                         statuses.data());
-    ids_.reserve(slices.size());
-    for (size_t i = 0; i < slices.size(); ++i) {
-      if (statuses[i].IsNotFound()) {
+    std::vector<rocksdb::PinnableSlice> values;
+    std::vector<bool> found;
+    SYNCMGR_RETURN_IF_ERROR(store.MultiGet(Cf::kDense, dense_keys, ro_, &values, &found));
+    ids_.reserve(dense_keys.size());
+    for (size_t i = 0; i < dense_keys.size(); ++i) {
+      if (!found[i]) {
         return Status::Corruption(
             fmt::format("tenant {}: target {}: a manual edit's dense id has no external_id",
                         tenant_, stream_.id));
       }
-      SYNCMGR_RETURN_IF_ERROR(FromRocks(statuses[i], "list manual edits"));
       std::string_view ext = values[i].ToStringView();
       if (!options_.after || ext > *options_.after) ids_.emplace_back(ext);
     }
@@ -375,20 +372,17 @@ class ManualCursor final : public PropertyCursor {
       for (size_t i = 0; i < n; ++i) {
         state_keys.push_back(keys::State(tenant_, stream_, ids_[next_ + i]));
       }
-      std::vector<rocksdb::Slice> slices(state_keys.begin(), state_keys.end());
-      std::vector<rocksdb::PinnableSlice> values(n);
-      std::vector<rocksdb::Status> statuses(n);
-      store.db()->MultiGet(ro_, store.cf(Cf::kState), n, slices.data(), values.data(),
-                           statuses.data());
+      std::vector<rocksdb::PinnableSlice> values;
+      std::vector<bool> found;
+      status_ = store.MultiGet(Cf::kState, state_keys, ro_, &values, &found);
+      if (!status_.ok()) return false;
       std::vector<std::string> data_keys;
       std::string aligned;
       for (size_t i = 0; i < n; ++i) {
         const std::string& ext = ids_[next_ + i];
-        if (!statuses[i].ok()) {
-          status_ = statuses[i].IsNotFound()
-                        ? Status::Corruption(fmt::format(
-                              "tenant {}: manual edit {} has no state", tenant_, ext))
-                        : FromRocks(statuses[i], "list manual edits");
+        if (!found[i]) {
+          status_ = Status::Corruption(
+              fmt::format("tenant {}: manual edit {} has no state", tenant_, ext));
           return false;
         }
         const fb::PropertyState* st = ParseStateRecord(values[i].ToStringView(), &aligned);
