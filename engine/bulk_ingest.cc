@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -115,6 +116,62 @@ Status Collect(std::initializer_list<const rocksdb::WriteBatch*> batches, Collec
   return Status::Ok();
 }
 
+// Records sorted from batch order lie at random in the batch's memory: the
+// loops that read them in key order ask for the bytes of the record this
+// many places ahead, so its cache misses overlap the work on this one.
+constexpr ptrdiff_t kPrefetchAhead = 16;
+
+// Below this many records a plain stable_sort is as fast.
+constexpr size_t kMinPrefixSort = 4096;
+
+// Eight key bytes from `offset` as a big-endian number, zero-padded past
+// the key's end: ordering by it orders by those bytes (a shorter key,
+// padded with the smallest byte, never sorts after a longer one it is a
+// prefix of); equal numbers leave the keys' order to the keys themselves.
+uint64_t KeyPrefix(const Entry& e, size_t offset) {
+  unsigned char bytes[8] = {};
+  if (offset < e.key_size) std::memcpy(bytes, e.key + offset, std::min<size_t>(8, e.key_size - offset));
+  uint64_t v = 0;
+  for (unsigned char b : bytes) v = (v << 8) | b;
+  return v;
+}
+
+// Stable sort of [first, last) by key, for a large family in no order (a
+// 1 M-listing import's states, keyed by external_id). std::stable_sort over
+// the entries compares keys through their pointers, one cache miss or two
+// per comparison into a batch of hundreds of MB: ~half of such a commit's
+// CPU (bench/report_notes.md, "Round 26"). Here the comparisons read a
+// 16-byte reference holding the eight key bytes that follow the prefix all
+// the keys share and the record's position; the keys themselves only when
+// those bytes are equal, the position last, so writes of one key keep
+// their order.
+void SortByKeyStable(Entry* first, Entry* last) {
+  const size_t n = static_cast<size_t>(last - first);
+  const std::string_view head = first->Key();
+  size_t common = head.size();
+  for (const Entry* e = first + 1; e != last && common > 0; ++e) {
+    const std::string_view k = e->Key();
+    const size_t max = std::min(common, k.size());
+    size_t i = 0;
+    while (i < max && k[i] == head[i]) ++i;
+    common = i;
+  }
+  struct Ref {
+    uint64_t prefix;
+    uint64_t index;
+  };
+  std::vector<Ref> refs(n);
+  for (size_t i = 0; i < n; ++i) refs[i] = {KeyPrefix(first[i], common), i};
+  std::sort(refs.begin(), refs.end(), [first](const Ref& a, const Ref& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    const int c = first[a.index].Key().compare(first[b.index].Key());
+    return c != 0 ? c < 0 : a.index < b.index;
+  });
+  std::vector<Entry> sorted(n);
+  for (size_t i = 0; i < n; ++i) sorted[i] = first[refs[i].index];
+  std::copy(sorted.begin(), sorted.end(), first);
+}
+
 // Sorts [first, last) by key and keeps the last write of each key: what the
 // batch would leave, as an SST needs it (keys strictly increasing). Returns
 // the new end.
@@ -132,10 +189,15 @@ Entry* SortLastWins(Entry* first, Entry* last) {
   // the unsorted tail is sorted and merged in; both steps are stable, so a
   // later write of a key still follows an earlier one.
   Entry* const tail = std::is_sorted_until(unsorted, last, less);  // strictly up to `unsorted`
-  std::stable_sort(tail, last, less);
+  if (static_cast<size_t>(last - tail) >= kMinPrefixSort) {
+    SortByKeyStable(tail, last);
+  } else {
+    std::stable_sort(tail, last, less);
+  }
   std::inplace_merge(first, tail, last, less);
   Entry* out = first;
   for (Entry* e = first; e != last; ++e) {
+    if (last - e > kPrefetchAhead) __builtin_prefetch(e[kPrefetchAhead].key);
     if (e + 1 != last && e[1].Key() == e->Key()) continue;  // a later write wins
     *out++ = *e;
   }
@@ -170,6 +232,10 @@ Status BuildFile(const Store& store, rocksdb::ColumnFamilyHandle* cf, Entry* fir
                                 /*invalidate_page_cache=*/false);
   rocksdb::Status s = writer.Open(path);
   for (const Entry* e = first; s.ok() && e != last; ++e) {
+    if (last - e > kPrefetchAhead) {
+      __builtin_prefetch(e[kPrefetchAhead].key);
+      if (e[kPrefetchAhead].value != nullptr) __builtin_prefetch(e[kPrefetchAhead].value);
+    }
     s = e->value == nullptr ? writer.Delete(e->Key())
                             : writer.Put(e->Key(), rocksdb::Slice(e->value, e->value_size));
   }

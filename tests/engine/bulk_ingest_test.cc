@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -284,10 +285,52 @@ TEST_F(BulkIngesterTest, ASortedRunWithAnUnsortedTailKeepsTheLastWriteOfEachKey)
   EXPECT_FALSE(BulkIngester::CanIngest({&single}));
 }
 
+// A large family in no order (sorted by the eight bytes past the keys'
+// common prefix, then by the keys, then by position): keys that are
+// prefixes of others, keys equal in those eight bytes and differing after
+// them, zero bytes, empty values, and keys written up to four times, a
+// delete among them; the last write of each key wins, as in a map.
+TEST_F(BulkIngesterTest, ALargeFamilyInNoOrderKeepsTheLastWriteOfEachKey) {
+  Store& st = *store_;
+  BulkIngester bulk(&st, so_.path, nullptr);
+  ASSERT_TRUE(bulk.Prepare().ok());
+  std::mt19937_64 rng(26);
+  const std::string prefix = "tenant/7/";
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3000; ++i) {
+    std::string id = std::to_string(rng() % 100000);
+    keys.push_back(prefix + id);                               // a prefix of the next ones
+    keys.push_back(prefix + id + std::string(1, '\0'));        // a zero byte past it
+    keys.push_back(prefix + "same8byt" + id);                  // equal in the eight bytes
+    keys.push_back(prefix + "same8byt" + id + "/" + id);
+  }
+  std::map<std::string, std::string> want;
+  rocksdb::WriteBatch a;
+  for (int w = 0; w < 20000; ++w) {
+    const std::string& k = keys[rng() % keys.size()];
+    if (rng() % 10 == 0) {
+      a.Delete(st.cf(Cf::kState), k);
+      want.erase(k);
+    } else {
+      const std::string v = rng() % 7 == 0 ? "" : "v" + std::to_string(w);
+      a.Put(st.cf(Cf::kState), k, v);
+      want[k] = v;
+    }
+  }
+  auto files = bulk.Ingest({&a});
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  std::map<std::string, std::string> got;
+  auto it = st.NewPrefixIterator(Cf::kState, "");
+  for (it->SeekToFirst(); it->Valid(); it->Next()) got[std::string(it->key())] = it->value();
+  ASSERT_TRUE(it->status("scan").ok());
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want);
+}
+
 // IngestPipeline on its own: batches of distinct keys, submitted faster
 // than one thread ingests them, all land; each Submit hands back an empty
-// batch to fill.
-// With no thread (0 asked, or none the system would start), on the caller's.
+// batch to fill. With 2, 1 or no thread (0 asked, or none the system would
+// start: then Submit ingests on the caller's thread).
 class PipelineThreadsTest : public BulkIngesterTest, public ::testing::WithParamInterface<int> {};
 
 TEST_P(PipelineThreadsTest, APipelineIngestsEverySubmittedBatch) {
