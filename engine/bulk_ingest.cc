@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstring>
 #include <optional>
 #include <string_view>
@@ -119,7 +120,7 @@ Status Collect(std::initializer_list<const rocksdb::WriteBatch*> batches, Collec
 // Records sorted from batch order lie at random in the batch's memory: the
 // loops that read them in key order ask for the bytes of the record this
 // many places ahead, so its cache misses overlap the work on this one.
-constexpr ptrdiff_t kPrefetchAhead = 16;
+constexpr std::ptrdiff_t kPrefetchAhead = 16;
 
 // Below this many records a plain stable_sort is as fast.
 constexpr size_t kMinPrefixSort = 4096;
@@ -130,7 +131,9 @@ constexpr size_t kMinPrefixSort = 4096;
 // prefix of); equal numbers leave the keys' order to the keys themselves.
 uint64_t KeyPrefix(const Entry& e, size_t offset) {
   unsigned char bytes[8] = {};
-  if (offset < e.key_size) std::memcpy(bytes, e.key + offset, std::min<size_t>(8, e.key_size - offset));
+  if (offset < e.key_size) {
+    std::memcpy(bytes, e.key + offset, std::min<size_t>(8, e.key_size - offset));
+  }
   uint64_t v = 0;
   for (unsigned char b : bytes) v = (v << 8) | b;
   return v;

@@ -299,9 +299,9 @@ TEST_F(BulkIngesterTest, ALargeFamilyInNoOrderKeepsTheLastWriteOfEachKey) {
   std::vector<std::string> keys;
   for (int i = 0; i < 3000; ++i) {
     std::string id = std::to_string(rng() % 100000);
-    keys.push_back(prefix + id);                               // a prefix of the next ones
-    keys.push_back(prefix + id + std::string(1, '\0'));        // a zero byte past it
-    keys.push_back(prefix + "same8byt" + id);                  // equal in the eight bytes
+    keys.push_back(prefix + id);                         // a prefix of the next ones
+    keys.push_back(prefix + id + std::string(1, '\0'));  // a zero byte past it
+    keys.push_back(prefix + "same8byt" + id);            // equal in the eight bytes
     keys.push_back(prefix + "same8byt" + id + "/" + id);
   }
   std::map<std::string, std::string> want;
