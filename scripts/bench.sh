@@ -25,6 +25,8 @@
 #   5c. with --cluster: cluster mode on the same files (bench/cluster/run_cluster.py:
 #      3 nats-servers + 3 nodes on this machine; day-0 import and 1 % sync
 #      throughput, replication lag, failover time) into WORKDIR/cluster.jsonl;
+#   5d. the day-1 sync of ~the same number of changes at N and N/10, in process
+#      (bench/e2e/same_k.py, syncmgr-bench-inproc) into WORKDIR/same_k.jsonl;
 #   6. the machine's limits in the same run (bench/e2e/limits.py): parse +
 #      canonical form + hash per core with the engine's code, the disk's
 #      sequential write bandwidth and fsync rate, nginx serving one listing
@@ -112,7 +114,7 @@ for tool in python3 curl; do
 done
 
 # ---- 2. build -----------------------------------------------------------------
-TARGETS=(syncmgr engine_bench syncmgr-gen syncmgr-bench-compact syncmgr-bench-probe)
+TARGETS=(syncmgr engine_bench syncmgr-gen syncmgr-bench-compact syncmgr-bench-probe syncmgr-bench-inproc)
 OPTIONAL=(feed_bench replay_bench delivery_bench)
 if [ "$BUILD" = 1 ]; then
   log "building Release in $BUILD_DIR"
@@ -131,6 +133,7 @@ SYNCMGR="$BUILD_DIR/tools/syncmgr"
 GEN="$BUILD_DIR/bench/gen/syncmgr-gen"
 COMPACT="$BUILD_DIR/bench/syncmgr-bench-compact"
 PROBE="$BUILD_DIR/bench/syncmgr-bench-probe"
+INPROC="$BUILD_DIR/bench/syncmgr-bench-inproc"
 need_bins=("$SYNCMGR" "$GEN")
 [ "$MICRO" = 1 ] && need_bins+=("$BUILD_DIR/bench/engine_bench")
 for b in "${need_bins[@]}"; do
@@ -199,6 +202,18 @@ if [ "$CLUSTER" = 1 ]; then
   python3 bench/cluster/run_cluster.py --syncmgr "$SYNCMGR" --n "$N" --input-dir "$INPUT" \
     --workdir "$WORKDIR/cluster" --out "$WORKDIR/cluster.jsonl" >"$WORKDIR/cluster-run.log" 2>&1 ||
     { log "cluster run failed or a stats check did not match (see $WORKDIR/cluster-run.log)"; FAILED=1; }
+fi
+
+# ---- 5d. the same k at N and N/10 (issue 18) --------------------------------------
+# The day-1 sync of ~the same number of changes into N and N/10 listings, in
+# process (syncmgr-bench-inproc, the list skipped), alternating.
+if [ -x "$INPROC" ]; then
+  log "the same k at N and N/10, in process (N = $N)"
+  python3 bench/e2e/same_k.py --inproc "$INPROC" --gen "$GEN" --n "$N" --seed "$SEED" \
+    --input-dir "$INPUT" --workdir "$WORKDIR/same_k" --out "$WORKDIR/same_k.jsonl" \
+    >"$WORKDIR/same_k.out" 2>&1 || { log "the same-k run failed (see $WORKDIR/same_k.out)"; FAILED=1; }
+else
+  log "syncmgr-bench-inproc is not built: the same k at N/10 is not measured"
 fi
 
 # ---- 6. the machine's limits ----------------------------------------------------
