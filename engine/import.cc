@@ -15,8 +15,8 @@
 // Raw-bytes fast path: into a source that already has properties, items are
 // parsed with ImportParserOptions::defer_canonical, and an item whose
 // raw_hash (its bytes, ignored members masked) equals the live version's is
-// unchanged without being canonicalized; the others are canonicalized on the
-// apply thread. Into an empty source every item is new, so items are
+// unchanged without being validated or canonicalized; the others are
+// validated and canonicalized on the apply thread. Into an empty source every item is new, so items are
 // canonicalized eagerly, on the parsing thread.
 //
 // Two parsing threads (NDJSON): a chunk of at least kMinSplitBytes (below it
@@ -214,7 +214,7 @@ class ImportSessionImpl final : public ImportSession {
   };
 
   // Smallest chunk parsed by two threads. Unit: bytes. The server hands
-  // over 256 KiB chunks (stream_chunk_bytes); tests feed pieces on either
+  // over 4 MiB chunks (import_chunk_bytes); tests feed pieces on either
   // side of it to compare the two ways.
   static constexpr size_t kMinSplitBytes = 64u << 10;
 
@@ -348,8 +348,8 @@ class ImportSessionImpl final : public ImportSession {
         continue;
       }
       const fb::PropertyState* state = ParseStateRecord(values[k].ToStringView(), &aligned);
-      // Raw-bytes fast path: well-formed, and the same bytes (ignored
-      // scalars aside) as the live version's, so the same hash.
+      // Raw-bytes fast path: the same bytes (ignored scalars aside) as the
+      // live version's, so well-formed and the same hash (ScanRaw says why).
       if (item.deferred && !state->removed() && state->raw_hash() != 0 &&
           state->raw_hash() == item.raw_hash) {
         lookup.kind = StateLookup::Kind::kUnchanged;

@@ -113,9 +113,11 @@ size_t SkipSpace(std::string_view raw, size_t i) {
 
 // The raw-bytes fast path's scan of one item (ImportParserOptions::
 // defer_canonical): reads the top-level members, finds the id and hashes
-// the bytes with each ignored member masked; an ignored member's value must
-// be a well-formed scalar. False when the item is not a candidate (then it
-// is canonicalized as usual). On well-formed JSON the scan is exact.
+// the bytes with each ignored member masked; with `check_ignored`, an
+// ignored member's value must be a well-formed scalar (only a deferred item
+// needs it: one canonicalized at once is validated by the canonicalizer).
+// False when the item is not a candidate (then it is canonicalized as
+// usual). On well-formed JSON the scan is exact.
 //
 // Why an item whose hash equals a stored one needs no validation: that
 // hash was taken by this scan of an item W that was accepted, so W is
@@ -129,7 +131,7 @@ size_t SkipSpace(std::string_view raw, size_t i) {
 // is W with well-formed scalar members of the same names in place of W's:
 // well-formed, with the same canonical form once they are left out.
 bool ScanRaw(std::string_view raw, const std::vector<std::string>& ignore,
-             const std::string id_keys[2], std::string* id, uint64_t* hash) {
+             const std::string id_keys[2], bool check_ignored, std::string* id, uint64_t* hash) {
   size_t i = SkipSpace(raw, 0);
   if (i >= raw.size() || raw[i] != '{') return false;
   ++i;
@@ -165,7 +167,8 @@ bool ScanRaw(std::string_view raw, const std::vector<std::string>& ignore,
         const uint64_t bit = uint64_t{1} << k;
         if ((ignored_seen & bit) != 0) return false;  // duplicate: let the canonicalizer refuse it
         if (value[0] == '{' || value[0] == '[') return false;  // nested: depth unchecked
-        if (!IsWellFormedScalar(value)) return false;  // its error comes from the canonicalizer
+        // Its error comes from the canonicalizer.
+        if (check_ignored && !IsWellFormedScalar(value)) return false;
         ignored_seen |= bit;
         XXH3_64bits_update(&state, raw.data() + segment, key_begin - segment);
         XXH3_64bits_update(&state, "\xff", 1);
@@ -698,7 +701,8 @@ Status ImportParser::Impl::EmitItem(std::string_view raw, const Sink& sink) {
   item.index = items - 1;
   uint64_t scanned_hash = 0;
   const bool scanned =
-      ScanRaw(raw, options.ignore_fields, id_keys, &item.external_id, &scanned_hash);
+      ScanRaw(raw, options.ignore_fields, id_keys, /*check_ignored=*/options.defer_canonical,
+              &item.external_id, &scanned_hash);
   Status st;
   // Not validated here: an item the caller finds unchanged needs no
   // validation (ScanRaw says why), and CanonicalizeDeferred validates the

@@ -18,13 +18,12 @@ import statistics
 import subprocess
 import sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from run_e2e import loadavg, write_jsonl  # noqa: E402
+
 # syncmgr-gen's defaults (bench/gen/gen.cc), ten times over for N/10.
 DEFAULT_PPM = {"--update-ppm": 10000, "--remove-ppm": 2000, "--create-ppm": 2000}
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return float(f.read().split()[0])
 
 
 def run_inproc(inproc, workdir, day0, day1):
@@ -83,8 +82,7 @@ def main():
     rec["command"] = (f"bench/e2e/same_k.py --n {a.n} --runs {a.runs} (syncmgr-bench-inproc, "
                       f"syncmgr-gen --n {small} --day 1 {' '.join(rates)})")
     shutil.rmtree(small_dir, ignore_errors=True)
-    with open(a.out, "w") as f:
-        f.write(json.dumps(rec) + "\n")
+    write_jsonl(a.out, [rec])
     print(json.dumps(rec))
 
 
