@@ -7,6 +7,7 @@
 
 #include <system_error>
 
+#include "engine/keys.h"
 #include "engine/store.h"
 
 namespace syncmgr {
@@ -21,28 +22,44 @@ constexpr size_t kRangeBytes = 128 << 10;
 
 }  // namespace
 
-std::unique_ptr<LogPrefetch> LogPrefetch::Start(const Store& store,
+std::unique_ptr<LogPrefetch> LogPrefetch::Start(const Store& store, TenantId tenant,
                                                 const std::vector<std::string>& sample,
                                                 uint64_t expected_reads) {
   if (sample.empty() || expected_reads == 0) return nullptr;
   rocksdb::ColumnFamilyMetaData meta;
   store.db()->GetColumnFamilyMetaData(store.cf(Cf::kLog), &meta);
-  std::vector<std::string> paths;
-  uint64_t bytes = 0;
+  // The tenant's log files: those whose key range meets the tenant's.
+  const std::string first = keys::LogPrefix(tenant);
+  const std::string end = keys::PrefixEnd(first);
+  std::vector<const rocksdb::SstFileMetaData*> files;
+  double tenant_blocks = 0;
   for (const rocksdb::LevelMetaData& level : meta.levels) {
     for (const rocksdb::SstFileMetaData& file : level.files) {
+      if (file.largestkey < first || file.smallestkey >= end) continue;
+      files.push_back(&file);
+      tenant_blocks += static_cast<double>(file.size / kLogBlockBytes + 1);
+    }
+  }
+  // A list that reads at least one record per two blocks of the tenant's
+  // log reads it all; otherwise the sample picks the files.
+  const bool all = static_cast<double>(expected_reads) * 2 >= tenant_blocks;
+  std::vector<std::string> paths;
+  uint64_t bytes = 0;
+  for (const rocksdb::SstFileMetaData* file : files) {
+    if (!all) {
       uint64_t hits = 0;
       for (const std::string& key : sample) {
-        hits += key >= file.smallestkey && key <= file.largestkey;
+        hits += key >= file->smallestkey && key <= file->largestkey;
       }
       // Reads predicted in this file over the whole list, against its blocks.
-      const double predicted = static_cast<double>(hits) * static_cast<double>(expected_reads) /
+      const double predicted = static_cast<double>(hits) *
+                               static_cast<double>(expected_reads) /
                                static_cast<double>(sample.size());
-      const double blocks = static_cast<double>(file.size / kLogBlockBytes + 1);
+      const double blocks = static_cast<double>(file->size / kLogBlockBytes + 1);
       if (hits == 0 || predicted * 2 < blocks) continue;
-      paths.push_back(file.directory + "/" + file.relative_filename);
-      bytes += file.size;
     }
+    paths.push_back(file->directory + "/" + file->relative_filename);
+    bytes += file->size;
   }
   if (paths.empty()) return nullptr;
   std::unique_ptr<LogPrefetch> p(new LogPrefetch(std::move(paths), bytes));

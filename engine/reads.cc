@@ -211,7 +211,7 @@ class StateCursor final : public PropertyCursor {
     uint64_t expected = counts->live * count_ / scanned;
     if (options_.limit != 0) expected = std::min(expected, options_.limit);
     std::vector<std::string> sample(data_keys_.begin(), data_keys_.begin() + count_);
-    prefetch_ = LogPrefetch::Start(e_->store(), sample, expected);
+    prefetch_ = LogPrefetch::Start(e_->store(), tenant_, sample, expected);
   }
 
   std::vector<PropertyRecord> ready_;  // rows [0, count_) are this batch's

@@ -7,6 +7,7 @@
 // Real engine, real RocksDB in a temp dir.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/metadata.h>
 
 #include <algorithm>
 #include <map>
@@ -266,15 +267,45 @@ TEST(LogPrefetchTest, ReadsTheFilesAListWillReadMuchOf) {
     ASSERT_TRUE(st.ok() && *st != nullptr);
     sample.push_back(keys::Log(1, (*st)->data_seq()));
   }
+  // The tenant's log files, and their 4 KiB blocks.
+  rocksdb::ColumnFamilyMetaData meta;
+  (*store)->db()->GetColumnFamilyMetaData((*store)->cf(Cf::kLog), &meta);
+  size_t files = 0;
+  uint64_t blocks = 0;
+  uint64_t file_blocks = 0;  // of the file holding sample.front()
+  for (const auto& level : meta.levels) {
+    for (const auto& f : level.files) {
+      ++files;
+      blocks += f.size / 4096 + 1;
+      if (sample.front() >= f.smallestkey && sample.front() <= f.largestkey) {
+        file_blocks = f.size / 4096 + 1;
+      }
+    }
+  }
+  ASSERT_GE(files, 3u);
+  ASSERT_GT(file_blocks, 0u);
   // The whole list: every file holding its data is read.
-  auto all = LogPrefetch::Start(**store, sample, kItems);
+  auto all = LogPrefetch::Start(**store, 1, sample, kItems);
   ASSERT_NE(all, nullptr);
   EXPECT_GE(all->files(), 1u);
   EXPECT_GT(all->bytes(), 0u);
   all.reset();  // stops and joins
+  // A list that will read one record per two blocks of the tenant's log
+  // reads all of it, though its sample lies in one file.
+  auto whole = LogPrefetch::Start(**store, 1, {sample.front()}, (blocks + 1) / 2);
+  ASSERT_NE(whole, nullptr);
+  EXPECT_EQ(whole->files(), files);
+  whole.reset();
+  // Below that, the sample decides: only the file it lies in.
+  auto one = LogPrefetch::Start(**store, 1, {sample.front()}, file_blocks);
+  ASSERT_NE(one, nullptr);
+  EXPECT_EQ(one->files(), 1u);
+  one.reset();
   // A list of a few rows reads none: its random reads cost less.
-  EXPECT_EQ(LogPrefetch::Start(**store, {sample.front()}, 1), nullptr);
-  EXPECT_EQ(LogPrefetch::Start(**store, {}, kItems), nullptr);
+  EXPECT_EQ(LogPrefetch::Start(**store, 1, {sample.front()}, 1), nullptr);
+  EXPECT_EQ(LogPrefetch::Start(**store, 1, {}, kItems), nullptr);
+  // Another tenant's list reads none of this tenant's files.
+  EXPECT_EQ(LogPrefetch::Start(**store, 2, {keys::Log(2, 5)}, 1u << 30), nullptr);
 }
 
 }  // namespace
