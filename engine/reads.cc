@@ -11,6 +11,7 @@
 #include "engine/counts.h"
 #include "engine/engine_impl.h"
 #include "engine/keys.h"
+#include "engine/list_read_ahead.h"
 #include "engine/log_prefetch.h"
 #include "engine/state_read.h"
 #include "views_generated.h"
@@ -124,7 +125,13 @@ Status FillData(EngineImpl* e, TenantId tenant, const rocksdb::ReadOptions& ro,
   return Status::Ok();
 }
 
-// Current state, in external_id order.
+// Current state, in external_id order, a batch of rows at a time: their
+// states from the state scan, then their data with one MultiGet. From the
+// second batch on, the next batch's data is read on a thread of the
+// cursor's own while the caller takes the current batch's rows
+// (ListReadAhead), unless EngineOptions::list_read_ahead is off or no
+// reader thread is free. Either way a batch's rows are handed out only
+// once its data is read whole: a batch whose read fails hands out none.
 class StateCursor final : public PropertyCursor {
  public:
   StateCursor(EngineImpl* e, TenantId tenant, StreamRef stream, const ListOptions& o)
@@ -142,13 +149,23 @@ class StateCursor final : public PropertyCursor {
     // Only a list from the start: the rows a list after an id will read
     // cannot be told from the stream's live count.
     prefetch_wanted_ = e->options().list_prefetch && !o.after;
+    read_ahead_wanted_ = e->options().list_read_ahead;
   }
+  // The reader threads go first (declared last, they would anyway): they
+  // may hold batches.
+  ~StateCursor() override { readers_.clear(); }
+  StateCursor(const StateCursor&) = delete;
+  StateCursor& operator=(const StateCursor&) = delete;
 
   bool Next(PropertyRecord* out) override {
-    if (pos_ == count_ && !Fill()) return false;
-    // A swap, not a move: the caller's previous record goes back to ready_
-    // and its strings' buffers are reused by the next Fill.
-    std::swap(*out, ready_[pos_++]);
+    Batch& b = batches_[current_];
+    if (pos_ == b.count) {
+      if (!Fill()) return false;
+      return Next(out);
+    }
+    // A swap, not a move: the caller's previous record goes back to the
+    // batch and its strings' buffers are reused by a later fill.
+    std::swap(*out, b.rows[pos_++]);
     ++emitted_;
     return true;
   }
@@ -158,65 +175,147 @@ class StateCursor final : public PropertyCursor {
  private:
   // Rows read ahead: their data is fetched with one MultiGet (FillData).
   static constexpr size_t kReadAhead = 128;
+  // Reader threads of one list at most, and the batches they and the
+  // caller hold.
+  static constexpr int kReaders = 2;
+  static constexpr int kBatches = kReaders + 1;
 
-  // Reads the next rows (their states, then their data); false at the end
-  // or on error.
+  struct Batch {
+    std::vector<PropertyRecord> rows;  // [0, count) are this batch's
+    std::vector<std::string> data_keys;
+    size_t count = 0;
+  };
+
+  // Makes the next batch current; false at the end or on error (status_).
   bool Fill() {
-    count_ = 0;
+    if (!status_.ok()) return false;
+    const int next = (current_ + 1) % kBatches;
+    if (in_flight_ > 0) {
+      // The oldest batch with a reader is the next one: wait for its data.
+      --in_flight_;
+      status_ = readers_[reader_of_[next]]->Wait();
+      if (!status_.ok()) return false;
+    } else {
+      size_t scanned = 0;
+      if (!Scan(&batches_[next], &scanned, /*ahead=*/false)) return false;
+      if (prefetch_wanted_) StartPrefetch(batches_[next], scanned);
+      status_ = ReadData(&batches_[next]);
+      if (!status_.ok()) return false;
+      // A list past its first batch is a long one: read ahead from now on.
+      if (read_ahead_wanted_ && ++filled_ == 2) StartReaders();
+    }
+    current_ = next;
     pos_ = 0;
-    size_t scanned = 0;
-    while (status_.ok() && it_->Valid() && count_ < kReadAhead) {
-      if (options_.limit != 0 && emitted_ + count_ >= options_.limit) break;
+    // Keep every reader busy with a batch after this one, in list order. A
+    // scan that fails here ends the list after the batches before it
+    // (ahead_status_).
+    while (in_flight_ < readers_.size()) {
+      const int b = (current_ + 1 + static_cast<int>(in_flight_)) % kBatches;
+      size_t scanned = 0;
+      if (!Scan(&batches_[b], &scanned, /*ahead=*/true)) break;
+      // Batches are waited for oldest first, so readers free up in the
+      // order they were given work.
+      const size_t r = next_reader_++ % readers_.size();
+      reader_of_[b] = r;
+      Batch* batch = &batches_[b];
+      readers_[r]->Submit([this, batch] { return ReadData(batch); });
+      ++in_flight_;
+    }
+    return true;
+  }
+
+  // Up to kReaders reader threads, as many as are free (ListReadAhead).
+  void StartReaders() {
+    for (int i = 0; i < kReaders; ++i) {
+      std::unique_ptr<ListReadAhead> r = ListReadAhead::Start();
+      if (r == nullptr) break;
+      readers_.push_back(std::move(r));
+    }
+  }
+
+  // Scans the next rows' states into `b`; false at the end of the rows or
+  // on error: in status_, or in ahead_status_ for a scan made ahead of the
+  // current batch's rows (reported once they are handed out). `scanned`:
+  // the states read, filtered ones included.
+  bool Scan(Batch* b, size_t* scanned, bool ahead) {
+    if (!ahead_status_.ok()) {
+      if (!ahead) status_ = std::move(ahead_status_);
+      return false;
+    }
+    b->count = 0;
+    Status s;
+    while (it_->Valid() && b->count < kReadAhead) {
+      if (options_.limit != 0 && assigned_ >= options_.limit) break;
       const fb::PropertyState* st = ParseStateRecord(it_->value(), &value_);
       TenantId owner;
       StreamRef stream;
       std::string_view ext;
       if (!keys::DecodeState(it_->key(), &owner, &stream, &ext)) {
-        status_ = Status::Corruption("malformed state key");
-        return false;
+        s = Status::Corruption("malformed state key");
+        break;
       }
-      ++scanned;
+      ++*scanned;
       bool skip = st->removed() ||
                   (options_.changed_since && st->seq() <= *options_.changed_since) ||
                   (options_.manually_modified && !st->manually_modified());
       if (!skip) {
-        if (count_ == ready_.size()) ready_.emplace_back();
-        RowFromState(ext, *st, &ready_[count_]);
-        if (count_ == data_keys_.size()) data_keys_.emplace_back();
-        data_keys_[count_] = keys::Log(tenant_, st->data_seq());  // 12 bytes: no allocation
-        ++count_;
+        if (b->count == b->rows.size()) b->rows.emplace_back();
+        RowFromState(ext, *st, &b->rows[b->count]);
+        if (b->count == b->data_keys.size()) b->data_keys.emplace_back();
+        b->data_keys[b->count] = keys::Log(tenant_, st->data_seq());  // 12 bytes: no allocation
+        ++b->count;
+        ++assigned_;
       }
       it_->Next();
     }
-    if (status_.ok()) status_ = it_->status("list");
-    if (!status_.ok() || count_ == 0) {
+    if (s.ok()) s = it_->status("list");
+    if (!s.ok()) {
+      // Rows scanned before the error are not handed out (as when a batch's
+      // data read fails): the list ends with the error after the batches
+      // before this one.
+      b->count = 0;
+      if (ahead) {
+        ahead_status_ = std::move(s);
+      } else {
+        status_ = std::move(s);
+      }
+      prefetch_.reset();
+      return false;
+    }
+    if (b->count == 0) {
       prefetch_.reset();  // the list is over: stop reading ahead for it
       return false;
     }
-    if (prefetch_wanted_) StartPrefetch(scanned);
+    return true;
+  }
+
+  // The data of b's rows (FillData); on the reader thread or the caller's.
+  Status ReadData(Batch* b) {
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;  // like the state scan: a full listing must not evict the hot set
-    status_ = FillData(e_, tenant_, ro, data_keys_, ready_.data(), count_);
-    return status_.ok();
+    return FillData(e_, tenant_, ro, b->data_keys, b->rows.data(), b->count);
   }
 
   // Once, at the first batch: starts reading ahead the log files the list
   // will read much of (engine/log_prefetch.h). The reads it expects: the
   // stream's live count, scaled by the share of the first batch's states
   // that passed the filters, and bounded by the limit.
-  void StartPrefetch(size_t scanned) {
+  void StartPrefetch(const Batch& b, size_t scanned) {
     prefetch_wanted_ = false;
     StatusOr<StreamCounts> counts = ReadStreamCounts(e_->store(), tenant_, stream_);
     if (!counts.ok() || scanned == 0) return;  // only an optimisation: list without it
-    uint64_t expected = counts->live * count_ / scanned;
+    uint64_t expected = counts->live * b.count / scanned;
     if (options_.limit != 0) expected = std::min(expected, options_.limit);
-    std::vector<std::string> sample(data_keys_.begin(), data_keys_.begin() + count_);
+    std::vector<std::string> sample(b.data_keys.begin(), b.data_keys.begin() + b.count);
     prefetch_ = LogPrefetch::Start(e_->store(), tenant_, sample, expected);
   }
 
-  std::vector<PropertyRecord> ready_;  // rows [0, count_) are this batch's
-  std::vector<std::string> data_keys_;
-  size_t count_ = 0;
+  // batches_[current_] is handed out; the in_flight_ after it (in ring
+  // order) are with readers (batch b with readers_[reader_of_[b]]); the
+  // rest are free.
+  Batch batches_[kBatches];
+  size_t reader_of_[kBatches] = {};
+  int current_ = 0;
   size_t pos_ = 0;
   EngineImpl* e_;
   TenantId tenant_;
@@ -225,9 +324,16 @@ class StateCursor final : public PropertyCursor {
   std::string value_;
   std::unique_ptr<StoreIterator> it_;
   uint64_t emitted_ = 0;
+  uint64_t assigned_ = 0;  // rows put into batches so far (the limit counts these)
   Status status_;
+  Status ahead_status_;  // a scan's error, reported after the current batch
   bool prefetch_wanted_ = false;
+  bool read_ahead_wanted_ = false;
+  int filled_ = 0;  // batches read in this thread
+  size_t in_flight_ = 0;
+  size_t next_reader_ = 0;
   std::unique_ptr<LogPrefetch> prefetch_;
+  std::vector<std::unique_ptr<ListReadAhead>> readers_;
 };
 
 // State as of a seq, streamed from the history view: for each external_id

@@ -14,9 +14,11 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/keys.h"
+#include "engine/list_read_ahead.h"
 #include "engine/log_prefetch.h"
 #include "engine/state_read.h"
 #include "engine/store.h"
@@ -55,7 +57,8 @@ std::string DayOneBody(const std::vector<int>& ids) {
   return body + "]";
 }
 
-class ListTest : public EngineTest, public ::testing::WithParamInterface<bool> {
+class ListTest : public EngineTest,
+                 public ::testing::WithParamInterface<std::tuple<bool, bool>> {
  protected:
   void SetUp() override {
     Open();
@@ -71,8 +74,9 @@ class ListTest : public EngineTest, public ::testing::WithParamInterface<bool> {
     BuildHistory();
   }
 
-  // GetParam(): the list prefetch on or off. Bulk ingestion from 4 KiB on,
-  // so the imports and syncs land in table files, which the prefetch reads.
+  // GetParam(): the list prefetch on or off, the list's reader threads on
+  // or off. Bulk ingestion from 4 KiB on, so the imports and syncs land in
+  // table files, which the prefetch reads.
   void Open() {
     engine_.reset();
     EngineOptions o;
@@ -80,7 +84,8 @@ class ListTest : public EngineTest, public ::testing::WithParamInterface<bool> {
     o.write_chunk_bytes = 48 << 10;
     o.import_buffer_bytes = 16 << 10;
     o.bulk_ingest_min_bytes = 4 << 10;
-    o.list_prefetch = GetParam();
+    o.list_prefetch = std::get<0>(GetParam());
+    o.list_read_ahead = std::get<1>(GetParam());
     auto e = Engine::Open(o);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(*e);
@@ -206,35 +211,90 @@ TEST_P(ListTest, ChangedSinceAndManuallyModified) {
 }
 
 TEST_P(ListTest, AMissingLogRecordIsCorruption) {
-  // The row in the second batch of the cursor loses its log record.
+  // A row loses its log record: in the cursor's fourth batch (read by a
+  // reader thread when on), then also one in its second (read in the
+  // caller's thread). The list hands out the batches before the first
+  // damaged one whole, then the error naming its row; nothing of that batch.
   const auto want = Expected(Src(1));
-  const std::string victim = std::next(want.begin(), 200)->first;
-  engine_.reset();
-  {
-    StoreOptions so;
-    so.path = dir_.sub("db");
-    auto store = Store::Open(so);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    std::string value;
-    auto st = ReadStateRecord(**store, 1, Src(1), victim, &value);
-    ASSERT_TRUE(st.ok() && *st != nullptr);
-    rocksdb::WriteBatch b;
-    ASSERT_TRUE(b.Delete((*store)->cf(Cf::kLog), keys::Log(1, (*st)->data_seq())).ok());
-    ASSERT_TRUE((*store)->Write(&b, true).ok());
+  for (size_t row : {450u, 200u}) {
+    SCOPED_TRACE(row);
+    const std::string victim = std::next(want.begin(), static_cast<long>(row))->first;
+    engine_.reset();
+    {
+      StoreOptions so;
+      so.path = dir_.sub("db");
+      auto store = Store::Open(so);
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      std::string value;
+      auto st = ReadStateRecord(**store, 1, Src(1), victim, &value);
+      ASSERT_TRUE(st.ok() && *st != nullptr);
+      rocksdb::WriteBatch b;
+      ASSERT_TRUE(b.Delete((*store)->cf(Cf::kLog), keys::Log(1, (*st)->data_seq())).ok());
+      ASSERT_TRUE((*store)->Write(&b, true).ok());
+    }
+    Open();
+    auto c = engine_->ListProperties(1, Src(1), ListOptions());
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    PropertyRecord r;
+    size_t n = 0;
+    while ((*c)->Next(&r)) ++n;
+    EXPECT_EQ((*c)->status().code(), Code::kCorruption) << (*c)->status().ToString();
+    EXPECT_NE((*c)->status().message().find(victim), std::string::npos)
+        << (*c)->status().ToString();
+    EXPECT_EQ(n, row / 128 * 128);
+    // And it stays ended.
+    EXPECT_FALSE((*c)->Next(&r));
   }
-  Open();
-  auto c = engine_->ListProperties(1, Src(1), ListOptions());
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  PropertyRecord r;
-  size_t n = 0;
-  while ((*c)->Next(&r)) ++n;
-  EXPECT_EQ((*c)->status().code(), Code::kCorruption) << (*c)->status().ToString();
-  EXPECT_NE((*c)->status().message().find(victim), std::string::npos) << (*c)->status().ToString();
-  EXPECT_LT(n, 200u);  // nothing of the damaged batch is listed
 }
 
-INSTANTIATE_TEST_SUITE_P(Prefetch, ListTest, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "On" : "Off"; });
+// Reader threads: a long list starts them at its second batch and ends
+// them with its cursor; past max(2, cores) lists at once, a list reads in
+// its caller's thread; every list is whole either way.
+TEST_P(ListTest, ReaderThreadsAreBoundedAndEveryListIsWhole) {
+  const size_t before = ListReadAhead::Running();
+  const auto want = Expected(Tgt(1));
+  const size_t cap = std::max<size_t>(2, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<PropertyCursor>> cursors;
+  std::vector<std::vector<std::pair<std::string, std::string>>> got;
+  for (size_t i = 0; i < cap + 2; ++i) {
+    auto c = engine_->ListProperties(1, Tgt(1), ListOptions());
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cursors.push_back(std::move(*c));
+    got.emplace_back();
+  }
+  // Each past its second batch, all open at once.
+  PropertyRecord r;
+  for (size_t i = 0; i < cursors.size(); ++i) {
+    for (int k = 0; k < 300 && cursors[i]->Next(&r); ++k) got[i].emplace_back(r.external_id, r.data);
+  }
+  const size_t running = ListReadAhead::Running() - before;
+  EXPECT_LE(running, cap);
+  if (std::get<1>(GetParam())) {
+    EXPECT_GE(running, 1u);
+  } else {
+    EXPECT_EQ(running, 0u);
+  }
+  for (size_t i = 0; i < cursors.size(); ++i) {
+    while (cursors[i]->Next(&r)) got[i].emplace_back(r.external_id, r.data);
+    EXPECT_TRUE(cursors[i]->status().ok()) << cursors[i]->status().ToString();
+    EXPECT_TRUE(got[i] == want) << "list " << i;
+  }
+  cursors.clear();
+  EXPECT_EQ(ListReadAhead::Running(), before);
+  // A list dropped halfway (a client gone) ends its readers too.
+  auto c = engine_->ListProperties(1, Tgt(1), ListOptions());
+  ASSERT_TRUE(c.ok());
+  for (int k = 0; k < 260; ++k) ASSERT_TRUE((*c)->Next(&r));
+  c->reset();
+  EXPECT_EQ(ListReadAhead::Running(), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(PrefetchAndReaders, ListTest,
+                         ::testing::Combine(::testing::Bool(), ::testing::Bool()),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) ? "Prefetch" : "NoPrefetch") +
+                                  (std::get<1>(info.param) ? "Readers" : "NoReaders");
+                         });
 
 // LogPrefetch on its own: which files a sample selects.
 TEST(LogPrefetchTest, ReadsTheFilesAListWillReadMuchOf) {
