@@ -54,12 +54,14 @@ struct EngineOptions {
   // (engine/log_prefetch.h; docs/architecture.md, "Reads"). false: never
   // (A/B runs). Default: true.
   bool list_prefetch = true;
-  // A list of more than one batch (128 rows) reads each next batch's data
-  // on a thread of its own while its caller takes the current batch's rows
-  // (engine/list_read_ahead.h; docs/architecture.md, "Reads"): at most
-  // max(2, cores) such threads in the process; a list that finds none free
-  // reads in its caller's thread. false: never (A/B runs). Default: true.
-  bool list_read_ahead = true;
+  // Long reads use reader threads (engine/reader_thread.h): a list of more
+  // than one batch (128 rows) reads its next batches' data on up to two
+  // while its caller answers from the current one; an incremental sync of
+  // more than one batch of candidates (512) reads every other batch on one
+  // while it reads the others itself. At most max(2, cores) such threads in
+  // the process; a read that finds none free runs in its caller's thread.
+  // See docs/architecture.md, "Reads". false: never (A/B runs). Default: true.
+  bool read_ahead = true;
   // Open read-only (for tools that inspect a live directory's checkpoint).
   bool read_only = false;
   // A read-write open upgrades a directory of an older on-disk format to

@@ -11,7 +11,7 @@
 #include "engine/counts.h"
 #include "engine/engine_impl.h"
 #include "engine/keys.h"
-#include "engine/list_read_ahead.h"
+#include "engine/reader_thread.h"
 #include "engine/log_prefetch.h"
 #include "engine/state_read.h"
 #include "views_generated.h"
@@ -129,7 +129,7 @@ Status FillData(EngineImpl* e, TenantId tenant, const rocksdb::ReadOptions& ro,
 // states from the state scan, then their data with one MultiGet. From the
 // second batch on, the next batch's data is read on a thread of the
 // cursor's own while the caller takes the current batch's rows
-// (ListReadAhead), unless EngineOptions::list_read_ahead is off or no
+// (ReaderThread), unless EngineOptions::read_ahead is off or no
 // reader thread is free. Either way a batch's rows are handed out only
 // once its data is read whole: a batch whose read fails hands out none.
 class StateCursor final : public PropertyCursor {
@@ -149,7 +149,7 @@ class StateCursor final : public PropertyCursor {
     // Only a list from the start: the rows a list after an id will read
     // cannot be told from the stream's live count.
     prefetch_wanted_ = e->options().list_prefetch && !o.after;
-    read_ahead_wanted_ = e->options().list_read_ahead;
+    read_ahead_wanted_ = e->options().read_ahead;
   }
   // The reader threads go first (declared last, they would anyway): they
   // may hold batches.
@@ -224,10 +224,10 @@ class StateCursor final : public PropertyCursor {
     return true;
   }
 
-  // Up to kReaders reader threads, as many as are free (ListReadAhead).
+  // Up to kReaders reader threads, as many as are free (ReaderThread).
   void StartReaders() {
     for (int i = 0; i < kReaders; ++i) {
-      std::unique_ptr<ListReadAhead> r = ListReadAhead::Start();
+      std::unique_ptr<ReaderThread> r = ReaderThread::Start();
       if (r == nullptr) break;
       readers_.push_back(std::move(r));
     }
@@ -333,7 +333,7 @@ class StateCursor final : public PropertyCursor {
   size_t in_flight_ = 0;
   size_t next_reader_ = 0;
   std::unique_ptr<LogPrefetch> prefetch_;
-  std::vector<std::unique_ptr<ListReadAhead>> readers_;
+  std::vector<std::unique_ptr<ReaderThread>> readers_;
 };
 
 // State as of a seq, streamed from the history view: for each external_id

@@ -11,8 +11,8 @@
 // syncmgr-bench-inproc DIR --list-only: only the list phase, on a directory
 // an earlier run left (tenant 1, target 1): for A/B runs of the list, warm or
 // after dropping the page cache. SYNCMGR_LIST_PREFETCH=0 turns the list's
-// log prefetch off (EngineOptions::list_prefetch), SYNCMGR_LIST_READ_AHEAD=0
-// its reader threads (EngineOptions::list_read_ahead).
+// log prefetch off (EngineOptions::list_prefetch), SYNCMGR_READ_AHEAD=0
+// its reader threads (EngineOptions::read_ahead).
 // syncmgr-bench-inproc DIR --scan-log: reads the whole log in key order
 // instead (one iterator, 2 MiB readahead, no block cache fill), each
 // property event parsed and its data copied as the list does: what a list
@@ -154,8 +154,8 @@ int main(int argc, char** argv) {
   if (const char* v = std::getenv("SYNCMGR_LIST_PREFETCH")) {
     options.list_prefetch = std::string_view(v) != "0";
   }
-  if (const char* v = std::getenv("SYNCMGR_LIST_READ_AHEAD")) {
-    options.list_read_ahead = std::string_view(v) != "0";
+  if (const char* v = std::getenv("SYNCMGR_READ_AHEAD")) {
+    options.read_ahead = std::string_view(v) != "0";
   }
   // For A/B runs of the write path: SYNCMGR_BULK_MIN_BYTES=0 turns bulk
   // ingestion off (EngineOptions::bulk_ingest_min_bytes).

@@ -44,6 +44,7 @@ class EngineTest : public ::testing::Test {
     o.path = dir_.sub("db");
     o.import_buffer_bytes = buffer_bytes_;
     o.write_chunk_bytes = chunk_bytes_;
+    o.read_ahead = read_ahead_;
     auto e = Engine::Open(o);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(e).value();
@@ -112,6 +113,7 @@ class EngineTest : public ::testing::Test {
   TempDir dir_;
   uint64_t buffer_bytes_ = 32ull << 20;
   uint64_t chunk_bytes_ = 64ull << 20;
+  bool read_ahead_ = true;  // EngineOptions::read_ahead
   std::unique_ptr<Engine> engine_;
 };
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "engine/keys.h"
-#include "engine/list_read_ahead.h"
+#include "engine/reader_thread.h"
 #include "engine/log_prefetch.h"
 #include "engine/state_read.h"
 #include "engine/store.h"
@@ -87,7 +87,7 @@ class ListTest : public EngineTest,
     o.import_buffer_bytes = 16 << 10;
     o.bulk_ingest_min_bytes = 4 << 10;
     o.list_prefetch = std::get<0>(GetParam());
-    o.list_read_ahead = std::get<1>(GetParam());
+    o.read_ahead = std::get<1>(GetParam());
     auto e = Engine::Open(o);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(*e);
@@ -253,7 +253,7 @@ TEST_P(ListTest, AMissingLogRecordIsCorruption) {
 // them with its cursor; past max(2, cores) lists at once, a list reads in
 // its caller's thread; every list is whole either way.
 TEST_P(ListTest, ReaderThreadsAreBoundedAndEveryListIsWhole) {
-  const size_t before = ListReadAhead::Running();
+  const size_t before = ReaderThread::Running();
   const auto want = Expected(Tgt(1));
   const size_t cap = std::max<size_t>(2, std::thread::hardware_concurrency());
   std::vector<std::unique_ptr<PropertyCursor>> cursors;
@@ -269,7 +269,7 @@ TEST_P(ListTest, ReaderThreadsAreBoundedAndEveryListIsWhole) {
   for (size_t i = 0; i < cursors.size(); ++i) {
     for (int k = 0; k < 300 && cursors[i]->Next(&r); ++k) got[i].emplace_back(r.external_id, r.data);
   }
-  const size_t running = ListReadAhead::Running() - before;
+  const size_t running = ReaderThread::Running() - before;
   EXPECT_LE(running, cap);
   if (std::get<1>(GetParam())) {
     EXPECT_GE(running, 1u);
@@ -282,13 +282,13 @@ TEST_P(ListTest, ReaderThreadsAreBoundedAndEveryListIsWhole) {
     EXPECT_TRUE(got[i] == want) << "list " << i;
   }
   cursors.clear();
-  EXPECT_EQ(ListReadAhead::Running(), before);
+  EXPECT_EQ(ReaderThread::Running(), before);
   // A list dropped halfway (a client gone) ends its readers too.
   auto c = engine_->ListProperties(1, Tgt(1), ListOptions());
   ASSERT_TRUE(c.ok());
   for (int k = 0; k < 260; ++k) ASSERT_TRUE((*c)->Next(&r));
   c->reset();
-  EXPECT_EQ(ListReadAhead::Running(), before);
+  EXPECT_EQ(ReaderThread::Running(), before);
 }
 
 INSTANTIATE_TEST_SUITE_P(PrefetchAndReaders, ListTest,

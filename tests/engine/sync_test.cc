@@ -8,8 +8,10 @@
 #include "engine/event_codec.h"
 #include "engine/fold.h"
 #include "engine/keys.h"
+#include "engine/state_read.h"
 #include "engine/store.h"
 #include "events_generated.h"
+#include "views_generated.h"
 #include "tests/engine/engine_fixture.h"
 
 namespace syncmgr::testing {
@@ -161,8 +163,20 @@ TEST_F(SyncTest, IncrementalSyncVisitsOnlyWhatChanged) {
 // own changed_fields, the events come in external_id order, and views equal
 // the log's fold. Sized past a few hundred ids so that a sync that reads its
 // candidates in batches (an experiment in docs/benchmarks.md) crosses them.
-TEST_F(SyncTest, ManyCandidatesAcrossBatchesGetTheirOwnOutcome) {
-  constexpr int kIds = 1500;
+// An incremental sync reads its candidates 512 at a time; with reader
+// threads on, every other batch (and half of the dense ids) on a thread of
+// its own. Both ways, each id gets its own outcome and the events follow
+// external_id order. ~1,400 candidates: a pair of batches, then one alone.
+class SyncBatchesTest : public SyncTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    read_ahead_ = GetParam();
+    SyncTest::SetUp();
+  }
+};
+
+TEST_P(SyncBatchesTest, ManyCandidatesAcrossBatchesGetTheirOwnOutcome) {
+  constexpr int kIds = 3000;
   auto id = [](int i) {
     std::string s = std::to_string(i);
     return "id" + std::string(5 - s.size(), '0') + s;
@@ -264,6 +278,56 @@ TEST_F(SyncTest, ManyCandidatesAcrossBatchesGetTheirOwnOutcome) {
   EXPECT_EQ(*engine_->LastSeq(t_), before + events + 1);
   ExpectViewsEqualFold();
 }
+
+// A source record the sync must read is gone (a damaged directory): in the
+// second batch, which a reader thread reads when on. The sync fails with
+// the corruption and writes nothing, whichever thread read it.
+TEST_P(SyncBatchesTest, AMissingRecordInALaterBatchFailsTheSyncAndWritesNothing) {
+  constexpr int kIds = 1200;  // batches of 512, 512, 176
+  auto id = [](int i) {
+    std::string s = std::to_string(i);
+    return "id" + std::string(5 - s.size(), '0') + s;
+  };
+  auto doc = [&](int i, int v) {
+    return R"({"external_id":")" + id(i) + R"(","price":)" + std::to_string(v) + "}";
+  };
+  auto body = [&](int v) {
+    std::string b = "[";
+    for (int i = 0; i < kIds; ++i) b += (i ? "," : "") + doc(i, v);
+    return b + "]";
+  };
+  ASSERT_TRUE(Import(t_, s_, body(100)).ok());
+  ASSERT_TRUE(Sync(t_, s_, g_).ok());
+  ASSERT_TRUE(Import(t_, s_, body(200)).ok());  // every id updated
+  const std::string victim = id(700);
+  engine_.reset();
+  {
+    StoreOptions so;
+    so.path = dir_.sub("db");
+    auto store = Store::Open(so);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    std::string value;
+    auto st = ReadStateRecord(**store, t_, Src(s_), victim, &value);
+    ASSERT_TRUE(st.ok() && *st != nullptr);
+    rocksdb::WriteBatch b;
+    ASSERT_TRUE(b.Delete((*store)->cf(Cf::kLog), keys::Log(t_, (*st)->data_seq())).ok());
+    ASSERT_TRUE((*store)->Write(&b, true).ok());
+  }
+  Reopen();
+  const uint64_t before = *engine_->LastSeq(t_);
+  auto r = Sync(t_, s_, g_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCorruption) << r.status().ToString();
+  EXPECT_EQ(*engine_->LastSeq(t_), before);
+  for (int i : {0, 511, 512, 700, 1199}) {
+    auto p = engine_->GetProperty(t_, Tgt(g_), id(i), {});
+    ASSERT_TRUE(p.ok()) << id(i) << ": " << p.status().ToString();
+    EXPECT_EQ(p->data, doc(i, 100)) << id(i);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(ReadAhead, SyncBatchesTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Readers" : "NoReaders"; });
 
 // An imported update records the data_seq it replaced (prev_data_seq), and a
 // sync whose target still holds that version takes the import's

@@ -1,4 +1,4 @@
-#include "engine/list_read_ahead.h"
+#include "engine/reader_thread.h"
 
 #include <algorithm>
 #include <atomic>
@@ -17,12 +17,12 @@ size_t MaxRunning() {
 
 }  // namespace
 
-std::unique_ptr<ListReadAhead> ListReadAhead::Start() {
+std::unique_ptr<ReaderThread> ReaderThread::Start() {
   if (g_running.fetch_add(1) >= MaxRunning()) {
     g_running.fetch_sub(1);
     return nullptr;
   }
-  std::unique_ptr<ListReadAhead> r(new ListReadAhead());
+  std::unique_ptr<ReaderThread> r(new ReaderThread());
   try {
     r->thread_ = std::thread([raw = r.get()] { raw->Run(); });
   } catch (const std::system_error&) {
@@ -32,7 +32,7 @@ std::unique_ptr<ListReadAhead> ListReadAhead::Start() {
   return r;
 }
 
-ListReadAhead::~ListReadAhead() {
+ReaderThread::~ReaderThread() {
   {
     MutexLock lock(&mu_);
     stop_ = true;
@@ -42,9 +42,9 @@ ListReadAhead::~ListReadAhead() {
   g_running.fetch_sub(1);
 }
 
-size_t ListReadAhead::Running() { return g_running.load(); }
+size_t ReaderThread::Running() { return g_running.load(); }
 
-void ListReadAhead::Submit(Job job) {
+void ReaderThread::Submit(Job job) {
   {
     MutexLock lock(&mu_);
     job_ = std::move(job);
@@ -53,13 +53,13 @@ void ListReadAhead::Submit(Job job) {
   work_cv_.Signal();
 }
 
-Status ListReadAhead::Wait() {
+Status ReaderThread::Wait() {
   MutexLock lock(&mu_);
   while (busy_) done_cv_.Wait(&mu_);
   return std::move(result_);
 }
 
-void ListReadAhead::Run() {
+void ReaderThread::Run() {
   MutexLock lock(&mu_);
   for (;;) {
     while (!stop_ && !job_) work_cv_.Wait(&mu_);
