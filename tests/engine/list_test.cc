@@ -24,6 +24,7 @@
 #include "engine/log_prefetch.h"
 #include "engine/state_read.h"
 #include "engine/store.h"
+#include "tests/engine/damage.h"
 #include "tests/engine/engine_fixture.h"
 #include "views_generated.h"
 
@@ -222,18 +223,7 @@ TEST_P(ListTest, AMissingLogRecordIsCorruption) {
     SCOPED_TRACE(row);
     const std::string victim = std::next(want.begin(), static_cast<long>(row))->first;
     engine_.reset();
-    {
-      StoreOptions so;
-      so.path = dir_.sub("db");
-      auto store = Store::Open(so);
-      ASSERT_TRUE(store.ok()) << store.status().ToString();
-      std::string value;
-      auto st = ReadStateRecord(**store, 1, Src(1), victim, &value);
-      ASSERT_TRUE(st.ok() && *st != nullptr);
-      rocksdb::WriteBatch b;
-      ASSERT_TRUE(b.Delete((*store)->cf(Cf::kLog), keys::Log(1, (*st)->data_seq())).ok());
-      ASSERT_TRUE((*store)->Write(&b, true).ok());
-    }
+    ASSERT_NO_FATAL_FAILURE(DeleteDataRecord(dir_.sub("db"), 1, Src(1), victim));
     Open();
     auto c = engine_->ListProperties(1, Src(1), ListOptions());
     ASSERT_TRUE(c.ok()) << c.status().ToString();

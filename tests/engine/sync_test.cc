@@ -12,6 +12,7 @@
 #include "engine/store.h"
 #include "events_generated.h"
 #include "views_generated.h"
+#include "tests/engine/damage.h"
 #include "tests/engine/engine_fixture.h"
 
 namespace syncmgr::testing {
@@ -175,12 +176,15 @@ class SyncBatchesTest : public SyncTest, public ::testing::WithParamInterface<bo
   }
 };
 
+// "id" and five digits: ids in the order of their numbers.
+std::string NumId(int i) {
+  std::string s = std::to_string(i);
+  return "id" + std::string(5 - s.size(), '0') + s;
+}
+
 TEST_P(SyncBatchesTest, ManyCandidatesAcrossBatchesGetTheirOwnOutcome) {
   constexpr int kIds = 3000;
-  auto id = [](int i) {
-    std::string s = std::to_string(i);
-    return "id" + std::string(5 - s.size(), '0') + s;
-  };
+  auto id = NumId;
   auto doc = [&](int i, int v, const char* title = "t") {
     return R"({"external_id":")" + id(i) + R"(","price":)" + std::to_string(v) +
            R"(,"title":")" + title + std::to_string(i) + "\"}";
@@ -284,10 +288,7 @@ TEST_P(SyncBatchesTest, ManyCandidatesAcrossBatchesGetTheirOwnOutcome) {
 // the corruption and writes nothing, whichever thread read it.
 TEST_P(SyncBatchesTest, AMissingRecordInALaterBatchFailsTheSyncAndWritesNothing) {
   constexpr int kIds = 1200;  // batches of 512, 512, 176
-  auto id = [](int i) {
-    std::string s = std::to_string(i);
-    return "id" + std::string(5 - s.size(), '0') + s;
-  };
+  auto id = NumId;
   auto doc = [&](int i, int v) {
     return R"({"external_id":")" + id(i) + R"(","price":)" + std::to_string(v) + "}";
   };
@@ -301,18 +302,7 @@ TEST_P(SyncBatchesTest, AMissingRecordInALaterBatchFailsTheSyncAndWritesNothing)
   ASSERT_TRUE(Import(t_, s_, body(200)).ok());  // every id updated
   const std::string victim = id(700);
   engine_.reset();
-  {
-    StoreOptions so;
-    so.path = dir_.sub("db");
-    auto store = Store::Open(so);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    std::string value;
-    auto st = ReadStateRecord(**store, t_, Src(s_), victim, &value);
-    ASSERT_TRUE(st.ok() && *st != nullptr);
-    rocksdb::WriteBatch b;
-    ASSERT_TRUE(b.Delete((*store)->cf(Cf::kLog), keys::Log(t_, (*st)->data_seq())).ok());
-    ASSERT_TRUE((*store)->Write(&b, true).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(DeleteDataRecord(dir_.sub("db"), t_, Src(s_), victim));
   Reopen();
   const uint64_t before = *engine_->LastSeq(t_);
   auto r = Sync(t_, s_, g_);
