@@ -8,6 +8,7 @@ import os
 import demo
 import harness
 from harness import By, Keys, wait_until, wait_h1
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 
 
@@ -47,15 +48,20 @@ class Pages(harness.BrowserCase):
         return self.driver.switch_to.active_element
 
     def tab_to(self, predicate, what, limit=80, reverse=False):
-        """Presses Tab (Shift+Tab) until the focused element satisfies predicate."""
+        """Presses Tab (Shift+Tab) until the focused element satisfies predicate.
+        An element the page replaced between two presses (a re-render) counts
+        as a press: the next one goes to the element focused then."""
         for _ in range(limit):
-            if reverse:
-                self.active().send_keys(Keys.SHIFT, Keys.TAB)
-            else:
-                self.active().send_keys(Keys.TAB)
-            el = self.active()
-            if predicate(el):
-                return el
+            try:
+                if reverse:
+                    self.active().send_keys(Keys.SHIFT, Keys.TAB)
+                else:
+                    self.active().send_keys(Keys.TAB)
+                el = self.active()
+                if predicate(el):
+                    return el
+            except StaleElementReferenceException:
+                continue
         self.fail("Tab never reached " + what)
 
     # ---- every page by URL -------------------------------------------------------
@@ -366,6 +372,10 @@ class Pages(harness.BrowserCase):
         box = self.tab_to(lambda e: e.get_attribute("id") == "q-targets", "the search box")
         box.send_keys(eid, Keys.ENTER)
         wait_until(d, lambda _: "q=" in d.current_url, "the search")
+        # The page renders the search's rows after the URL changes: tab from
+        # there, not from the elements it is about to replace.
+        wait_until(d, lambda _: (lambda ids: bool(ids) and all(i.startswith(eid) for i in ids))(
+            self.row_ids()), "the search's rows")
         link = self.tab_to(lambda e: e.tag_name == "a" and e.text == eid, "the listing link")
         link.send_keys(Keys.ENTER)
         wait_h1(d, eid)
