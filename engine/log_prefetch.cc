@@ -17,6 +17,8 @@ namespace {
 // The log's block size (engine/store.cc, CfOptions): what one random read
 // of the list costs in a file.
 constexpr uint64_t kLogBlockBytes = 4 << 10;
+// A file's blocks, about.
+double Blocks(uint64_t file_bytes) { return static_cast<double>(file_bytes / kLogBlockBytes + 1); }
 // One readahead(2) call's range (see Run).
 constexpr size_t kRangeBytes = 128 << 10;
 
@@ -37,7 +39,7 @@ std::unique_ptr<LogPrefetch> LogPrefetch::Start(const Store& store, TenantId ten
     for (const rocksdb::SstFileMetaData& file : level.files) {
       if (file.largestkey < first || file.smallestkey >= end) continue;
       files.push_back(&file);
-      tenant_blocks += static_cast<double>(file.size / kLogBlockBytes + 1);
+      tenant_blocks += Blocks(file.size);
     }
   }
   // A list that reads at least one record per two blocks of the tenant's
@@ -55,8 +57,7 @@ std::unique_ptr<LogPrefetch> LogPrefetch::Start(const Store& store, TenantId ten
       const double predicted = static_cast<double>(hits) *
                                static_cast<double>(expected_reads) /
                                static_cast<double>(sample.size());
-      const double blocks = static_cast<double>(file->size / kLogBlockBytes + 1);
-      if (hits == 0 || predicted * 2 < blocks) continue;
+      if (hits == 0 || predicted * 2 < Blocks(file->size)) continue;
     }
     paths.push_back(file->directory + "/" + file->relative_filename);
     bytes += file->size;

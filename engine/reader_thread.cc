@@ -27,7 +27,7 @@ std::unique_ptr<ReaderThread> ReaderThread::Start() {
     r->thread_ = std::thread([raw = r.get()] { raw->Run(); });
   } catch (const std::system_error&) {
     g_running.fetch_sub(1);
-    return nullptr;  // no thread: the cursor fills its batches itself
+    return nullptr;  // no thread: the caller reads in its own
   }
   return r;
 }

@@ -166,7 +166,6 @@ class StateCursor final : public PropertyCursor {
     // A swap, not a move: the caller's previous record goes back to the
     // batch and its strings' buffers are reused by a later fill.
     std::swap(*out, b.rows[pos_++]);
-    ++emitted_;
     return true;
   }
 
@@ -323,7 +322,6 @@ class StateCursor final : public PropertyCursor {
   ListOptions options_;
   std::string value_;
   std::unique_ptr<StoreIterator> it_;
-  uint64_t emitted_ = 0;
   uint64_t assigned_ = 0;  // rows put into batches so far (the limit counts these)
   Status status_;
   Status ahead_status_;  // a scan's error, reported after the current batch

@@ -393,8 +393,9 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
       return Status::Ok();
     };
     for (size_t b = 0; b < candidates.size(); b += 2 * kReadBatch) {
-      const bool two = reader != nullptr && b + kReadBatch < candidates.size();
-      if (two) {
+      const bool has_second = b + kReadBatch < candidates.size();
+      const bool ahead = reader != nullptr && has_second;
+      if (ahead) {
         reader->Submit([&, b] {
           return batches[1].Read(store, tenant, src_stream, tgt_stream, candidates,
                                  b + kReadBatch, options.dry_run);
@@ -402,17 +403,14 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
       }
       Status mine = batches[0].Read(store, tenant, src_stream, tgt_stream, candidates, b,
                                     options.dry_run);
-      Status theirs = two ? reader->Wait() : Status::Ok();
+      Status theirs = ahead ? reader->Wait() : Status::Ok();
       // In list order: the first batch's error or outcome, then the second's.
       SYNCMGR_RETURN_IF_ERROR(mine);
       SYNCMGR_RETURN_IF_ERROR(visit(batches[0]));
-      if (!two) {
-        if (b + kReadBatch < candidates.size()) {
-          SYNCMGR_RETURN_IF_ERROR(batches[1].Read(store, tenant, src_stream, tgt_stream,
-                                                  candidates, b + kReadBatch, options.dry_run));
-          SYNCMGR_RETURN_IF_ERROR(visit(batches[1]));
-        }
-        continue;
+      if (!has_second) break;
+      if (!ahead) {
+        theirs = batches[1].Read(store, tenant, src_stream, tgt_stream, candidates,
+                                 b + kReadBatch, options.dry_run);
       }
       SYNCMGR_RETURN_IF_ERROR(theirs);
       SYNCMGR_RETURN_IF_ERROR(visit(batches[1]));
