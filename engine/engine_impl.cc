@@ -3,6 +3,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/options.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -172,6 +173,13 @@ Status WriteOp::AppendRecord(uint64_t seq, std::string_view bytes) {
 void WriteOp::ReserveViewBytes(size_t bytes) {
   if (view_batch_.Count() == 0 && bytes > view_batch_.GetDataSize()) {
     view_batch_ = rocksdb::WriteBatch(bytes);
+  }
+}
+
+void WriteOp::ReserveLogBytes(size_t bytes) {
+  bytes = std::min<size_t>(bytes, engine_->options().write_chunk_bytes);
+  if (log_batch_.Count() == 0 && bytes > log_batch_.GetDataSize()) {
+    log_batch_ = rocksdb::WriteBatch(bytes);
   }
 }
 

@@ -109,6 +109,9 @@ class SCOPED_CAPABILITY WriteOp {
   // space only until records are written. No effect once the batch holds
   // records.
   void ReserveViewBytes(size_t bytes);
+  // The same for the operation's log records, up to write_chunk_bytes (the
+  // most the log batch holds before it is written ahead).
+  void ReserveLogBytes(size_t bytes);
   // Appends the event finished in builder() (built with seq == next_seq()).
   Status Append();
   // Cluster mode (Engine::ApplyFromLog): the operation folds records

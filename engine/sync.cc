@@ -321,6 +321,15 @@ struct CandidateBatch {
 // records are written, so the margin costs no memory).
 constexpr uint64_t kFirstSyncViewBytesPerId = 256;
 constexpr uint64_t kMaxReserve = 1ull << 30;
+// An incremental sync's records per candidate, in WriteBatch bytes, with a
+// margin (measured: a 1 % sync at 1 M, 13,938 changes, wrote ~241 bytes of
+// log and ~189 of views per change): the batches are reserved once from
+// the candidates' count instead of growing by doubling (each a copy into
+// fresh pages; ~1/8 of such a sync's CPU on a VM where a page fault costs
+// ~5 us). A candidate found unchanged writes nothing, so this may reserve
+// more than is written: address space only.
+constexpr uint64_t kIncrementalLogBytesPerId = 288;
+constexpr uint64_t kIncrementalViewBytesPerId = 224;
 
 }  // namespace
 
@@ -374,6 +383,10 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
     const uint64_t dirty =
         (pair->second.source_dirty ? pair->second.source_dirty->cardinality() : 0) +
         (pair->second.target_dirty ? pair->second.target_dirty->cardinality() : 0);
+    if (!options.dry_run) {
+      op.ReserveLogBytes(std::min(dirty * kIncrementalLogBytesPerId, kMaxReserve));
+      op.ReserveViewBytes(std::min(dirty * kIncrementalViewBytesPerId, kMaxReserve));
+    }
     CandidateBatch batches[2];  // before the reader: it may hold one until it ends
     std::unique_ptr<ReaderThread> reader;
     if (impl_->options().read_ahead && dirty > kReadBatch) reader = ReaderThread::Start();
