@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/huge_pages.h"
+
 namespace syncmgr {
 
 namespace {
@@ -108,6 +110,7 @@ Status Collect(std::initializer_list<const rocksdb::WriteBatch*> batches, Collec
     out->families.push_back({cf_id, total, total + counter.counts[cf_id]});
     total += counter.counts[cf_id];
   }
+  ReserveHuge(&out->entries, total);
   out->entries.resize(total);
   Placer placer(&next, &out->entries);
   for (const rocksdb::WriteBatch* b : batches) {
@@ -163,14 +166,18 @@ void SortByKeyStable(Entry* first, Entry* last) {
     uint64_t prefix;
     uint64_t index;
   };
-  std::vector<Ref> refs(n);
+  std::vector<Ref> refs;
+  ReserveHuge(&refs, n);
+  refs.resize(n);
   for (size_t i = 0; i < n; ++i) refs[i] = {KeyPrefix(first[i], common), i};
   std::sort(refs.begin(), refs.end(), [first](const Ref& a, const Ref& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
     const int c = first[a.index].Key().compare(first[b.index].Key());
     return c != 0 ? c < 0 : a.index < b.index;
   });
-  std::vector<Entry> sorted(n);
+  std::vector<Entry> sorted;
+  ReserveHuge(&sorted, n);
+  sorted.resize(n);
   for (size_t i = 0; i < n; ++i) sorted[i] = first[refs[i].index];
   std::copy(sorted.begin(), sorted.end(), first);
 }
@@ -405,6 +412,7 @@ Status IngestPipeline::Submit(rocksdb::WriteBatch* batch) {
     // copies itself into fresh pages at each step (with the page faults,
     // ~2/3 of a day-0 import's apply thread at 200 k before this).
     *batch = rocksdb::WriteBatch(batch_bytes_);
+    AdviseHugePages(batch->Data());
   } else {
     *batch = std::move(free_.back());
     free_.pop_back();

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "engine/counts.h"
+#include "engine/huge_pages.h"
 #include "engine/keys.h"
 #include "views_generated.h"
 
@@ -173,6 +174,7 @@ Status WriteOp::AppendRecord(uint64_t seq, std::string_view bytes) {
 void WriteOp::ReserveViewBytes(size_t bytes) {
   if (view_batch_.Count() == 0 && bytes > view_batch_.GetDataSize()) {
     view_batch_ = rocksdb::WriteBatch(bytes);
+    AdviseHugePages(view_batch_.Data());
   }
 }
 
@@ -180,6 +182,7 @@ void WriteOp::ReserveLogBytes(size_t bytes) {
   bytes = std::min<size_t>(bytes, engine_->options().write_chunk_bytes);
   if (log_batch_.Count() == 0 && bytes > log_batch_.GetDataSize()) {
     log_batch_ = rocksdb::WriteBatch(bytes);
+    AdviseHugePages(log_batch_.Data());
   }
 }
 
