@@ -171,19 +171,23 @@ Status WriteOp::AppendRecord(uint64_t seq, std::string_view bytes) {
   return Status::Ok();
 }
 
-void WriteOp::ReserveViewBytes(size_t bytes) {
-  if (view_batch_.Count() == 0 && bytes > view_batch_.GetDataSize()) {
-    view_batch_ = rocksdb::WriteBatch(bytes);
-    AdviseHugePages(view_batch_.Data());
+namespace {
+
+// Replaces the empty `*batch` with one of room for `bytes`, its large
+// buffers marked for huge pages. No effect once it holds records.
+void ReserveBatch(rocksdb::WriteBatch* batch, size_t bytes) {
+  if (batch->Count() == 0 && bytes > batch->GetDataSize()) {
+    *batch = rocksdb::WriteBatch(bytes);
+    AdviseHugePages(batch->Data());
   }
 }
 
+}  // namespace
+
+void WriteOp::ReserveViewBytes(size_t bytes) { ReserveBatch(&view_batch_, bytes); }
+
 void WriteOp::ReserveLogBytes(size_t bytes) {
-  bytes = std::min<size_t>(bytes, engine_->options().write_chunk_bytes);
-  if (log_batch_.Count() == 0 && bytes > log_batch_.GetDataSize()) {
-    log_batch_ = rocksdb::WriteBatch(bytes);
-    AdviseHugePages(log_batch_.Data());
-  }
+  ReserveBatch(&log_batch_, std::min<size_t>(bytes, engine_->options().write_chunk_bytes));
 }
 
 Status WriteOp::Append() {
