@@ -184,6 +184,13 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   db_opts.max_background_jobs = 2;
   db_opts.bytes_per_sync = 1 << 20;
   db_opts.max_open_files = 512;
+  // Opening a table's files at recovery happens in the opening thread. RocksDB
+  // would otherwise start max_file_opening_threads - 1 (15) threads for every
+  // column family's version it builds, files or not: ~90 short-lived threads
+  // per open of this store, which is most of the cost of opening a small
+  // directory (a read-only CLI command, a replay's scratch store, each test).
+  // The initial load opens at most 16 files per family either way.
+  db_opts.max_file_opening_threads = 1;
   db_opts.keep_log_file_num = 4;
   // Flush column families that hold old WAL files back, so WALs do not pile up.
   db_opts.max_total_wal_size = 256ull << 20;
@@ -251,6 +258,26 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     descs.emplace_back(std::string(kCfNames[i]), CfOptions(static_cast<Cf>(i), cache));
     desc_cf.push_back(i);
   }
+  // The families a read-write open adds (all of them in a new directory,
+  // the newer formats' in an upgrade) are created after the open, in one
+  // call: RocksDB 7.8 rewrites and re-parses its OPTIONS file (and syncs it)
+  // after each family its open creates, but once per CreateColumnFamilies.
+  // Either way each family is its own MANIFEST record, as before.
+  std::vector<rocksdb::ColumnFamilyDescriptor> missing;
+  std::vector<int> missing_cf;
+  if (!read_only) {
+    for (size_t k = 1; k < descs.size();) {
+      const int i = desc_cf[k - 1];
+      if (exists && present[i]) {
+        ++k;
+        continue;
+      }
+      missing.push_back(std::move(descs[k]));
+      missing_cf.push_back(i);
+      descs.erase(descs.begin() + static_cast<std::ptrdiff_t>(k));
+      desc_cf.erase(desc_cf.begin() + static_cast<std::ptrdiff_t>(k - 1));
+    }
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
@@ -283,6 +310,15 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   store->db_.reset(raw);
   store->default_handle_ = handles[0];
   for (size_t k = 0; k < desc_cf.size(); ++k) store->handles_[desc_cf[k]] = handles[k + 1];
+  if (!missing.empty()) {
+    std::vector<rocksdb::ColumnFamilyHandle*> created;
+    rocksdb::Status c = raw->CreateColumnFamilies(missing, &created);
+    // The handles of the families made before a failure are kept, so the
+    // store's destructor releases them.
+    for (size_t k = 0; k < created.size(); ++k) store->handles_[missing_cf[k]] = created[k];
+    SYNCMGR_RETURN_IF_ERROR(
+        FromRocks(c, fmt::format("create the column families of data directory {}", options.path)));
+  }
 
   // Refused before the engine reads or writes anything. A read-write open
   // has let RocksDB recover its WAL by then, which changes no data (and
