@@ -231,6 +231,25 @@ std::optional<PgCluster::Rows> PgCluster::Query(const std::string& dbname, const
   return rows;
 }
 
+PgCluster::Held::~Held() { PQfinish(static_cast<PGconn*>(conn_)); }
+
+std::unique_ptr<PgCluster::Held> PgCluster::HoldTransaction(const std::string& dbname,
+                                                            const std::string& sql) const {
+  PGconn* conn = PQconnectdb((Dsn(dbname) + " connect_timeout=10").c_str());
+  auto held = std::make_unique<Held>(conn);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    ADD_FAILURE() << "connect: " << PQerrorMessage(conn);
+    return nullptr;
+  }
+  std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn, ("BEGIN; " + sql).c_str()),
+                                                    &PQclear);
+  if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
+    ADD_FAILURE() << "SQL failed: " << sql << ": " << PQresultErrorMessage(res.get());
+    return nullptr;
+  }
+  return held;
+}
+
 std::string PgCluster::Scalar(const std::string& dbname, const std::string& sql) const {
   std::string error;
   std::optional<Rows> rows = Query(dbname, sql, &error);

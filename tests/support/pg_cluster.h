@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,13 @@ class PgCluster {
   // no row or NULL; ADD_FAILURE on error.
   std::string Scalar(const std::string& dbname, const std::string& sql) const;
 
+  // A connection of its own that runs `sql` in a transaction it keeps open
+  // (a LOCK TABLE, say) until the returned handle is dropped, which closes
+  // the connection and so rolls the transaction back. Empty handle with
+  // ADD_FAILURE when the connection or `sql` fails.
+  class Held;
+  std::unique_ptr<Held> HoldTransaction(const std::string& dbname, const std::string& sql) const;
+
  private:
   bool Run(const std::vector<std::string>& argv, const std::string& log, int timeout_s);
   std::string LogTail() const;
@@ -78,6 +86,17 @@ class PgCluster {
   bool as_postgres_user_ = false;
   std::string error_;
   int next_db_ = 0;
+};
+
+class PgCluster::Held {
+ public:
+  explicit Held(void* conn) : conn_(conn) {}
+  ~Held();
+  Held(const Held&) = delete;
+  Held& operator=(const Held&) = delete;
+
+ private:
+  void* conn_;  // PGconn*; libpq stays out of this header
 };
 
 // One cluster per test process, started on first use (and stopped at exit).
