@@ -189,7 +189,9 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // column family's version it builds, files or not: ~90 short-lived threads
   // per open of this store, which is most of the cost of opening a small
   // directory (a read-only CLI command, a replay's scratch store, each test).
-  // The initial load opens at most 16 files per family either way.
+  // An open loads at most 16 files per family then (a secondary instance
+  // every file: 253 at 1 M, no slower in one thread with the page cache warm;
+  // docs/reliability.md, "CI's duration").
   db_opts.max_file_opening_threads = 1;
   db_opts.keep_log_file_num = 4;
   // Flush column families that hold old WAL files back, so WALs do not pile up.
