@@ -253,13 +253,6 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   std::vector<int> desc_cf;  // the Cf of descs[k + 1]
   descs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
-  for (int i = 0; i < kNumCfs; ++i) {
-    // An open that does not upgrade asks only for what is there: RocksDB's
-    // read-only and secondary opens refuse a family the directory lacks.
-    if (exists && !upgrade && !present[i]) continue;
-    descs.emplace_back(std::string(kCfNames[i]), CfOptions(static_cast<Cf>(i), cache));
-    desc_cf.push_back(i);
-  }
   // The families a read-write open adds (all of them in a new directory,
   // the newer formats' in an upgrade) are created after the open, in one
   // call: RocksDB 7.8 rewrites and re-parses its OPTIONS file (and syncs it)
@@ -267,18 +260,19 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // Either way each family is its own MANIFEST record, as before.
   std::vector<rocksdb::ColumnFamilyDescriptor> missing;
   std::vector<int> missing_cf;
-  if (!read_only) {
-    for (size_t k = 1; k < descs.size();) {
-      const int i = desc_cf[k - 1];
-      if (exists && present[i]) {
-        ++k;
-        continue;
-      }
-      missing.push_back(std::move(descs[k]));
+  for (int i = 0; i < kNumCfs; ++i) {
+    // An open that does not upgrade asks only for what is there: RocksDB's
+    // read-only and secondary opens refuse a family the directory lacks.
+    if (exists && !upgrade && !present[i]) continue;
+    rocksdb::ColumnFamilyDescriptor desc(std::string(kCfNames[i]),
+                                         CfOptions(static_cast<Cf>(i), cache));
+    if (!read_only && !(exists && present[i])) {
+      missing.push_back(std::move(desc));
       missing_cf.push_back(i);
-      descs.erase(descs.begin() + static_cast<std::ptrdiff_t>(k));
-      desc_cf.erase(desc_cf.begin() + static_cast<std::ptrdiff_t>(k - 1));
+      continue;
     }
+    descs.push_back(std::move(desc));
+    desc_cf.push_back(i);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
