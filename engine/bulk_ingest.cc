@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "engine/huge_pages.h"
+#include "engine/ingest_guard.h"
 
 namespace syncmgr {
 
@@ -363,7 +364,12 @@ StatusOr<int> BulkIngester::Ingest(std::initializer_list<const rocksdb::WriteBat
     args.push_back(std::move(arg));
   }
   if (ingesting != nullptr) *ingesting = true;
+  // A failed ingestion's files stay in the directory: its MANIFEST record
+  // may name them (engine/ingest_guard.h).
+  IngestGuardFs* guard = store_->ingest_guard();
+  if (guard != nullptr) guard->Begin();
   rocksdb::Status s = store_->db()->IngestExternalFiles(args);
+  if (guard != nullptr) guard->End();
   if (!s.ok()) {
     remove_files();
     return FromRocks(s, "bulk ingestion");

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "engine/info_log.h"
+#include "engine/ingest_guard.h"
 #include "engine/keys.h"
 
 namespace syncmgr {
@@ -174,7 +175,18 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   db_opts.create_if_missing = options.create_if_missing;
   db_opts.create_missing_column_families = true;
   db_opts.error_if_exists = options.error_if_exists;
-  if (options.env != nullptr) db_opts.env = options.env;
+  rocksdb::Env* const base_env = options.env != nullptr ? options.env : rocksdb::Env::Default();
+  db_opts.env = base_env;
+  // A read-write store writes through IngestGuardFs, which keeps the files
+  // of a failed ingestion that its MANIFEST record may name
+  // (engine/ingest_guard.h). The read-only modes ingest nothing.
+  std::shared_ptr<IngestGuardFs> ingest_guard;
+  std::unique_ptr<rocksdb::Env> guarded_env;
+  if (!options.read_only && options.secondary_path.empty()) {
+    ingest_guard = std::make_shared<IngestGuardFs>(base_env->GetFileSystem());
+    guarded_env = rocksdb::NewCompositeEnv(ingest_guard);
+    db_opts.env = guarded_env.get();
+  }
   // A torn record at the very end of the WAL is an unacknowledged write cut
   // by a crash and is dropped; corruption anywhere else refuses to open
   // instead of silently dropping later, acknowledged writes (the default
@@ -303,6 +315,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     return st;
   }
   std::unique_ptr<Store> store(new Store());
+  store->ingest_guard_ = std::move(ingest_guard);
+  store->env_ = std::move(guarded_env);
   store->db_.reset(raw);
   store->default_handle_ = handles[0];
   for (size_t k = 0; k < desc_cf.size(); ++k) store->handles_[desc_cf[k]] = handles[k + 1];

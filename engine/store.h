@@ -52,6 +52,8 @@
 
 namespace syncmgr {
 
+class IngestGuardFs;
+
 enum class Cf : int {
   kLog = 0,
   kStream,
@@ -163,6 +165,10 @@ class Store {
   ~Store();
 
   rocksdb::DB* db() const { return db_.get(); }
+  // The file system a read-write store's RocksDB writes through, which
+  // bulk ingestion brackets each ingestion with (engine/ingest_guard.h);
+  // nullptr in the read-only modes, which ingest nothing.
+  IngestGuardFs* ingest_guard() const { return ingest_guard_.get(); }
   // nullptr for a family the directory lacks (an older format not upgraded).
   rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<int>(which)]; }
 
@@ -218,6 +224,9 @@ class Store {
   // forced; a failed or skipped flush leaves the WAL, which replays at the
   // next open as before.
   void FlushForClose();
+  // Declared before db_, so destroyed after it: RocksDB uses them until closed.
+  std::shared_ptr<IngestGuardFs> ingest_guard_;
+  std::unique_ptr<rocksdb::Env> env_;
   std::unique_ptr<rocksdb::DB> db_;
   std::array<rocksdb::ColumnFamilyHandle*, kNumCfs> handles_{};
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
