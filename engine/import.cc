@@ -43,12 +43,12 @@
 #include <functional>
 #include <optional>
 #include <thread>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
+#include "engine/id_set.h"
 #include "engine/import_parser.h"
 #include "engine/keys.h"
 #include "engine/mutex.h"
@@ -386,7 +386,7 @@ class ImportSessionImpl final : public ImportSession {
   void ReleaseCommitted() {
     applier_.reset();  // idle (drained); joins
     op_.reset();       // committed: the lock is already released
-    std::unordered_set<std::string>().swap(seen_);
+    seen_.Clear();
     seen_dense_ = Bitmap();
     pending_ = Batch();
     present_ = Bitmap();
@@ -438,7 +438,7 @@ class ImportSessionImpl final : public ImportSession {
       // below cost ~5 % of its CPU, finding nothing). Duplicate ids are
       // refused before any item of the batch is applied.
       for (const ParsedItem& item : batch.items) {
-        if (!seen_.insert(item.external_id).second) return Duplicate(item);
+        if (!seen_.Insert(item.external_id)) return Duplicate(item);
       }
       for (ParsedItem& item : batch.items) {
         if (item.deferred) SYNCMGR_RETURN_IF_ERROR(CanonicalizeDeferred(&item, parser_options_));
@@ -454,7 +454,7 @@ class ImportSessionImpl final : public ImportSession {
     for (size_t i = 0; i < batch.items.size(); ++i) {
       const ParsedItem& item = batch.items[i];
       const bool first = batch.lookups[i].kind == StateLookup::Kind::kAbsent
-                             ? seen_.insert(item.external_id).second
+                             ? seen_.Insert(item.external_id)
                              : seen_dense_.addChecked(batch.lookups[i].dense_id);
       if (!first) return Duplicate(item);
     }
@@ -616,7 +616,7 @@ class ImportSessionImpl final : public ImportSession {
   std::atomic<bool> locked_{false};
   // The batch's ids so far: new ones (no state record), and the dense ids
   // of the others.
-  std::unordered_set<std::string> seen_;
+  IdSet seen_;  // the new ids (no state record) met so far
   Bitmap seen_dense_;
   Bitmap present_;  // dense ids of the batch's items that are live after it
   ImportStats stats_;

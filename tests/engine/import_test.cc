@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <set>
+#include <string>
 
+#include "engine/id_set.h"
 #include "tests/engine/engine_fixture.h"
 
 namespace syncmgr::testing {
@@ -525,6 +528,38 @@ TEST_F(ImportTest, LargeImportWrittenAheadInChunksIsAtomic) {
   Reopen();
   EXPECT_EQ(List(t, Src(s)).size(), 500u);
   ExpectViewsEqualFold();
+}
+
+// The set of an import's new ids (engine/id_set.h) against std::set: ids
+// that differ only past a zero byte, by length or in the last byte, the
+// empty id, 256-byte ids, growth past several rehashes, and reuse after
+// Clear.
+TEST(IdSetTest, FindsEveryDuplicateAndNothingElse) {
+  IdSet set;
+  std::set<std::string> ref;
+  auto insert = [&](const std::string& id) {
+    const bool fresh = ref.insert(id).second;
+    ASSERT_EQ(set.Insert(id), fresh) << "id of " << id.size() << " bytes";
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 20000; ++i) {
+      const std::string id = "P" + std::to_string((i * 7919) % 15000);  // a third are repeats
+      insert(id);
+      insert(id + std::string(1, '\0'));
+      insert(id + std::string(1, '\0') + "x");
+      if (i % 100 == 0) insert(std::string(256, static_cast<char>('a' + i % 26)));
+    }
+    insert("");
+    insert("");
+    EXPECT_EQ(set.size(), ref.size());
+    for (const std::string& id : ref) EXPECT_TRUE(set.Contains(id));
+    EXPECT_FALSE(set.Contains("P15000"));
+    EXPECT_FALSE(set.Contains(std::string("P1") + std::string(2, '\0')));
+    set.Clear();
+    ref.clear();
+    EXPECT_EQ(set.size(), 0u);
+    EXPECT_FALSE(set.Contains("P1"));
+  }
 }
 
 }  // namespace
