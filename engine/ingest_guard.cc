@@ -23,7 +23,9 @@ rocksdb::IOStatus IngestGuardFs::NewWritableFile(const std::string& path,
                                                  const rocksdb::FileOptions& options,
                                                  std::unique_ptr<rocksdb::FSWritableFile>* result,
                                                  rocksdb::IODebugContext* dbg) {
-  // RocksDB's fallback when a link fails: a copy.
+  // RocksDB's fallback when a link is not supported: a copy, to the path
+  // the failed link noted already; noted here too, so that the guard does
+  // not depend on the two paths being the same.
   Note(path);
   return target()->NewWritableFile(path, options, result, dbg);
 }
@@ -31,7 +33,7 @@ rocksdb::IOStatus IngestGuardFs::NewWritableFile(const std::string& path,
 rocksdb::IOStatus IngestGuardFs::LinkFile(const std::string& from, const std::string& to,
                                           const rocksdb::IOOptions& options,
                                           rocksdb::IODebugContext* dbg) {
-  Note(to);
+  Note(to);  // before the link: a failed link's path may be copied to next
   return target()->LinkFile(from, to, options, dbg);
 }
 

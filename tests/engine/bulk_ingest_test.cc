@@ -715,11 +715,22 @@ TEST(BulkIngestCrashTest, IoErrorAtEveryFileOpOfABulkImportAndSync) {
 
 // Fails the n-th sync of a MANIFEST file after Arm(n) (until Disarm), once the record
 // being synced has been written: what an fsync that reports EIO leaves.
+// With `no_links`, every hard link is refused as unsupported (a file
+// system without them), so RocksDB copies each ingested file instead.
 class FailManifestSyncFs : public rocksdb::FileSystemWrapper {
  public:
-  FailManifestSyncFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  explicit FailManifestSyncFs(bool no_links)
+      : FileSystemWrapper(rocksdb::FileSystem::Default()), no_links_(no_links) {}
   static const char* kClassName() { return "FailManifestSyncFs"; }
   const char* Name() const override { return kClassName(); }
+
+  rocksdb::IOStatus LinkFile(const std::string& from, const std::string& to,
+                             const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
+    if (!no_links_) return target()->LinkFile(from, to, o, dbg);
+    ++links_refused_;
+    return rocksdb::IOStatus::NotSupported("injected: no hard links");
+  }
+  int links_refused() const { return links_refused_; }
 
   void Arm(int n) {
     syncs_ = 0;
@@ -764,7 +775,8 @@ class FailManifestSyncFs : public rocksdb::FileSystemWrapper {
     return true;
   }
 
-  std::atomic<int> syncs_{0}, fail_nth_{0}, failed_{0};
+  const bool no_links_;
+  std::atomic<int> syncs_{0}, fail_nth_{0}, failed_{0}, links_refused_{0};
 };
 
 // RocksDB 7.8 deletes the files of an ingestion that fails, even when the
@@ -772,8 +784,14 @@ class FailManifestSyncFs : public rocksdb::FileSystemWrapper {
 // written. The store keeps them (engine/ingest_guard.h), so the directory
 // opens old or new: here for each MANIFEST sync of a bulk import (its
 // chunks written ahead and its commit) and of the sync that follows, in
-// turn. Without the guard the directory refuses to open ("No such file").
-TEST(BulkIngestCrashTest, AFailedManifestSyncOfAnIngestionLeavesADirectoryThatOpens) {
+// turn; with the files hard-linked into the directory, and copied (a file
+// system without hard links). Without the guard the directory refuses to
+// open ("No such file").
+class ManifestSyncTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ManifestSyncTest, AFailedManifestSyncOfAnIngestionLeavesADirectoryThatOpens) {
+  const bool no_links = GetParam();
+  int links_refused = 0;  // each one an ingestion that copied instead
   TempDir dir;
   const std::string seeded = dir.sub("seeded");
   SeedCatalog(seeded, "bulk");
@@ -783,7 +801,7 @@ TEST(BulkIngestCrashTest, AFailedManifestSyncOfAnIngestionLeavesADirectoryThatOp
     const std::string path = dir.sub("fail");
     fs::remove_all(path);
     fs::copy(seeded, path, fs::copy_options::recursive);
-    auto fs = std::make_shared<FailManifestSyncFs>();
+    auto fs = std::make_shared<FailManifestSyncFs>(no_links);
     std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
     bool import_ok = false, sync_ok = false;
     {
@@ -794,6 +812,7 @@ TEST(BulkIngestCrashTest, AFailedManifestSyncOfAnIngestionLeavesADirectoryThatOp
       sync_ok = import_ok && (*e)->Sync(1, 1, 1, SyncOptions()).ok();
       fs->Disarm();
     }
+    links_refused += fs->links_refused();
     if (fs->failed() == 0) {  // past the last MANIFEST sync of the work
       EXPECT_TRUE(import_ok && sync_ok);
       break;
@@ -807,8 +826,14 @@ TEST(BulkIngestCrashTest, AFailedManifestSyncOfAnIngestionLeavesADirectoryThatOp
   // The import writes chunks ahead and commits by ingestion, and so does
   // the sync: several ingestions, each with its own MANIFEST sync.
   EXPECT_GE(failed_points, 3);
-  std::printf("failed MANIFEST syncs: %d, each directory opened old or new\n", failed_points);
+  if (no_links) {
+    EXPECT_GT(links_refused, failed_points);
+  }
+  std::printf("failed MANIFEST syncs (%s): %d, each directory opened old or new\n",
+              no_links ? "files copied" : "files linked", failed_points);
 }
+
+INSTANTIATE_TEST_SUITE_P(LinkedOrCopied, ManifestSyncTest, ::testing::Values(false, true));
 
 }  // namespace
 }  // namespace syncmgr::testing
