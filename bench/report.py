@@ -58,7 +58,44 @@ def machine():
                     info["os"] = line.split("=", 1)[1].strip().strip('"')
     except OSError:
         pass
+    eviction = page_cache_eviction()
+    if eviction:
+        info["page_cache_eviction"] = eviction
     return info
+
+
+def page_cache_eviction():
+    """A DAMON scheme that pages out idle memory of the physical address space
+    (some VMs run one to give memory back to their host): it evicts the page
+    cache a phase would read, so figures then depend on how long the files sat
+    idle (bench/report_notes.md, "Round 30"). None if the kernel runs none."""
+    root = "/sys/kernel/mm/damon/admin/kdamonds"
+
+    def read(path):
+        with open(path) as f:
+            return f.read().strip()
+
+    try:
+        for kd in sorted(os.listdir(root)):
+            if not kd.isdigit() or read(f"{root}/{kd}/state") != "on":
+                continue
+            for ctx in sorted(os.listdir(f"{root}/{kd}/contexts")):
+                c = f"{root}/{kd}/contexts/{ctx}"
+                if not ctx.isdigit() or read(f"{c}/operations") != "paddr":
+                    continue
+                aggr_us = int(read(f"{c}/monitoring_attrs/intervals/aggr_us"))
+                for sc in sorted(os.listdir(f"{c}/schemes")):
+                    if not sc.isdigit() or read(f"{c}/schemes/{sc}/action") != "pageout":
+                        continue
+                    q = f"{c}/schemes/{sc}/quotas"
+                    age = int(read(f"{c}/schemes/{sc}/access_pattern/age/min"))
+                    per_ms = int(read(f"{q}/reset_interval_ms")) or 1000
+                    return {"by": "DAMON pageout (paddr)",
+                            "idle_s": round(age * aggr_us / 1e6, 1),
+                            "quota_mib_per_s": round(int(read(f"{q}/bytes")) / 2**20 * 1000 / per_ms, 1)}
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def git_info():
@@ -422,6 +459,12 @@ def docs(a):
       f'{m.get("memory_gib", "?")} GiB RAM, {m.get("os", "?")}, kernel {m.get("kernel", "?")}; '
       f'commit `{res["git"].get("commit", "")[:12]}`{" (with local changes)" if res["git"].get("dirty") else ""}, '
       f'Release build. Raw results: [`{rel_results}`](../{rel_results}).')
+    ev = m.get("page_cache_eviction")
+    if ev:
+        w("")
+        w(f'**This machine evicts idle page cache**: {ev["by"]} pages out file pages not read for '
+          f'{ev["idle_s"]:g} s, up to {ev["quota_mib_per_s"]:g} MiB/s. A phase that starts after its files '
+          "sat idle that long reads them from the disk again (bench/report_notes.md, \"Round 30\").")
     w("")
     la = res.get("loadavg_1m", {})
     w(f'**Load average (1 min) during the run: {la.get("min")}–{la.get("max")}** on {m.get("cores")} cores. '
