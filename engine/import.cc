@@ -419,6 +419,14 @@ class ImportSessionImpl final : public ImportSession {
     const auto& next_dense = op->views().next_dense;
     auto it = next_dense.find(StreamKey(stream()));
     never_had_state_ = it == next_dense.end() || it->second == 0;
+    if (never_had_state_ && options_.body_bytes_hint > 0) {
+      // Every item is new and writes its views (~200 bytes: state, dense id,
+      // stream index, history) into one batch kept until the commit: at
+      // 1-3 KB per listing, an eighth of the body. Address space only until
+      // written (WriteOp::ReserveViewBytes).
+      op->ReserveViewBytes(std::min<uint64_t>(options_.body_bytes_hint / kBodyBytesPerViewByte,
+                                              kMaxViewReserve));
+    }
     SYNCMGR_ASSIGN_OR_RETURN(BitmapPtr live, op->folder().Live(stream()));
     live_before_ = live->cardinality();
     op_ = std::move(op);
@@ -593,6 +601,10 @@ class ImportSessionImpl final : public ImportSession {
   TenantId tenant_;
   SourceInfo source_;
   ImportOptions options_;
+  // The view batch reserved from the body's size (EnsureLocked): an eighth
+  // of it, at most 1 GiB.
+  static constexpr uint64_t kBodyBytesPerViewByte = 8;
+  static constexpr uint64_t kMaxViewReserve = uint64_t{1} << 30;
   ImportParserOptions parser_options_;
   ImportParser parser_;
   int64_t started_at_us_;

@@ -132,6 +132,11 @@ struct ImportOptions {
   bool mode_explicit = false;
   BodyFormat format = BodyFormat::kJson;
   bool allow_mass_removal = false;
+  // The body's size in bytes, if the caller knows it ahead (an HTTP
+  // Content-Length, a file's size); 0 if not. A hint only: an import into a
+  // source with no state yet reserves its view batch from it, instead of
+  // growing the batch by doubling (each step a copy into fresh pages).
+  uint64_t body_bytes_hint = 0;
 };
 
 struct ImportStats {

@@ -79,6 +79,7 @@ StatusOr<ApiRequest> BuildRequest(const RequestHead& head, RouteMatch match,
   request.content_type = MediaType(head.content_type);
   request.accept = std::string(head.accept);
   if (head.last_event_id) request.last_event_id = std::string(*head.last_event_id);
+  request.content_length = head.content_length;
   return request;
 }
 

@@ -35,6 +35,7 @@ struct RequestHead {
   std::string_view accept;        // "" if none
   std::optional<std::string_view> last_event_id;
   std::optional<std::string_view> api_key;  // X-API-Key
+  std::optional<uint64_t> content_length;   // a valid Content-Length
 };
 
 // The outcome of routing: an answer to send at once, or a request to run.

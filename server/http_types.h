@@ -83,6 +83,8 @@ struct ApiRequest {
   std::string accept;
   // The Last-Event-ID header (SSE resumption), if sent.
   std::optional<std::string> last_event_id;
+  // The body's Content-Length, if it came with one (not chunked).
+  std::optional<uint64_t> content_length;
 };
 
 // A response body produced piece by piece (chunked transfer encoding), so

@@ -77,6 +77,7 @@ StatusOr<BodySinkStart> StartImport(const ApiRequest& req, HandlerContext& ctx) 
   StatusOr<bool> allow = QueryBool(req.query, "allow_mass_removal", false);
   if (!allow.ok()) return allow.status();
   options.allow_mass_removal = *allow;
+  options.body_bytes_hint = req.content_length.value_or(0);
 
   StatusOr<std::unique_ptr<ImportSession>> session =
       ctx.engine.BeginImport(req.caller.tenant, *source, options);

@@ -44,7 +44,8 @@ HttpMethod ToMethod(http::verb verb) {
 }
 
 // What routing reads of the header (dispatch.h); views into `req`.
-RequestHead HeadOf(const http::request_header<>& req) {
+RequestHead HeadOf(const http::request_parser<http::empty_body>& parser) {
+  const http::request_header<>& req = parser.get();
   RequestHead head;
   head.method = ToMethod(req.method());
   head.method_name = req.method_string();
@@ -54,6 +55,7 @@ RequestHead HeadOf(const http::request_header<>& req) {
   head.accept = req[http::field::accept];
   if (const auto it = req.find("Last-Event-ID"); it != req.end()) head.last_event_id = it->value();
   if (const auto it = req.find("X-API-Key"); it != req.end()) head.api_key = it->value();
+  if (const auto length = parser.content_length()) head.content_length = *length;
   return head;
 }
 
@@ -208,7 +210,7 @@ void Session::OnHeader(beast::error_code ec, size_t) {
 // the request log need, and sends a routed request to a worker.
 void Session::Dispatch() {
   const http::request_parser<http::empty_body>& parser = *header_parser_;
-  const RequestHead head = HeadOf(parser.get());
+  const RequestHead head = HeadOf(parser);
   Exchange& exchange = *exchange_;
   exchange.method = head.method;
   exchange.keep_alive = parser.get().keep_alive();

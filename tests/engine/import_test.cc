@@ -530,6 +530,39 @@ TEST_F(ImportTest, LargeImportWrittenAheadInChunksIsAtomic) {
   ExpectViewsEqualFold();
 }
 
+// ImportOptions::body_bytes_hint reserves a new source's view batch; a
+// hint too small, none, or larger than the body changes nothing else: each
+// source ends with the same properties, and views == fold(log).
+TEST_F(ImportTest, ABodySizeHintChangesOnlyTheReservation) {
+  TenantId t = NewTenant();
+  std::string body = "[";
+  for (int i = 0; i < 300; ++i) {
+    body += (i ? "," : "") + std::string("{\"external_id\":\"h") + std::to_string(i) +
+            "\",\"d\":\"" + std::string(50 + i % 13, 'x') + "\"}";
+  }
+  body += "]";
+  std::vector<std::vector<std::pair<std::string, std::string>>> lists;
+  for (uint64_t hint : {uint64_t{0}, uint64_t{1}, uint64_t{body.size()}, uint64_t{64} << 20}) {
+    SCOPED_TRACE("hint " + std::to_string(hint));
+    const uint32_t s = NewSource(t);
+    ImportOptions o;
+    o.body_bytes_hint = hint;
+    auto r = engine_->Import(t, s, o, body);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->stats.created, 300u);
+    // A second import into the now non-empty source takes no reservation.
+    auto again = engine_->Import(t, s, o, body);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ(again->stats.unchanged, 300u);
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const PropertyRecord& p : List(t, Src(s))) rows.emplace_back(p.external_id, p.data);
+    lists.push_back(std::move(rows));
+  }
+  for (size_t i = 1; i < lists.size(); ++i) EXPECT_EQ(lists[i], lists[0]);
+  EXPECT_EQ(lists[0].size(), 300u);
+  ExpectViewsEqualFold();
+}
+
 // The set of an import's new ids (engine/id_set.h) against std::set: ids
 // that differ only past a zero byte, by length or in the last byte, the
 // empty id, 256-byte ids, growth past several rehashes, and reuse after
