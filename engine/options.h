@@ -62,6 +62,17 @@ struct EngineOptions {
   // the process; a read that finds none free runs in its caller's thread.
   // See docs/architecture.md, "Reads". false: never (A/B runs). Default: true.
   bool read_ahead = true;
+  // An incremental sync learns what changed in the source from the source's
+  // own events since the pair's last sync, read in one scan of that stretch
+  // of the log (consecutive keys, mostly one import's), instead of a dense
+  // id, a state record and a log record read per changed id, each a random
+  // block. It falls back to those point reads when the stretch holds many
+  // more events than the source has changed ids (other streams' events, or
+  // one id changed many times) or when the scan does not account for
+  // exactly the pair's changed-id set. Both ways give the same sync
+  // (engine/sync.cc; docs/architecture.md, "Sync"). false: always the
+  // point reads (A/B runs, tests). Default: true.
+  bool sync_log_scan = true;
   // Open read-only (for tools that inspect a live directory's checkpoint).
   bool read_only = false;
   // A read-write open upgrades a directory of an older on-disk format to

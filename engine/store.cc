@@ -460,9 +460,12 @@ Status Store::MultiGet(Cf which, std::span<const std::string> keys,
 }
 
 Status Store::MultiGet(Cf which, const std::vector<std::string>& keys,
-                       std::vector<std::string>* values, std::vector<bool>* found) const {
+                       std::vector<std::string>* values, std::vector<bool>* found,
+                       bool fill_cache) const {
   std::vector<rocksdb::PinnableSlice> pinned;
-  SYNCMGR_RETURN_IF_ERROR(MultiGet(which, keys, rocksdb::ReadOptions(), &pinned, found));
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = fill_cache;
+  SYNCMGR_RETURN_IF_ERROR(MultiGet(which, keys, ro, &pinned, found));
   values->resize(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     if ((*found)[i]) (*values)[i].assign(pinned[i].data(), pinned[i].size());

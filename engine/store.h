@@ -180,9 +180,13 @@ class Store {
   // for FlatBuffers), and (*found)[i] says whether it exists; a missing
   // family finds nothing. Any error but NotFound fails the call. Both
   // vectors are resized to keys.size(); the strings keep their capacity
-  // from one call to the next.
+  // from one call to the next. `fill_cache` false: the blocks read are not
+  // kept in the block cache (reads of blocks no other read is likely to
+  // want soon; an insert into a full cache costs an eviction and, often,
+  // fresh pages: bench/report_notes.md, "Round 31").
   Status MultiGet(Cf which, const std::vector<std::string>& keys,
-                  std::vector<std::string>* values, std::vector<bool>* found) const;
+                  std::vector<std::string>* values, std::vector<bool>* found,
+                  bool fill_cache = true) const;
   // The same lookup without copies, for callers that copy only some values:
   // (*values)[i] is keys[i]'s value, pinned where RocksDB holds it (not
   // aligned) and valid until the vector is destroyed or reused, when

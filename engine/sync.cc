@@ -10,7 +10,14 @@
 //               + (candidates found unchanged).
 // Conflicts that the sync keeps stay in the pair's target set, so every
 // later sync sees (and reports) them again, as a full comparison would.
+//
+// An incremental sync learns the source's side of its candidates from the
+// source's own events since the pair's last sync, read in one scan of the
+// log (ScanSourceChanges), when that stretch of the log is about as long as
+// the source's changed-id set; else, and for the target's candidates, from
+// point reads of the dense ids and state records (CandidateBatch).
 #include <algorithm>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -27,6 +34,48 @@ namespace syncmgr {
 
 namespace {
 
+// What the sync knows of a source id from the last of the source's events
+// since the pair's last sync (ScanSourceChanges): the state the fold made
+// of it (ViewFolder::ApplyProperty), so far as a sync reads it, and, when
+// the event holds its own document, what UpdatedFields would otherwise
+// read from it.
+struct SourceChange {
+  bool removed = false;
+  Hash128 hash;
+  uint64_t data_seq = 0;  // the fold's: 0 if removed, else data_ref or the event's seq
+  bool holds_data = false;  // data_seq is the event's own seq (no data_ref)
+  uint64_t prev_data_seq = 0;
+  bool has_changed_fields = false;
+  std::vector<std::string> changed_fields;
+};
+
+// A candidate's source side as Visit reads it: from a state record (the
+// first sync, point reads) or from a SourceChange (the log scan).
+struct SourceSide {
+  bool live = false;
+  Hash128 hash;
+  uint64_t data_seq = 0;
+  const SourceChange* change = nullptr;  // null: read from a state record
+
+  static SourceSide Of(const fb::PropertyState* state) {
+    SourceSide s;
+    if (state != nullptr && !state->removed()) {
+      s.live = true;
+      s.hash = FromFb(state->hash());
+      s.data_seq = state->data_seq();
+    }
+    return s;
+  }
+  static SourceSide Of(const SourceChange& c) {
+    SourceSide s;
+    s.live = !c.removed;
+    s.hash = c.hash;
+    s.data_seq = c.data_seq;
+    s.change = &c;
+    return s;
+  }
+};
+
 class SyncRun {
  public:
   SyncRun(EngineImpl* engine, WriteOp* op, const SourceInfo& source, const TargetInfo& target,
@@ -38,19 +87,19 @@ class SyncRun {
         options_(options),
         sync_id_(sync_id) {}
 
-  // Visits one candidate id. `src` is its source state, `tgt` its target
+  // Visits one candidate id. `src` is its source side, `tgt` its target
   // state (null if the stream never had it). `src_record`, if not null, is
-  // the log record at src->data_seq(), read ahead by the caller; else an
-  // update reads it itself.
-  Status Visit(std::string_view ext, const fb::PropertyState* src, const fb::PropertyState* tgt,
+  // the log record at src.data_seq, read ahead by the caller; else an
+  // update reads it itself if it needs it.
+  Status Visit(std::string_view ext, const SourceSide& src, const fb::PropertyState* tgt,
                const std::string* src_record = nullptr) {
-    bool src_live = src != nullptr && !src->removed();
+    bool src_live = src.live;
     bool tgt_live = tgt != nullptr && !tgt->removed();
     bool manual = tgt != nullptr && tgt->manually_modified();
 
     if (src_live) {
       ++live_candidates_;
-      if (tgt_live && FromFb(tgt->hash()) == FromFb(src->hash())) {
+      if (tgt_live && FromFb(tgt->hash()) == src.hash) {
         ++unchanged_candidates_;
         return Status::Ok();
       }
@@ -91,7 +140,7 @@ class SyncRun {
     return overwrite;
   }
 
-  Status Write(fb::PropertyChange change, std::string_view ext, const fb::PropertyState* src,
+  Status Write(fb::PropertyChange change, std::string_view ext, const SourceSide& src,
                const fb::PropertyState* tgt, const std::string* src_record = nullptr) {
     switch (change) {
       case fb::PropertyChange::Created: ++stats_.created; break;
@@ -115,12 +164,11 @@ class SyncRun {
     }
     std::vector<std::string> changed;
     if (change != fb::PropertyChange::Removed) {
-      spec.hash = FromFb(src->hash());
+      spec.hash = src.hash;
       spec.sync_hash = spec.hash;
-      spec.data_ref = src->data_seq();  // the payload is written once, in the source's event
+      spec.data_ref = src.data_seq;  // the payload is written once, in the source's event
       if (change == fb::PropertyChange::Updated) {
-        SYNCMGR_RETURN_IF_ERROR(
-            UpdatedFields(tgt->data_seq(), src->data_seq(), src_record, &changed));
+        SYNCMGR_RETURN_IF_ERROR(UpdatedFields(tgt->data_seq(), src, src_record, &changed));
         spec.changed_fields = &changed;
       }
     } else if (tgt != nullptr) {
@@ -140,9 +188,24 @@ class SyncRun {
   // is not read. Otherwise (the target edited, or a version of the source
   // it never got, or an event older than prev_data_seq) both documents are
   // compared, as before. `src_record`: the source's log record if the
-  // caller read it already, else null.
-  Status UpdatedFields(uint64_t tgt_data_seq, uint64_t src_data_seq, const std::string* src_record,
+  // caller read it already, else null. A SourceChange whose event holds
+  // its document carries what that record would say, so neither is read
+  // unless both documents are compared.
+  Status UpdatedFields(uint64_t tgt_data_seq, const SourceSide& src, const std::string* src_record,
                        std::vector<std::string>* changed) {
+    const uint64_t src_data_seq = src.data_seq;
+    if (src.change != nullptr && src.change->holds_data) {
+      const SourceChange& c = *src.change;
+      if (c.prev_data_seq != 0 && c.prev_data_seq == tgt_data_seq && c.has_changed_fields) {
+        *changed = c.changed_fields;
+        return Status::Ok();
+      }
+      std::string before, after;
+      SYNCMGR_RETURN_IF_ERROR(engine_->ReadData(op_->tenant(), tgt_data_seq, &before));
+      SYNCMGR_RETURN_IF_ERROR(engine_->ReadData(op_->tenant(), src_data_seq, &after));
+      *changed = ChangedFields(before, after, source_.ignore_fields);
+      return Status::Ok();
+    }
     std::string bytes;
     if (src_record == nullptr) {
       SYNCMGR_RETURN_IF_ERROR(engine_->ReadLogRecord(op_->tenant(), src_data_seq, &bytes));
@@ -225,6 +288,14 @@ class StateCursor {
 // index and data block up once for all the keys it holds instead of once
 // per key (bench/report_notes.md, "Incremental sync").
 constexpr size_t kReadBatch = 512;
+// Its point reads do not fill the block cache. Its candidates are spread
+// over the whole stream, so nearly every block it reads is cold and read
+// for one or two ids; filling the cache with them cost an insert into a
+// full cache, an eviction and, often, fresh pages for the block: at 1 M,
+// 13,937 target states took ~190 ms of the day-1 sync with the fill and
+// ~40 ms without (bench/report_notes.md, "Round 31"). A GET or a later
+// sync that wants such a block reads it again.
+constexpr bool kFillCache = false;
 
 // The external ids of dense ids[from, to) of `stream`, appended to *out,
 // read kReadBatch at a time.
@@ -237,7 +308,7 @@ Status ReadExternalIds(const Store& store, TenantId tenant, StreamRef stream,
     const size_t n = std::min(kReadBatch, to - b);
     keys.clear();
     for (size_t i = 0; i < n; ++i) keys.push_back(keys::Dense(tenant, stream, ids[b + i]));
-    SYNCMGR_RETURN_IF_ERROR(store.MultiGet(Cf::kDense, keys, &values, &found));
+    SYNCMGR_RETURN_IF_ERROR(store.MultiGet(Cf::kDense, keys, &values, &found, kFillCache));
     for (size_t i = 0; i < n; ++i) {
       if (!found[i]) {
         return Status::Corruption(
@@ -271,42 +342,64 @@ Status AppendExternalIds(const Store& store, TenantId tenant, StreamRef stream,
   return Status::Ok();
 }
 
-// What an incremental sync reads for one batch of candidates: both states
-// of each id with one MultiGet, then the source's log record of each id the
-// sync will update (UpdatedFields reads it) with another.
+// One candidate of an incremental sync: an external id and, when the log
+// scan saw the source's change of it, that change (an index into the
+// scan's changes; -1: the source's side is read from its state record).
+struct Candidate {
+  std::string ext;
+  int64_t change = -1;
+};
+
+// What an incremental sync reads for one batch of candidates with one
+// MultiGet: the target state of each id, and the source state of each id
+// the log scan did not see change; then, with another, the source's log
+// record of each such id the sync will update (UpdatedFields reads it).
 struct CandidateBatch {
   size_t begin = 0;
   size_t n = 0;
   std::vector<std::string> keys, states, records;
   std::vector<bool> found, record_found;
-  std::vector<const fb::PropertyState*> src, tgt;
+  std::vector<SourceSide> src;
+  std::vector<const fb::PropertyState*> tgt;
   std::vector<int> record_of;
 
   Status Read(const Store& store, TenantId tenant, StreamRef src_stream, StreamRef tgt_stream,
-              const std::vector<std::string>& candidates, size_t from, bool dry_run) {
+              const std::vector<Candidate>& candidates, const std::vector<SourceChange>& changes,
+              size_t from, bool dry_run) {
     begin = from;
     n = std::min(kReadBatch, candidates.size() - from);
-    src.resize(n);
+    src.assign(n, SourceSide{});
     tgt.resize(n);
     record_of.resize(n);
     keys.clear();
-    for (size_t i = 0; i < n; ++i) keys.push_back(keys::State(tenant, src_stream, candidates[from + i]));
-    for (size_t i = 0; i < n; ++i) keys.push_back(keys::State(tenant, tgt_stream, candidates[from + i]));
-    SYNCMGR_RETURN_IF_ERROR(store.MultiGet(Cf::kState, keys, &states, &found));
-    keys.clear();
+    for (size_t i = 0; i < n; ++i) keys.push_back(keys::State(tenant, tgt_stream, candidates[from + i].ext));
     for (size_t i = 0; i < n; ++i) {
-      src[i] = found[i] ? flatbuffers::GetRoot<fb::PropertyState>(states[i].data()) : nullptr;
-      tgt[i] = found[n + i] ? flatbuffers::GetRoot<fb::PropertyState>(states[n + i].data())
-                            : nullptr;
-      const bool update = src[i] != nullptr && !src[i]->removed() && tgt[i] != nullptr &&
-                          !tgt[i]->removed() && FromFb(src[i]->hash()) != FromFb(tgt[i]->hash());
-      record_of[i] = -1;
-      if (update && !dry_run) {
-        record_of[i] = static_cast<int>(keys.size());
-        keys.push_back(keys::Log(tenant, src[i]->data_seq()));
+      if (candidates[from + i].change < 0) {
+        keys.push_back(keys::State(tenant, src_stream, candidates[from + i].ext));
       }
     }
-    return store.MultiGet(Cf::kLog, keys, &records, &record_found);
+    SYNCMGR_RETURN_IF_ERROR(store.MultiGet(Cf::kState, keys, &states, &found, kFillCache));
+    keys.clear();
+    size_t next_src = n;  // the source states follow the n target states
+    for (size_t i = 0; i < n; ++i) {
+      const Candidate& c = candidates[from + i];
+      tgt[i] = found[i] ? flatbuffers::GetRoot<fb::PropertyState>(states[i].data()) : nullptr;
+      record_of[i] = -1;
+      if (c.change >= 0) {
+        src[i] = SourceSide::Of(changes[c.change]);
+        continue;  // UpdatedFields reads what the change does not carry
+      }
+      const size_t k = next_src++;
+      src[i] = SourceSide::Of(found[k] ? flatbuffers::GetRoot<fb::PropertyState>(states[k].data())
+                                       : nullptr);
+      const bool update = src[i].live && tgt[i] != nullptr && !tgt[i]->removed() &&
+                          src[i].hash != FromFb(tgt[i]->hash());
+      if (update && !dry_run) {
+        record_of[i] = static_cast<int>(keys.size());
+        keys.push_back(keys::Log(tenant, src[i].data_seq));
+      }
+    }
+    return store.MultiGet(Cf::kLog, keys, &records, &record_found, kFillCache);
   }
 
   // Not found: UpdatedFields reads it again and reports the corruption.
@@ -314,6 +407,117 @@ struct CandidateBatch {
     return record_of[i] >= 0 && record_found[record_of[i]] ? &records[record_of[i]] : nullptr;
   }
 };
+
+// The log scan of an incremental sync is used when the stretch of the log
+// since the pair's last sync holds at most this many events per changed
+// source id, plus kScanSlack: a scanned event costs a sequential read and
+// a decode (~2 us), a changed id read by points ~3 random block reads;
+// and when the source changed at most kMaxScanChanges ids, which bounds
+// what the scan keeps in memory (~150 bytes an id).
+constexpr uint64_t kScanEventsPerChange = 4;
+constexpr uint64_t kScanSlack = 4096;
+constexpr uint64_t kMaxScanChanges = 1u << 19;
+
+// The source's changes among the log's seqs (after_seq, last_seq], one
+// SourceChange per changed dense id, from the last of its events there.
+struct ChangeScan {
+  std::vector<SourceChange> changes;
+  std::vector<uint32_t> dense;    // of changes[i]
+  std::vector<std::string> ext;   // of changes[i]
+  std::unordered_map<uint32_t, size_t> index;  // dense id -> i
+
+  Status Scan(const Store& store, TenantId tenant, uint32_t source_id, uint64_t after_seq,
+              uint64_t last_seq, size_t expected) {
+    changes.reserve(expected);
+    dense.reserve(expected);
+    ext.reserve(expected);
+    index.reserve(expected);
+    IteratorOptions io;
+    io.fill_cache = false;
+    std::unique_ptr<StoreIterator> it = store.NewRangeIterator(
+        Cf::kLog, keys::Log(tenant, after_seq + 1), keys::Log(tenant, last_seq + 1), io);
+    std::string aligned;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      aligned.assign(it->value());
+      SYNCMGR_ASSIGN_OR_RETURN(const fb::Event* ev, ReadEvent(aligned));
+      const fb::PropertyChanged* p = ev->body_as_PropertyChanged();
+      if (p == nullptr || static_cast<StreamKind>(p->stream_kind()) != StreamKind::kSource ||
+          p->stream_id() != source_id) {
+        continue;
+      }
+      auto [slot, fresh] = index.try_emplace(p->dense_id(), changes.size());
+      if (fresh) {
+        changes.emplace_back();
+        dense.push_back(p->dense_id());
+        ext.emplace_back(Sv(p->external_id()));
+      }
+      // As the fold makes the state of it (ViewFolder::ApplyProperty).
+      SourceChange& c = changes[slot->second];
+      c.removed = p->change() == fb::PropertyChange::Removed;
+      c.hash = p->hash() != nullptr ? FromFb(p->hash()) : Hash128{};
+      c.data_seq = c.removed ? 0 : (p->data_ref() != 0 ? p->data_ref() : ev->seq());
+      c.holds_data = !c.removed && p->data_ref() == 0 && p->data() != nullptr;
+      c.prev_data_seq = p->prev_data_seq();
+      c.has_changed_fields = p->changed_fields() != nullptr;
+      c.changed_fields.clear();
+      if (c.has_changed_fields) {
+        for (const auto* f : *p->changed_fields()) c.changed_fields.emplace_back(Sv(f));
+      }
+    }
+    return it->status("sync: scan the source's changes");
+  }
+
+  // Adds the changes of a scan of later seqs: its change of an id replaces
+  // this one's.
+  void Append(ChangeScan&& later) {
+    for (size_t i = 0; i < later.changes.size(); ++i) {
+      auto [slot, fresh] = index.try_emplace(later.dense[i], changes.size());
+      if (fresh) {
+        changes.push_back(std::move(later.changes[i]));
+        dense.push_back(later.dense[i]);
+        ext.push_back(std::move(later.ext[i]));
+      } else {
+        changes[slot->second] = std::move(later.changes[i]);
+      }
+    }
+  }
+};
+
+// The source's changes since the pair's last sync, from its events in the
+// log's seqs (after_seq, last_seq]: one SourceChange per changed dense id,
+// from the last of its events, in `changes`, and its external id in
+// `candidates` (Candidate::change indexes `changes`). With a reader thread,
+// it scans the later half of the seqs meanwhile. Returns false, adding
+// nothing, when the events' dense ids are not exactly `dirty`, the pair's
+// source dirty set (which the fold fills from these very events): the
+// caller then reads by points, as if no scan had been made. The blocks
+// read do not fill the block cache.
+StatusOr<bool> ScanSourceChanges(const Store& store, TenantId tenant, uint32_t source_id,
+                                 uint64_t after_seq, uint64_t last_seq, const Bitmap& dirty,
+                                 ReaderThread* reader, std::vector<SourceChange>* changes,
+                                 std::vector<Candidate>* candidates) {
+  const size_t expected = dirty.cardinality();
+  ChangeScan early, late;
+  uint64_t split = last_seq;
+  if (reader != nullptr && last_seq - after_seq >= 2 * kReadBatch) {
+    split = after_seq + (last_seq - after_seq) / 2;
+    reader->Submit([&] { return late.Scan(store, tenant, source_id, split, last_seq, expected / 2); });
+  }
+  Status mine = early.Scan(store, tenant, source_id, after_seq, split, expected);
+  Status theirs = split < last_seq ? reader->Wait() : Status::Ok();
+  SYNCMGR_RETURN_IF_ERROR(mine);
+  SYNCMGR_RETURN_IF_ERROR(theirs);
+  early.Append(std::move(late));
+  Bitmap seen;
+  seen.addMany(early.dense.size(), early.dense.data());
+  if (seen != dirty) return false;
+  *changes = std::move(early.changes);
+  candidates->reserve(candidates->size() + early.ext.size());
+  for (size_t i = 0; i < early.ext.size(); ++i) {
+    candidates->push_back(Candidate{std::move(early.ext[i]), static_cast<int64_t>(i)});
+  }
+  return true;
+}
 
 // A first sync's view records per live source id, in WriteBatch bytes
 // (measured: 216 at N = 100 k with the benchmark's ids), with a margin, and
@@ -369,7 +573,8 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
         return Status::Corruption("malformed state key");
       }
       SYNCMGR_ASSIGN_OR_RETURN(const fb::PropertyState* tgt, targets.Find(ext, &tgt_value));
-      SYNCMGR_RETURN_IF_ERROR(run.Visit(ext, ParseStateRecord(it->value(), &value), tgt));
+      SYNCMGR_RETURN_IF_ERROR(
+          run.Visit(ext, SourceSide::Of(ParseStateRecord(it->value(), &value)), tgt));
     }
     SYNCMGR_RETURN_IF_ERROR(it->status("sync scan"));
   } else {
@@ -390,17 +595,43 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
     CandidateBatch batches[2];  // before the reader: it may hold one until it ends
     std::unique_ptr<ReaderThread> reader;
     if (impl_->options().read_ahead && dirty > kReadBatch) reader = ReaderThread::Start();
-    std::vector<std::string> candidates;
+    // The source's side: from its events since the pair's last sync when
+    // that stretch of the log is about as long as its changed-id set
+    // (ScanSourceChanges), else by points like the target's.
+    const PairState& ps = pair->second;
+    const uint64_t source_changed = ps.source_dirty ? ps.source_dirty->cardinality() : 0;
+    const uint64_t last_seq = op.views().last_seq;
+    std::vector<SourceChange> changes;
+    std::vector<Candidate> candidates;
     candidates.reserve(dirty);
-    SYNCMGR_RETURN_IF_ERROR(AppendExternalIds(store, tenant, src_stream, pair->second.source_dirty,
-                                              reader.get(), &candidates));
-    SYNCMGR_RETURN_IF_ERROR(AppendExternalIds(store, tenant, tgt_stream, pair->second.target_dirty,
-                                              reader.get(), &candidates));
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    bool scanned = false;
+    if (impl_->options().sync_log_scan && source_changed > 0 &&
+        source_changed <= kMaxScanChanges && last_seq > ps.last_sync_seq &&
+        last_seq - ps.last_sync_seq <= source_changed * kScanEventsPerChange + kScanSlack) {
+      SYNCMGR_ASSIGN_OR_RETURN(scanned,
+                               ScanSourceChanges(store, tenant, source_id, ps.last_sync_seq,
+                                                 last_seq, *ps.source_dirty, reader.get(),
+                                                 &changes, &candidates));
+    }
+    std::vector<std::string> exts;
+    if (!scanned) {
+      SYNCMGR_RETURN_IF_ERROR(
+          AppendExternalIds(store, tenant, src_stream, ps.source_dirty, reader.get(), &exts));
+    }
+    SYNCMGR_RETURN_IF_ERROR(
+        AppendExternalIds(store, tenant, tgt_stream, ps.target_dirty, reader.get(), &exts));
+    for (std::string& ext : exts) candidates.push_back(Candidate{std::move(ext), -1});
+    // In external_id order, each id once: of an id in both sets, the entry
+    // that carries the source's change sorts first and is kept.
+    std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+      return a.ext != b.ext ? a.ext < b.ext : a.change > b.change;
+    });
+    candidates.erase(std::unique(candidates.begin(), candidates.end(),
+                                 [](const Candidate& a, const Candidate& b) { return a.ext == b.ext; }),
+                     candidates.end());
     auto visit = [&](const CandidateBatch& batch) -> Status {
       for (size_t i = 0; i < batch.n; ++i) {
-        SYNCMGR_RETURN_IF_ERROR(run.Visit(candidates[batch.begin + i], batch.src[i],
+        SYNCMGR_RETURN_IF_ERROR(run.Visit(candidates[batch.begin + i].ext, batch.src[i],
                                           batch.tgt[i], batch.Record(i)));
       }
       return Status::Ok();
@@ -410,19 +641,19 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
       const bool ahead = reader != nullptr && has_second;
       if (ahead) {
         reader->Submit([&, b] {
-          return batches[1].Read(store, tenant, src_stream, tgt_stream, candidates,
+          return batches[1].Read(store, tenant, src_stream, tgt_stream, candidates, changes,
                                  b + kReadBatch, options.dry_run);
         });
       }
-      Status mine = batches[0].Read(store, tenant, src_stream, tgt_stream, candidates, b,
-                                    options.dry_run);
+      Status mine = batches[0].Read(store, tenant, src_stream, tgt_stream, candidates, changes,
+                                    b, options.dry_run);
       Status theirs = ahead ? reader->Wait() : Status::Ok();
       // In list order: the first batch's error or outcome, then the second's.
       SYNCMGR_RETURN_IF_ERROR(mine);
       SYNCMGR_RETURN_IF_ERROR(visit(batches[0]));
       if (!has_second) break;
       if (!ahead) {
-        theirs = batches[1].Read(store, tenant, src_stream, tgt_stream, candidates,
+        theirs = batches[1].Read(store, tenant, src_stream, tgt_stream, candidates, changes,
                                  b + kReadBatch, options.dry_run);
       }
       SYNCMGR_RETURN_IF_ERROR(theirs);

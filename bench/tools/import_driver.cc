@@ -14,7 +14,9 @@
 // an earlier run left (tenant 1, target 1): for A/B runs of the list, warm or
 // after dropping the page cache. SYNCMGR_LIST_PREFETCH=0 turns the list's
 // log prefetch off (EngineOptions::list_prefetch), SYNCMGR_READ_AHEAD=0
-// its reader threads (EngineOptions::read_ahead).
+// its reader threads (EngineOptions::read_ahead). SYNCMGR_SYNC_LOG_SCAN=0
+// has the day-1 sync read the source's side by points
+// (EngineOptions::sync_log_scan).
 // syncmgr-bench-inproc DIR --scan-log: reads the whole log in key order
 // instead (one iterator, 2 MiB readahead, no block cache fill), each
 // property event parsed and its data copied as the list does: what a list
@@ -159,6 +161,9 @@ int main(int argc, char** argv) {
   }
   if (const char* v = std::getenv("SYNCMGR_READ_AHEAD")) {
     options.read_ahead = std::string_view(v) != "0";
+  }
+  if (const char* v = std::getenv("SYNCMGR_SYNC_LOG_SCAN")) {
+    options.sync_log_scan = std::string_view(v) != "0";
   }
   // For A/B runs of the write path: SYNCMGR_BULK_MIN_BYTES=0 turns bulk
   // ingestion off (EngineOptions::bulk_ingest_min_bytes).

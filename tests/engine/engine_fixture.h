@@ -45,6 +45,7 @@ class EngineTest : public ::testing::Test {
     o.import_buffer_bytes = buffer_bytes_;
     o.write_chunk_bytes = chunk_bytes_;
     o.read_ahead = read_ahead_;
+    o.sync_log_scan = sync_log_scan_;
     auto e = Engine::Open(o);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(e).value();
@@ -114,6 +115,7 @@ class EngineTest : public ::testing::Test {
   uint64_t buffer_bytes_ = 32ull << 20;
   uint64_t chunk_bytes_ = 64ull << 20;
   bool read_ahead_ = true;  // EngineOptions::read_ahead
+  bool sync_log_scan_ = true;  // EngineOptions::sync_log_scan
   std::unique_ptr<Engine> engine_;
 };
 
