@@ -150,10 +150,20 @@ std::string EncodeBitmap(const Bitmap& bitmap) {
   // array of the same values, runOptimize keeps whichever it finds.
   // (Roaring::removeRunCompression would also expand runs, but CRoaring
   // 0.2.66 writes out of bounds when a run that ends at 65535 becomes an
-  // array.) Cost: 4 bytes per value, transiently; one pass.
-  std::vector<uint32_t> values(bitmap.cardinality());
-  bitmap.toUint32Array(values.data());
-  Bitmap canonical(values.size(), values.data());
+  // array.) One pass, the values read out a few thousand at a time into a
+  // buffer on the stack: a target's live set at 1 M is 4 MB of values,
+  // and a vector of them was 4 MB of fresh pages at every commit that
+  // touched the set (~1,000 page faults; ~1/3 of a 1 % sync's fold
+  // finish). Adding them in pieces makes the same containers as adding
+  // them at once: the values are the same, in the same order.
+  constexpr uint32_t kPiece = 2048;
+  uint32_t piece[kPiece];
+  roaring_uint32_iterator_t it;
+  roaring_init_iterator(&bitmap.roaring, &it);
+  Bitmap canonical;
+  for (uint32_t n; (n = roaring_read_uint32_iterator(&it, piece, kPiece)) > 0;) {
+    canonical.addMany(n, piece);
+  }
   canonical.runOptimize();
   canonical.shrinkToFit();
   std::string out(canonical.getSizeInBytes(/*portable=*/true), '\0');
