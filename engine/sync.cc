@@ -242,6 +242,18 @@ class SyncRun {
   std::vector<uint32_t> retained_;
 };
 
+// How the first sync walks a stream's states: without filling the block
+// cache, like every whole-stream scan (IteratorOptions::fill_cache). Each
+// block is read once by the walk; inserting it into a full cache cost an
+// eviction and often fresh pages. In process at 1 M, three alternating
+// pairs: 2.86, 3.12, 4.13 s with the fill, 2.71, 2.57, 2.92 s without
+// (bench/report_notes.md, "Round 31").
+IteratorOptions WalkOptions() {
+  IteratorOptions o;
+  o.fill_cache = false;
+  return o;
+}
+
 // A stream's state records in external_id order, read by one iterator:
 // for the first sync, which walks the source's states in that same order,
 // the target's state of each id is found by moving forward (a merge join)
@@ -253,7 +265,7 @@ class StateCursor {
  public:
   StateCursor(const Store& store, TenantId tenant, StreamRef stream)
       : prefix_(keys::StatePrefix(tenant, stream)),
-        it_(store.NewPrefixIterator(Cf::kState, prefix_)) {
+        it_(store.NewPrefixIterator(Cf::kState, prefix_, WalkOptions())) {
     it_->SeekToFirst();
   }
 
@@ -562,7 +574,7 @@ StatusOr<SyncResult> Engine::Sync(TenantId tenant, uint32_t source_id, uint32_t 
     op.ReserveViewBytes(
         std::min<uint64_t>(source_live->cardinality() * kFirstSyncViewBytesPerId, kMaxReserve));
     std::unique_ptr<StoreIterator> it =
-        store.NewPrefixIterator(Cf::kState, keys::StatePrefix(tenant, src_stream));
+        store.NewPrefixIterator(Cf::kState, keys::StatePrefix(tenant, src_stream), WalkOptions());
     StateCursor targets(store, tenant, tgt_stream);
     std::string value, tgt_value;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
