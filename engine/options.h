@@ -70,8 +70,8 @@ struct EngineOptions {
   // more events than the source has changed ids (other streams' events, or
   // one id changed many times) or when the scan does not account for
   // exactly the pair's changed-id set. Both ways give the same sync
-  // (engine/sync.cc; docs/architecture.md, "Sync"). false: always the
-  // point reads (A/B runs, tests). Default: true.
+  // (engine/sync.cc; docs/architecture.md, "Syncs: costing what changed").
+  // false: always the point reads (A/B runs, tests). Default: true.
   bool sync_log_scan = true;
   // Open read-only (for tools that inspect a live directory's checkpoint).
   bool read_only = false;
