@@ -419,7 +419,7 @@ Status ViewFolder::ApplyProperty(const fb::Event& ev, const fb::PropertyChanged&
   sb.add_dense_id(p.dense_id());
   sb.add_version(p.version());
   sb.add_seq(ev.seq());
-  sb.add_data_seq(removed ? 0 : (p.data_ref() != 0 ? p.data_ref() : ev.seq()));
+  sb.add_data_seq(StateDataSeq(ev, p));
   if (p.hash() != nullptr) sb.add_hash(p.hash());
   sb.add_updated_at_us(ev.time_us());
   sb.add_removed(removed);

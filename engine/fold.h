@@ -63,6 +63,14 @@ struct TenantViews {
   std::map<std::pair<uint32_t, uint32_t>, PairState> pairs;  // (source, target)
 };
 
+// The data_seq the fold gives a property's state after `p` (the event
+// `ev`): the seq of the event holding its document, 0 once removed. The
+// sync's log scan (sync.cc) derives states from events with it too.
+inline uint64_t StateDataSeq(const fb::Event& ev, const fb::PropertyChanged& p) {
+  if (p.change() == fb::PropertyChange::Removed) return 0;
+  return p.data_ref() != 0 ? p.data_ref() : ev.seq();
+}
+
 // Serialises a bitmap in a canonical form (run-optimised, portable format)
 // so that equal sets give equal bytes.
 std::string EncodeBitmap(const Bitmap& bitmap);

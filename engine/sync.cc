@@ -467,7 +467,7 @@ struct ChangeScan {
       SourceChange& c = changes[slot->second];
       c.removed = p->change() == fb::PropertyChange::Removed;
       c.hash = p->hash() != nullptr ? FromFb(p->hash()) : Hash128{};
-      c.data_seq = c.removed ? 0 : (p->data_ref() != 0 ? p->data_ref() : ev->seq());
+      c.data_seq = StateDataSeq(*ev, *p);
       c.holds_data = !c.removed && p->data_ref() == 0 && p->data() != nullptr;
       c.prev_data_seq = p->prev_data_seq();
       c.has_changed_fields = p->changed_fields() != nullptr;
