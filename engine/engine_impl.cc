@@ -173,6 +173,10 @@ Status WriteOp::AppendRecord(uint64_t seq, std::string_view bytes) {
 
 namespace {
 
+// What a log batch is reserved for at most: a chunk and the record that
+// takes it past the size (a record is far smaller than chunk / 16).
+uint64_t LogBatchBytes(uint64_t chunk) { return chunk + chunk / 16; }
+
 // Replaces the empty `*batch` with one of room for `bytes`, its large
 // buffers marked for huge pages. No effect once it holds records.
 void ReserveBatch(rocksdb::WriteBatch* batch, size_t bytes) {
@@ -187,7 +191,8 @@ void ReserveBatch(rocksdb::WriteBatch* batch, size_t bytes) {
 void WriteOp::ReserveViewBytes(size_t bytes) { ReserveBatch(&view_batch_, bytes); }
 
 void WriteOp::ReserveLogBytes(size_t bytes) {
-  ReserveBatch(&log_batch_, std::min<size_t>(bytes, engine_->options().write_chunk_bytes));
+  ReserveBatch(&log_batch_,
+               std::min<uint64_t>(bytes, LogBatchBytes(engine_->options().write_chunk_bytes)));
 }
 
 Status WriteOp::Append() {
@@ -226,7 +231,7 @@ Status WriteOp::FlushLogChunk(bool tell_hook) {
     if (!ahead_) {
       // Room for a chunk and the record that takes it past the size.
       const uint64_t chunk = engine_->options().write_chunk_bytes;
-      ahead_ = std::make_unique<IngestPipeline>(bulk, kAheadThreads, chunk + chunk / 16);
+      ahead_ = std::make_unique<IngestPipeline>(bulk, kAheadThreads, LogBatchBytes(chunk));
     }
     s = ahead_->Submit(&log_batch_);  // leaves log_batch_ empty
   } else {
@@ -324,7 +329,6 @@ StatusOr<uint64_t> WriteOp::Commit() {
   Status written;
   BulkIngester* bulk = BulkFor(log_batch_.GetDataSize() + view_batch_.GetDataSize());
   if (bulk != nullptr && !BulkIngester::CanIngest({&log_batch_, &view_batch_})) bulk = nullptr;
-  if (bulk == nullptr) folder_.SortForMemtable();
   if (bulk != nullptr) {
     SYNCMGR_RETURN_IF_ERROR(IngestCommit(bulk));
   } else if (flushed_ahead_ ||
@@ -334,11 +338,17 @@ StatusOr<uint64_t> WriteOp::Commit() {
     if (log_batch_.Count() > 0) SYNCMGR_RETURN_IF_ERROR(FlushLogChunk(/*tell_hook=*/false));
     SYNCMGR_RETURN_IF_ERROR(DrainAhead());
     // The view batch holds the commit record (tenant meta): atomic switch.
+    folder_.SortForMemtable();
     written = store.Write(&view_batch_, /*sync=*/false);
   } else {
-    CopyHandler copy(&log_batch_, &store);
-    rocksdb::Status s = view_batch_.Iterate(&copy);
-    if (!s.ok()) return FromRocks(s, "commit");
+    // One batch: the view records appended to the log's, sorted for the
+    // memtable on the way (one copy of them, not a sorted copy and then
+    // another; ReserveLogBytes makes room for both).
+    if (!AppendSortedPuts(view_batch_, store, &log_batch_)) {
+      CopyHandler copy(&log_batch_, &store);
+      rocksdb::Status s = view_batch_.Iterate(&copy);
+      if (!s.ok()) return FromRocks(s, "commit");
+    }
     written = store.Write(&log_batch_, /*sync=*/false);
   }
   if (!written.ok()) {

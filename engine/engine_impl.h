@@ -110,7 +110,10 @@ class SCOPED_CAPABILITY WriteOp {
   // records.
   void ReserveViewBytes(size_t bytes);
   // The same for the operation's log records, up to write_chunk_bytes (the
-  // most the log batch holds before it is written ahead).
+  // most the log batch holds before it is written ahead). An operation
+  // small enough to commit in one batch (under a quarter of that) has its
+  // view records appended to the log batch at the commit: it reserves room
+  // for both.
   void ReserveLogBytes(size_t bytes);
   // Appends the event finished in builder() (built with seq == next_seq()).
   Status Append();

@@ -38,6 +38,12 @@ uint8_t IndexTag(EventType t) { return static_cast<uint8_t>(t); }
 // Leaves the batch as is if it holds anything but puts.
 void SortPuts(rocksdb::WriteBatch* batch, const Store& store) {
   if (batch->Count() < 2) return;
+  rocksdb::WriteBatch sorted(batch->GetDataSize());
+  if (AppendSortedPuts(*batch, store, &sorted)) *batch = std::move(sorted);
+}
+
+bool AppendSortedPuts(const rocksdb::WriteBatch& batch, const Store& store,
+                      rocksdb::WriteBatch* out) {
   // 16 bytes per record (a 1M-listing import has ~4M): the key's place in
   // the batch's own bytes; the value follows the key there, length-prefixed
   // (varint32), as in every WriteBatch record.
@@ -72,9 +78,9 @@ void SortPuts(rocksdb::WriteBatch* batch, const Store& store) {
     std::vector<Rec>* out_;
   };
   std::vector<Rec> recs;
-  recs.reserve(batch->Count());
+  recs.reserve(batch.Count());
   Collect collect(&recs);
-  if (!batch->Iterate(&collect).ok() || recs.size() != batch->Count()) return;
+  if (!batch.Iterate(&collect).ok() || recs.size() != batch.Count()) return false;
   std::vector<std::pair<uint32_t, rocksdb::ColumnFamilyHandle*>> by_id;
   for (int i = 0; i < kNumCfs; ++i) {
     rocksdb::ColumnFamilyHandle* h = store.cf(static_cast<Cf>(i));
@@ -87,7 +93,7 @@ void SortPuts(rocksdb::WriteBatch* batch, const Store& store) {
     return nullptr;
   };
   for (const Rec& r : recs) {
-    if (handle_of(r.cf) == nullptr) return;  // not one of ours: leave it
+    if (handle_of(r.cf) == nullptr) return false;  // not one of ours: leave it
   }
   // Grouped by family (a stable counting sort: a handful of families), then
   // each family's run sorted from where its key order first breaks: a first
@@ -125,7 +131,7 @@ void SortPuts(rocksdb::WriteBatch* batch, const Store& store) {
     std::stable_sort(tail, last, key_less);
     std::inplace_merge(first, tail, last, key_less);
   }
-  rocksdb::WriteBatch sorted(batch->GetDataSize());
+  out->SetSavePoint();  // a failed Put leaves `out` as it was
   for (const Rec& r : recs) {
     // Decode the value's varint32 length right after the key.
     const auto* p = reinterpret_cast<const unsigned char*>(r.key + r.key_size);
@@ -136,9 +142,13 @@ void SortPuts(rocksdb::WriteBatch* batch, const Store& store) {
       if ((byte & 0x80) == 0) break;
     }
     const rocksdb::Slice value(reinterpret_cast<const char*>(p), value_size);
-    if (!sorted.Put(handle_of(r.cf), rocksdb::Slice(r.key, r.key_size), value).ok()) return;
+    if (!out->Put(handle_of(r.cf), rocksdb::Slice(r.key, r.key_size), value).ok()) {
+      (void)out->RollbackToSavePoint();
+      return false;
+    }
   }
-  *batch = std::move(sorted);
+  (void)out->PopSavePoint();
+  return true;
 }
 
 std::string EncodeBitmap(const Bitmap& bitmap) {

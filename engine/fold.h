@@ -97,6 +97,13 @@ StatusOr<TenantViews> LoadTenantViews(const Store& store, TenantId tenant);
 // family's records itself.
 void SortPuts(rocksdb::WriteBatch* batch, const Store& store);
 
+// The same records, sorted the same way, appended to `*out` instead of
+// replacing the batch: one copy where sorting and then appending is two.
+// Returns false, having appended nothing, where SortPuts would leave the
+// batch as is.
+bool AppendSortedPuts(const rocksdb::WriteBatch& batch, const Store& store,
+                      rocksdb::WriteBatch* out);
+
 // Applies events to views, writing view records into a batch.
 //
 // From on-disk format 3 (kFormatCounts) on, the fold also keeps, per

@@ -759,21 +759,12 @@ TEST_F(SyncTest, UnknownIdsAreNotFound) {
   EXPECT_EQ(Sync(other, s_, g_).status().code(), Code::kNotFound);
 }
 
-// SortPuts (the commit of a sync or import that goes through the WAL): records
-// grouped by family, each family in key order, and of two puts of one key the
-// later one still last, whether the family's run was sorted but for a tail
-// (a first sync's) or not at all (an import's state in hash order).
-TEST(SortPutsTest, GroupsByFamilySortsEachAndKeepsTheLaterPutOfAKeyLast) {
-  TempDir dir;
-  StoreOptions so;
-  so.path = dir.sub("db");
-  auto store = Store::Open(so);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  Store& st = **store;
-  struct Rec {
-    uint32_t cf;
-    std::string key, value;
-  };
+// A batch's puts, in its order.
+struct Rec {
+  uint32_t cf;
+  std::string key, value;
+};
+std::vector<Rec> PutsOf(const rocksdb::WriteBatch& batch) {
   class Collect : public rocksdb::WriteBatch::Handler {
    public:
     explicit Collect(std::vector<Rec>* out) : out_(out) {}
@@ -785,6 +776,23 @@ TEST(SortPutsTest, GroupsByFamilySortsEachAndKeepsTheLaterPutOfAKeyLast) {
    private:
     std::vector<Rec>* out_;
   };
+  std::vector<Rec> got;
+  Collect collect(&got);
+  EXPECT_TRUE(batch.Iterate(&collect).ok());
+  return got;
+}
+
+// SortPuts (the commit of a sync or import that goes through the WAL): records
+// grouped by family, each family in key order, and of two puts of one key the
+// later one still last, whether the family's run was sorted but for a tail
+// (a first sync's) or not at all (an import's state in hash order).
+TEST(SortPutsTest, GroupsByFamilySortsEachAndKeepsTheLaterPutOfAKeyLast) {
+  TempDir dir;
+  StoreOptions so;
+  so.path = dir.sub("db");
+  auto store = Store::Open(so);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Store& st = **store;
   auto* state = st.cf(Cf::kState);
   auto* history = st.cf(Cf::kHistory);
   const uint32_t lo = std::min(state->GetID(), history->GetID());
@@ -803,9 +811,7 @@ TEST(SortPutsTest, GroupsByFamilySortsEachAndKeepsTheLaterPutOfAKeyLast) {
   ASSERT_TRUE(batch.Put(state, "k3", "s-e").ok());
   ASSERT_TRUE(batch.Put(history, "k1", "h-e").ok());
   SortPuts(&batch, st);
-  std::vector<Rec> got;
-  Collect collect(&got);
-  ASSERT_TRUE(batch.Iterate(&collect).ok());
+  std::vector<Rec> got = PutsOf(batch);
   std::vector<std::string> want_state = {"k1=s-d", "k2=s-a", "k3=s-b", "k3=s-e", "k5=s-c"};
   std::vector<std::string> want_history = {"k1=h-e", "k2=h-b", "k2=h-d", "k5=h-c", "k9=h-a"};
   const auto& want_lo = state->GetID() == lo ? want_state : want_history;
@@ -822,6 +828,55 @@ TEST(SortPutsTest, GroupsByFamilySortsEachAndKeepsTheLaterPutOfAKeyLast) {
   EXPECT_EQ(v, "s-e");
   ASSERT_TRUE(st.Get(Cf::kHistory, "k2", &v).ok());
   EXPECT_EQ(v, "h-d");
+}
+
+// AppendSortedPuts (a one-batch commit: the view records appended to the
+// log's): the records the log batch held stay first and as they were, then
+// the view's records as SortPuts orders them, long values (two-byte length
+// prefixes) included. A batch holding anything but puts appends nothing.
+TEST(SortPutsTest, AppendingKeepsWhatTheBatchHeldAndAddsTheSortedRecords) {
+  TempDir dir;
+  StoreOptions so;
+  so.path = dir.sub("db");
+  auto store = Store::Open(so);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Store& st = **store;
+  auto* log = st.cf(Cf::kLog);
+  auto* state = st.cf(Cf::kState);
+  const std::string long_value(300, 'v');
+  rocksdb::WriteBatch out;
+  ASSERT_TRUE(out.Put(log, "l2", "e-2").ok());
+  ASSERT_TRUE(out.Put(log, "l1", "e-1").ok());  // not sorted: not touched
+  rocksdb::WriteBatch views;
+  ASSERT_TRUE(views.Put(state, "k3", long_value).ok());
+  ASSERT_TRUE(views.Put(state, "k1", "s-a").ok());
+  ASSERT_TRUE(views.Put(state, "k3", "s-b").ok());
+  ASSERT_TRUE(AppendSortedPuts(views, st, &out));
+  std::vector<Rec> got = PutsOf(out);
+  std::vector<std::string> want = {"l2=e-2", "l1=e-1", "k1=s-a", "k3=" + long_value, "k3=s-b"};
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].cf, i < 2 ? log->GetID() : state->GetID()) << i;
+    EXPECT_EQ(got[i].key + "=" + got[i].value, want[i]) << i;
+  }
+  EXPECT_EQ(out.Count(), 5u);
+  // Written, it is one batch: the later put of k3 holds.
+  ASSERT_TRUE(st.Write(&out, /*sync=*/false).ok());
+  std::string v;
+  ASSERT_TRUE(st.Get(Cf::kState, "k3", &v).ok());
+  EXPECT_EQ(v, "s-b");
+  ASSERT_TRUE(st.Get(Cf::kLog, "l1", &v).ok());
+  EXPECT_EQ(v, "e-1");
+
+  rocksdb::WriteBatch held;
+  ASSERT_TRUE(held.Put(log, "l3", "e-3").ok());
+  const std::string before = held.Data();
+  rocksdb::WriteBatch with_delete;
+  ASSERT_TRUE(with_delete.Put(state, "k2", "s-c").ok());
+  ASSERT_TRUE(with_delete.Delete(state, "k1").ok());
+  EXPECT_FALSE(AppendSortedPuts(with_delete, st, &held));
+  EXPECT_EQ(held.Data(), before);
+  EXPECT_EQ(held.Count(), 1u);
 }
 
 }  // namespace
