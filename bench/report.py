@@ -177,7 +177,10 @@ def assemble(a):
     ratios = {}
     for ph in ("day0_import", "day0_sync", "day1_import", "day1_sync"):
         if ph in sm and ph in pg:
-            ratios[ph + "_speedup"] = ratio(pg[ph].get("seconds"), sm[ph].get("seconds"))
+            # Like with like: the peer's times include its client's start (psql), so
+            # Sync Manager's wall time (curl's start included) is the one compared.
+            mine = sm[ph].get("wall_seconds", sm[ph].get("seconds"))
+            ratios[ph + "_speedup"] = ratio(pg[ph].get("seconds"), mine)
     if "get" in sm and "get" in pg:
         ratios["get_throughput"] = ratio(sm["get"].get("req_per_s"), pg["get"].get("stats", {}).get("tps"))
     if "storage" in sm and "storage" in pg:
@@ -511,6 +514,12 @@ def docs(a):
     w("Server CPU seconds (user + system of `syncmgr serve`, every thread) are less sensitive "
       "to other load than wall time: on a busy machine they show what a phase costs.")
     w("")
+    w("A curl phase's time is the request's, as curl measures it (`time_total`: connect to last byte); "
+      "the wall time around it, curl's own process start included, is given after \"wall\" where "
+      "the run recorded it (results before 2026-12-08 timed the wall only). The peer's times "
+      "include the start of `psql` and its connection, so the ratios to the peer compare it with "
+      "the wall time.")
+    w("")
     w("| phase | Sync Manager | server CPU | server peak RSS | PostgreSQL peer | peer ÷ Sync Manager (time) | load |")
     w("|---|---|---|---|---|---|---|")
     for ph in ("day0_import", "day0_sync", "day1_import", "day1_sync"):
@@ -518,6 +527,8 @@ def docs(a):
         if not s:
             continue
         extra = f' ({fmt_n(s.get("per_s"))}/s, {s.get("mb_per_s")} MB/s)' if "import" in ph else f' ({fmt_n(s.get("changes"))} changes)'
+        if s.get("wall_seconds") is not None:
+            extra += f'; wall {fmt_s(s["wall_seconds"])}'
         pextra = f' ({fmt_n(p.get("per_s"))}/s)' if p and "import" in ph else ""
         w(f'| {ph} | {fmt_s(s.get("seconds"))}{extra} | {s.get("server_cpu_s", "–")} s | {fmt_n(s.get("peak_rss_mib"))} MiB | '
           f'{fmt_s(p.get("seconds")) + pextra if p else "–"} | {fmt_ratio(r.get(ph + "_speedup"))} | '
