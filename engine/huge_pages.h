@@ -3,7 +3,8 @@
 // A write operation's big buffers are each allocated once and then filled
 // front to back: a first sync's view batch (~216 MB at 1 M listings), a
 // bulk import's log chunks (64 MiB each, reused), the bulk ingester's sort
-// arrays (~100 MB). Each 4 KiB page of them costs a page fault the first
+// arrays (~100 MB), an import's buffers of parsed items (~25 MB each in a
+// 1 M day-1 import). Each 4 KiB page of them costs a page fault the first
 // time it is written, and on the VM of round 28 a fault cost ~5 us: ~1/8
 // of a day-0 import's samples, more of a first sync's. With the kernel's
 // transparent huge pages in mode "madvise" (Debian's default), a range the
