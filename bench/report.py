@@ -381,7 +381,7 @@ def issue18_goals(res, before):
         return {
             "d0": (d0.get("per_s"), ratios.get("day0_import_speedup"), cpu0 * 1e6 / n if cpu0 else None),
             "d1": d1.get("per_s"),
-            "s1": (s1.get("seconds"), s1.get("changes")),
+            "s1": (s1.get("seconds"), s1.get("changes"), s1.get("wall_seconds")),
             "s0": s0.get("seconds"),
             "get": (g.get("req_per_s"), (g.get("latency_us") or {}).get("p99")),
             "lc": lc.get("mb_per_s"),
@@ -408,7 +408,8 @@ def issue18_goals(res, before):
         None if now["d1"] is None else now["d1"] >= 250_000)
     sk = res.get("same_k")
     def s1_show(v):
-        return f"{num(v[0] * 1000 if v[0] else None)} ms ({num(v[1])} changes)"
+        wall = f", wall {num(v[2] * 1000)} ms with curl's start" if v[2] else ""
+        return f"{num(v[0] * 1000 if v[0] else None)} ms ({num(v[1])} changes{wall})"
 
     if sk and sk.get("ratio"):
         def s1_now(v):
