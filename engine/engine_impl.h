@@ -109,8 +109,9 @@ class SCOPED_CAPABILITY WriteOp {
   // space only until records are written. No effect once the batch holds
   // records.
   void ReserveViewBytes(size_t bytes);
-  // The same for the operation's log records, up to write_chunk_bytes (the
-  // most the log batch holds before it is written ahead). An operation
+  // The same for the operation's log records, up to write_chunk_bytes and
+  // a sixteenth (the most the log batch holds before it is written ahead,
+  // with the record that takes it past the size). An operation
   // small enough to commit in one batch (under a quarter of that) has its
   // view records appended to the log batch at the commit: it reserves room
   // for both.

@@ -782,17 +782,27 @@ std::vector<Rec> PutsOf(const rocksdb::WriteBatch& batch) {
   return got;
 }
 
+// A store in a temporary directory, for the batch-sorting tests.
+class SortPutsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StoreOptions so;
+    so.path = dir_.sub("db");
+    auto store = Store::Open(so);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
 // SortPuts (the commit of a sync or import that goes through the WAL): records
 // grouped by family, each family in key order, and of two puts of one key the
 // later one still last, whether the family's run was sorted but for a tail
 // (a first sync's) or not at all (an import's state in hash order).
-TEST(SortPutsTest, GroupsByFamilySortsEachAndKeepsTheLaterPutOfAKeyLast) {
-  TempDir dir;
-  StoreOptions so;
-  so.path = dir.sub("db");
-  auto store = Store::Open(so);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  Store& st = **store;
+TEST_F(SortPutsTest, GroupsByFamilySortsEachAndKeepsTheLaterPutOfAKeyLast) {
+  Store& st = *store_;
   auto* state = st.cf(Cf::kState);
   auto* history = st.cf(Cf::kHistory);
   const uint32_t lo = std::min(state->GetID(), history->GetID());
@@ -834,13 +844,8 @@ TEST(SortPutsTest, GroupsByFamilySortsEachAndKeepsTheLaterPutOfAKeyLast) {
 // log's): the records the log batch held stay first and as they were, then
 // the view's records as SortPuts orders them, long values (two-byte length
 // prefixes) included. A batch holding anything but puts appends nothing.
-TEST(SortPutsTest, AppendingKeepsWhatTheBatchHeldAndAddsTheSortedRecords) {
-  TempDir dir;
-  StoreOptions so;
-  so.path = dir.sub("db");
-  auto store = Store::Open(so);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  Store& st = **store;
+TEST_F(SortPutsTest, AppendingKeepsWhatTheBatchHeldAndAddsTheSortedRecords) {
+  Store& st = *store_;
   auto* log = st.cf(Cf::kLog);
   auto* state = st.cf(Cf::kState);
   const std::string long_value(300, 'v');
