@@ -8,21 +8,17 @@
 #include <vector>
 
 #include "engine/store.h"
-#include "tests/engine/engine_fixture.h"
+#include "tests/engine/store_fixture.h"
 
 namespace syncmgr {
 namespace {
 
-using testing::TempDir;
 
-class StoreIteratorTest : public ::testing::Test {
+class StoreIteratorTest : public testing::StoreTest {
  protected:
   void SetUp() override {
-    StoreOptions o;
-    o.path = dir_.sub("db");
-    auto store = Store::Open(o);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
+    StoreTest::SetUp();
+    if (HasFatalFailure()) return;
     // "a", "b", "b\0", "b\x01", "b\xff", "b\xff\xff", "c": the prefix "b"
     // holds the five in the middle, "b\xff" the last two.
     Put({"a", "b", std::string("b\0", 2), "b\x01", "b\xff", "b\xff\xff", "c"});
@@ -46,9 +42,6 @@ class StoreIteratorTest : public ::testing::Test {
     EXPECT_TRUE(it->status("test").ok());
     return out;
   }
-
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 using Keys = std::vector<std::string>;

@@ -18,6 +18,7 @@
 #include "views_generated.h"
 #include "tests/engine/damage.h"
 #include "tests/engine/engine_fixture.h"
+#include "tests/engine/store_fixture.h"
 
 namespace syncmgr::testing {
 namespace {
@@ -782,20 +783,8 @@ std::vector<Rec> PutsOf(const rocksdb::WriteBatch& batch) {
   return got;
 }
 
-// A store in a temporary directory, for the batch-sorting tests.
-class SortPutsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    StoreOptions so;
-    so.path = dir_.sub("db");
-    auto store = Store::Open(so);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-  }
-
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
-};
+// A bare store, for the batch-sorting tests.
+class SortPutsTest : public StoreTest {};
 
 // SortPuts (the commit of a sync or import that goes through the WAL): records
 // grouped by family, each family in key order, and of two puts of one key the
